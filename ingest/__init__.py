@@ -1,0 +1,1 @@
+"""pulse ingestion: raw logs → validated, deduplicated lake partitions → warehouse raw tables."""

@@ -1,0 +1,148 @@
+"""Raw event contract v1 (docs/raw-event-contract.md): decoded JSON object → lake row.
+
+Pure functions, no I/O and no mrjob: every runner and every raw format shares this code.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import orjson
+
+from ingest.timeparse import TimestampError, format_ts, parse_ts
+
+CONTRACT_VERSION = 1
+EVENT_NAME = re.compile(r"[a-z0-9_]{1,64}")
+COUNTRY = re.compile(r"[A-Z]{2}")
+PLATFORMS = frozenset({"web", "ios", "android", "desktop", "api"})
+MAX_ID_LENGTH = 128
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+# Required properties per event: name -> (property, accepted JSON types, type label).
+REQUIRED_PROPERTIES: dict[str, tuple[tuple[str, tuple[type, ...], str], ...]] = {
+    "experiment_exposure": (("experiment", (str,), "string"), ("variant", (str,), "string")),
+    "perf_timing": (("action", (str,), "string"), ("duration_ms", (int, float), "number")),
+}
+OPTIONAL_STRING_FIELDS = ("workspace_id", "session_id", "platform", "app_version", "country")
+
+# Every reason code a line can be quarantined with (documented in the contract).
+REASONS = (
+    "blank_line", "line_too_long", "invalid_utf8", "invalid_json", "not_an_object",
+    "missing_required_field", "missing_identity", "wrong_type", "invalid_value",
+    "invalid_event_name", "invalid_timestamp", "timestamp_in_future", "timestamp_too_old",
+    "missing_required_property", "invalid_property_type", "damaged_file_fragment",
+)
+
+
+@dataclass(frozen=True)
+class Limits:
+    """How far event time may stray from the batch date before a line is rejected."""
+
+    max_late_days: int | None = 30  # None lifts the limit (history imports)
+    max_future_days: int = 1
+
+
+@dataclass(frozen=True)
+class Rejection:
+    reason: str
+    detail: str
+
+
+class _Reject(Exception):
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(reason, detail)
+        self.rejection = Rejection(reason, detail)
+
+
+def _string_or_null(obj: dict[str, Any], name: str) -> str | None:
+    value = obj.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise _Reject("wrong_type", f"{name} must be a string or null, got {type(value).__name__}")
+    if _CONTROL.search(value) or len(value) > MAX_ID_LENGTH * 2:
+        raise _Reject("invalid_value", f"{name} has control characters or is too long")
+    return value or None
+
+
+def _required_string(obj: dict[str, Any], name: str) -> str:
+    value = obj.get(name)
+    if value is None:
+        raise _Reject("missing_required_field", f"{name} is missing")
+    if not isinstance(value, str):
+        raise _Reject("wrong_type", f"{name} must be a string, got {type(value).__name__}")
+    return value
+
+
+def _event_time(obj: dict[str, Any], batch_date: date, limits: Limits) -> tuple[datetime, bool]:
+    ts = _required_string(obj, "ts")
+    try:
+        event_at, had_offset = parse_ts(ts)
+    except TimestampError as exc:
+        raise _Reject("invalid_timestamp", str(exc)) from None
+    batch_start = datetime(batch_date.year, batch_date.month, batch_date.day)
+    if event_at >= batch_start + timedelta(days=1 + limits.max_future_days):
+        raise _Reject("timestamp_in_future", f"{ts} is more than "
+                      f"{limits.max_future_days} day(s) after batch {batch_date}")
+    if limits.max_late_days is not None and event_at < batch_start - timedelta(
+            days=limits.max_late_days):
+        raise _Reject("timestamp_too_old", f"{ts} is more than {limits.max_late_days} "
+                      f"days before batch {batch_date}")
+    return event_at, had_offset
+
+
+def _properties(obj: dict[str, Any], event: str) -> dict[str, Any]:
+    props = obj.get("properties")
+    if props is None:
+        props = {}
+    if not isinstance(props, dict):
+        raise _Reject("wrong_type", f"properties must be an object, got {type(props).__name__}")
+    for name, types, label in REQUIRED_PROPERTIES.get(event, ()):
+        value = props.get(name)
+        if value is None:
+            raise _Reject("missing_required_property", f"{event} needs properties.{name}")
+        if not isinstance(value, types) or isinstance(value, bool):
+            raise _Reject("invalid_property_type",
+                          f"properties.{name} must be a {label}, got {type(value).__name__}")
+    if event == "perf_timing" and props["duration_ms"] < 0:
+        raise _Reject("invalid_value", "properties.duration_ms must be >= 0")
+    return props
+
+
+def validate(obj: Any, batch_date: date, limits: Limits = Limits()) -> tuple[list, bool] | Rejection:
+    """Check one decoded JSON value against the contract.
+
+    Returns the row values for the contract columns of `ingest.schema.EVENTS` (event_id ..
+    ts_has_offset) and whether ts had an offset, or a Rejection with a reason code.
+    """
+    if not isinstance(obj, dict):
+        return Rejection("not_an_object", f"JSON {type(obj).__name__} is not an object")
+    try:
+        event_id = _required_string(obj, "event_id")
+        event = _required_string(obj, "event")
+        event_at, had_offset = _event_time(obj, batch_date, limits)
+        if not event_id or _CONTROL.search(event_id) or len(event_id) > MAX_ID_LENGTH:
+            raise _Reject("invalid_value", "event_id must be 1-128 printable characters")
+        if not EVENT_NAME.fullmatch(event):
+            raise _Reject("invalid_event_name", f"event {event[:80]!r} does not match [a-z0-9_]{{1,64}}")
+        user_id = _string_or_null(obj, "user_id")
+        anonymous_id = _string_or_null(obj, "anonymous_id")
+        if user_id is None and anonymous_id is None:
+            raise _Reject("missing_identity", "neither user_id nor anonymous_id")
+        workspace_id, session_id, platform, app_version, country = (
+            _string_or_null(obj, name) for name in OPTIONAL_STRING_FIELDS)
+        if platform is not None and platform not in PLATFORMS:
+            raise _Reject("invalid_value", f"platform {platform[:40]!r} is not one of "
+                          f"{', '.join(sorted(PLATFORMS))}")
+        if country is not None and not COUNTRY.fullmatch(country):
+            raise _Reject("invalid_value", f"country {country[:40]!r} is not ISO alpha-2")
+        props = _properties(obj, event)
+    except _Reject as rejected:
+        return rejected.rejection
+    properties = orjson.dumps(props, option=orjson.OPT_SORT_KEYS).decode()
+    row = [event_id, event, format_ts(event_at), user_id, anonymous_id, workspace_id,
+           session_id, platform, app_version, country, properties, had_offset]
+    return row, had_offset

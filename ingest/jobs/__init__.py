@@ -1,0 +1,1 @@
+"""mrjob jobs and the engine-independent logic they run."""

@@ -1,0 +1,42 @@
+"""mrjob wiring of the ingest logic: one map step over raw files, one reduce step by event id.
+
+`mapper_raw` hands each mapper a whole raw file, so line numbers, gzip damage and empty
+files are seen per file; the reduce groups a batch's copies of an event id.
+"""
+
+from __future__ import annotations
+
+from mrjob.job import MRJob
+from mrjob.protocol import RawProtocol, RawValueProtocol
+
+from ingest.contract import Limits
+from ingest.jobs.logic import map_file, reduce_group
+
+
+class IngestJob(MRJob):
+    INTERNAL_PROTOCOL = RawProtocol
+    OUTPUT_PROTOCOL = RawValueProtocol
+
+    def configure_args(self) -> None:
+        super().configure_args()
+        self.add_passthru_arg("--format", default="jsonl", help="raw format of the input files")
+        self.add_passthru_arg("--max-late-days", type=int, default=30,
+                              help="reject events older than this many days before their "
+                                   "batch; -1 lifts the limit (history imports)")
+        self.add_passthru_arg("--max-future-days", type=int, default=1)
+
+    def _limits(self) -> Limits:
+        late = self.options.max_late_days
+        return Limits(max_late_days=None if late < 0 else late,
+                      max_future_days=self.options.max_future_days)
+
+    def mapper_raw(self, input_path: str, input_uri: str):
+        yield from map_file(input_path, input_uri, self.options.format, self._limits())
+
+    def reducer(self, key: str, values):
+        for line in reduce_group(key, values):
+            yield None, line
+
+
+if __name__ == "__main__":
+    IngestJob.run()

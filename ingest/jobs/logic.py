@@ -1,0 +1,85 @@
+"""Engine-independent map and reduce logic of the ingest job.
+
+mrjob (ingest/jobs/ingest_job.py) only wires these generators into its steps, so another
+engine can run the same logic. Keys are plain strings whose sort order groups one batch's
+copies of an event id; values are JSON.
+
+Map output keys (fields separated by US, 0x1f, which no accepted id contains):
+  E <table> <batch> <event_id>   accepted row          value: [row..., source_file, line]
+  Q <batch> <source_file> <line>  quarantined line     value: quarantine record
+  F <batch> <source_file>         per-file read stats  value: FileStats fields
+Reduce output lines (tab separated): ``kind \t table \t batch \t json``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from datetime import date
+from pathlib import PurePosixPath
+
+import orjson
+
+from ingest.contract import Limits, Rejection
+from ingest.formats import get_format
+from ingest.reader import FileStats, read_lines
+
+SEP = "\x1f"
+_BATCH = re.compile(r"\d{4}-\d{2}-\d{2}")
+QUARANTINE_RAW_LIMIT = 64 * 1024  # bytes of the raw line kept in a quarantine record
+
+
+def batch_of(uri: str) -> tuple[date, str]:
+    """The batch date (name of the raw file's folder) and the file's name within the batch."""
+    path = PurePosixPath(uri.split("://", 1)[-1])
+    folder = path.parent.name
+    if not _BATCH.fullmatch(folder):
+        raise ValueError(f"raw file {uri} is not inside a YYYY-MM-DD batch folder")
+    return date.fromisoformat(folder), f"{folder}/{path.name}"
+
+
+def _quarantine(batch: str, source: str, number: int, rejection: Rejection, data: bytes) -> tuple:
+    record = {
+        "batch_date": batch, "source_file": source, "source_line": number,
+        "reason": rejection.reason, "detail": rejection.detail,
+        "raw": data[:QUARANTINE_RAW_LIMIT].decode("utf-8", errors="backslashreplace"),
+        "raw_bytes": len(data),
+    }
+    return SEP.join(("Q", batch, source, f"{number:012d}")), orjson.dumps(record).decode()
+
+
+def map_file(local_path: str, uri: str, fmt: str = "jsonl",
+             limits: Limits = Limits()) -> Iterator[tuple[str, str]]:
+    """Parse one raw file; yield keyed rows, quarantine records and the file's stats."""
+    batch_date, source = batch_of(uri)
+    batch = batch_date.isoformat()
+    parse = get_format(fmt)
+    stats = FileStats(path=source)
+    no_offset = 0
+    for line in read_lines(local_path, stats):
+        result = parse(line, batch_date, limits)
+        if isinstance(result, Rejection):
+            yield _quarantine(batch, source, line.number, result, line.data)
+            continue
+        row, had_offset = result
+        no_offset += not had_offset
+        row.extend((batch, source, line.number))
+        yield SEP.join(("E", "events", batch, row[0])), orjson.dumps(row).decode()
+    stats.extra["ts_without_offset"] = no_offset
+    yield SEP.join(("F", batch, source)), orjson.dumps(stats.__dict__).decode()
+
+
+def reduce_group(key: str, values: Iterable[str]) -> Iterator[str]:
+    """Keep the first copy (by file, then line) of each event id in a batch; count the rest."""
+    kind, rest = key.split(SEP, 1)
+    if kind == "E":
+        table, batch, _ = rest.split(SEP, 2)
+        rows = [orjson.loads(v) for v in values]
+        best = min(rows, key=lambda r: (r[-2], r[-1]))
+        yield f"E\t{table}\t{batch}\t{orjson.dumps(best).decode()}"
+        if len(rows) > 1:
+            yield f"D\t{table}\t{batch}\t{len(rows) - 1}"
+    else:
+        batch = rest.split(SEP, 1)[0]
+        for value in values:
+            yield f"{kind}\t-\t{batch}\t{value}"

@@ -1,0 +1,170 @@
+"""The lake: a local folder or ``s3://bucket/prefix``, with atomic partition publishing.
+
+Layout::
+
+    <lake>/<table>/batch_date=<D>/part-00000-<sha8>.csv.gz   data files
+    <lake>/<table>/batch_date=<D>/_manifest.json             written last
+    <lake>/_quarantine/batch_date=<D>/quarantine-<sha8>.jsonl.gz
+
+Readers trust only partitions whose manifest exists and only the files it lists, so a
+partition appears all at once when its manifest is written, and a rerun that replaces it
+never exposes a half-written state.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import BinaryIO, Protocol
+
+import orjson
+
+MANIFEST = "_manifest.json"
+
+
+class Lake(Protocol):
+    uri: str
+
+    def write_file(self, rel: str, local_path: str) -> None: ...
+    def write_bytes(self, rel: str, data: bytes) -> None: ...
+    def read_bytes(self, rel: str) -> bytes | None: ...
+    @contextlib.contextmanager
+    def open_read(self, rel: str) -> Iterator[BinaryIO]: ...
+    def list(self, prefix: str) -> list[str]: ...
+    def delete(self, rel: str) -> None: ...
+
+
+class LocalLake:
+    """A folder on the local disk; writes go through a temp file and an atomic rename."""
+
+    def __init__(self, root: str | Path) -> None:
+        self.root = Path(root).resolve()
+        self.uri = str(self.root)
+
+    def _path(self, rel: str) -> Path:
+        return self.root / rel
+
+    def write_file(self, rel: str, local_path: str) -> None:
+        target = self._path(rel)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name(f".{target.name}.tmp-{os.getpid()}")
+        shutil.copyfile(local_path, tmp)
+        os.replace(tmp, target)
+
+    def write_bytes(self, rel: str, data: bytes) -> None:
+        target = self._path(rel)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name(f".{target.name}.tmp-{os.getpid()}")
+        with open(tmp, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, target)
+
+    def read_bytes(self, rel: str) -> bytes | None:
+        try:
+            return self._path(rel).read_bytes()
+        except FileNotFoundError:
+            return None
+
+    @contextlib.contextmanager
+    def open_read(self, rel: str) -> Iterator[BinaryIO]:
+        with open(self._path(rel), "rb") as handle:
+            yield handle
+
+    def local_path(self, rel: str) -> str:
+        return str(self._path(rel))
+
+    def list(self, prefix: str) -> list[str]:
+        base = self._path(prefix)
+        if not base.exists():
+            return []
+        return sorted(str(p.relative_to(self.root)) for p in base.rglob("*")
+                      if p.is_file() and not p.name.startswith("."))
+
+    def delete(self, rel: str) -> None:
+        with contextlib.suppress(FileNotFoundError):
+            self._path(rel).unlink()
+
+
+class S3Lake:
+    """``s3://bucket/prefix`` through boto3 (PUT is atomic per object).
+
+    ``PULSE_S3_ENDPOINT_URL`` points boto3 at another endpoint (a local S3 in tests).
+    """
+
+    def __init__(self, uri: str, client=None) -> None:
+        import boto3  # only needed for S3 lakes
+
+        bucket_prefix = uri[len("s3://"):]
+        self.bucket, _, prefix = bucket_prefix.partition("/")
+        self.prefix = prefix.strip("/")
+        self.uri = f"s3://{self.bucket}/{self.prefix}".rstrip("/")
+        self.client = client or boto3.client(
+            "s3", endpoint_url=os.environ.get("PULSE_S3_ENDPOINT_URL") or None)
+
+    def key(self, rel: str) -> str:
+        return f"{self.prefix}/{rel}" if self.prefix else rel
+
+    def write_file(self, rel: str, local_path: str) -> None:
+        self.client.upload_file(local_path, self.bucket, self.key(rel))
+
+    def write_bytes(self, rel: str, data: bytes) -> None:
+        self.client.put_object(Bucket=self.bucket, Key=self.key(rel), Body=data)
+
+    def read_bytes(self, rel: str) -> bytes | None:
+        try:
+            return self.client.get_object(Bucket=self.bucket, Key=self.key(rel))["Body"].read()
+        except self.client.exceptions.NoSuchKey:
+            return None
+
+    @contextlib.contextmanager
+    def open_read(self, rel: str) -> Iterator[BinaryIO]:
+        with tempfile.TemporaryFile() as spool:
+            self.client.download_fileobj(self.bucket, self.key(rel), spool)
+            spool.seek(0)
+            yield spool
+
+    def list(self, prefix: str) -> list[str]:
+        out: list[str] = []
+        strip = len(self.prefix) + 1 if self.prefix else 0
+        paginator = self.client.get_paginator("list_objects_v2")
+        for page in paginator.paginate(Bucket=self.bucket, Prefix=self.key(prefix)):
+            out.extend(obj["Key"][strip:] for obj in page.get("Contents", []))
+        return sorted(out)
+
+    def delete(self, rel: str) -> None:
+        self.client.delete_object(Bucket=self.bucket, Key=self.key(rel))
+
+
+def open_lake(uri: str | Path) -> LocalLake | S3Lake:
+    text = str(uri)
+    return S3Lake(text) if text.startswith("s3://") else LocalLake(text)
+
+
+def partition_dir(table: str, batch: str) -> str:
+    return f"{table}/batch_date={batch}"
+
+
+def read_manifest(lake: Lake, table: str, batch: str) -> dict | None:
+    """The published manifest of a partition, or None when it is not (fully) published."""
+    data = lake.read_bytes(f"{partition_dir(table, batch)}/{MANIFEST}")
+    return orjson.loads(data) if data is not None else None
+
+
+def publish_partition(lake: Lake, table: str, batch: str, files: dict[str, str],
+                      manifest: dict) -> None:
+    """Upload data files, then the manifest, then remove files the new manifest dropped."""
+    prefix = partition_dir(table, batch)
+    for name, local_path in files.items():
+        lake.write_file(f"{prefix}/{name}", local_path)
+    lake.write_bytes(f"{prefix}/{MANIFEST}",
+                     orjson.dumps(manifest, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS))
+    keep = {f"{prefix}/{name}" for name in files} | {f"{prefix}/{MANIFEST}"}
+    for rel in lake.list(prefix + "/"):
+        if rel not in keep:
+            lake.delete(rel)

@@ -1,0 +1,1 @@
+"""Loaders: lake partitions → warehouse raw tables, idempotently, with an audit trail."""

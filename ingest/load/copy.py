@@ -1,0 +1,55 @@
+"""Bulk-copy one partition's CSV files into a staging table, per warehouse dialect."""
+
+from __future__ import annotations
+
+import gzip
+import shutil
+import tempfile
+from contextlib import ExitStack
+
+from ingest.lake import Lake, LocalLake, partition_dir
+from ingest.load.warehouse import identifier
+from ingest.schema import SQL_TYPES, TableSchema
+
+
+def _local_files(lake: Lake, prefix: str, names: list[str], stack: ExitStack) -> list[str]:
+    """Local paths of the data files (S3 objects are spooled to temp files first)."""
+    if isinstance(lake, LocalLake):
+        return [lake.local_path(f"{prefix}/{n}") for n in names]
+    folder = stack.enter_context(tempfile.TemporaryDirectory(prefix="pulse-load-"))
+    paths = []
+    for name in names:
+        path = f"{folder}/{name}"
+        with lake.open_read(f"{prefix}/{name}") as src, open(path, "wb") as dst:
+            shutil.copyfileobj(src, dst)
+        paths.append(path)
+    return paths
+
+
+def copy_duckdb(cur, lake: Lake, table: TableSchema, batch: str, names: list[str], stage: str):
+    columns = ", ".join(f"'{c.name}': '{SQL_TYPES[c.type]['duckdb']}'" for c in table.columns)
+    cols = ", ".join(identifier(c) for c in table.column_names)
+    with ExitStack() as stack:
+        for path in _local_files(lake, partition_dir(table.name, batch), names, stack):
+            cur.execute(
+                f"insert into {stage} ({cols}) select * from read_csv(?, header = true, "
+                f"columns = {{{columns}}}, quote = '\"', escape = '\"', "
+                f"allow_quoted_nulls = false, auto_detect = false)", [path])
+
+
+def copy_postgres(cur, lake: Lake, table: TableSchema, batch: str, names: list[str], stage: str):
+    cols = ", ".join(identifier(c) for c in table.column_names)
+    prefix = partition_dir(table.name, batch)
+    for name in names:
+        with lake.open_read(f"{prefix}/{name}") as raw, gzip.open(raw, "rb") as data:
+            cur.copy_expert(f"copy {stage} ({cols}) from stdin with (format csv, header true)", data)
+
+
+def redshift_copy_sql(stage: str, table: TableSchema, manifest_url: str, iam_role: str) -> str:
+    """COPY from a Redshift manifest listing the partition's gzip CSV files."""
+    cols = ", ".join(identifier(c) for c in table.column_names)
+    return (f"copy {stage} ({cols}) from '{manifest_url}' iam_role '{iam_role}' "
+            "format as csv gzip ignoreheader 1 timeformat 'auto' dateformat 'auto' manifest")
+
+
+COPIERS = {"duckdb": copy_duckdb, "postgres": copy_postgres}

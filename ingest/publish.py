@@ -1,0 +1,212 @@
+"""Turn the ingest job's sorted output into lake partitions with manifests.
+
+The job's output arrives in key order (kind, table, batch, event id), so each partition's
+rows are contiguous and only one data file is open at a time: memory does not grow with
+input size. Every requested batch gets a manifest, even one whose files were all empty.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import tempfile
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import orjson
+
+from ingest.contract import CONTRACT_VERSION
+from ingest.lake import Lake, publish_partition
+from ingest.schema import TABLES
+
+MAX_ROWS_PER_FILE = 500_000
+
+
+class BatchFailed(RuntimeError):
+    """A batch's quarantine share exceeded the threshold; its manifest says status=failed."""
+
+
+def csv_field(value) -> str:
+    """One CSV field readable by DuckDB, PostgreSQL COPY and Redshift COPY alike.
+
+    NULL is an empty unquoted field; every string is quoted, so an empty string stays ''.
+    """
+    if value is None:
+        return ""
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if isinstance(value, str):
+        return '"' + value.replace('"', '""') + '"'
+    return str(value)
+
+
+def _sha256(path: str) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+class _GzipWriter:
+    """A deterministic gzip file (mtime 0) in a staging folder."""
+
+    def __init__(self, folder: Path, stem: str) -> None:
+        self.tmp = folder / f"{stem}.tmp"
+        self._raw = open(self.tmp, "wb")  # noqa: SIM115 - closed in close()
+        self._gz = gzip.GzipFile(fileobj=self._raw, mode="wb", mtime=0, compresslevel=6)
+        self.rows = 0
+
+    def write(self, line: str) -> None:
+        self._gz.write(line.encode())
+        self.rows += 1
+
+    def close(self, suffix: str) -> dict:
+        self._gz.close()
+        self._raw.close()
+        sha = _sha256(str(self.tmp))
+        final = self.tmp.with_name(f"{self.tmp.stem}-{sha[:12]}{suffix}")
+        self.tmp.rename(final)
+        return {"name": final.name, "rows": self.rows, "bytes": final.stat().st_size,
+                "sha256": sha, "local_path": str(final)}
+
+
+@dataclass
+class _Batch:
+    files: dict[str, list[dict]] = field(default_factory=dict)  # table -> data files
+    rows: Counter = field(default_factory=Counter)  # table -> rows
+    duplicates: Counter = field(default_factory=Counter)
+    reasons: Counter = field(default_factory=Counter)
+    inputs: list[dict] = field(default_factory=list)
+    quarantine: dict | None = None
+
+
+class Publisher:
+    """Consumes job output lines (``kind \\t table \\t batch \\t json``) and publishes partitions."""
+
+    def __init__(self, lake: Lake, batches: Iterable[str], max_quarantine_share: float,
+                 job_info: dict | None = None) -> None:
+        self.lake = lake
+        self.batches = {b: _Batch() for b in sorted(batches)}
+        self.max_share = max_quarantine_share
+        self.job_info = job_info or {}
+        self._staging = tempfile.TemporaryDirectory(prefix="pulse-publish-")
+        self._open: tuple[str, str, str, int] | None = None  # kind, table, batch, file_no
+        self._writer: _GzipWriter | None = None
+        self._done: set[tuple[str, str, str]] = set()
+
+    def _switch(self, kind: str, table: str, batch: str) -> _GzipWriter:
+        state = self._open
+        full = self._writer is not None and self._writer.rows >= MAX_ROWS_PER_FILE
+        if state and state[:3] == (kind, table, batch) and not full:
+            return self._writer
+        self._close_writer()
+        if state and state[:3] != (kind, table, batch):
+            self._done.add(state[:3])
+        if (kind, table, batch) in self._done:
+            raise RuntimeError("job output is not sorted by key; cannot publish it in one pass")
+        file_no = state[3] + 1 if state and state[:3] == (kind, table, batch) else 0
+        folder = Path(self._staging.name) / kind / table / batch
+        folder.mkdir(parents=True, exist_ok=True)
+        stem = f"part-{file_no:05d}" if kind == "E" else "quarantine"
+        self._writer = _GzipWriter(folder, stem)
+        if kind == "E":
+            header = ",".join(TABLES[table].column_names) + "\n"
+            self._writer.write(header)
+            self._writer.rows = 0
+        self._open = (kind, table, batch, file_no)
+        return self._writer
+
+    def _close_writer(self) -> None:
+        if self._writer is None:
+            return
+        kind, table, batch, _ = self._open
+        info = self._writer.close(".csv.gz" if kind == "E" else ".jsonl.gz")
+        target = self.batches[batch]
+        if kind == "E":
+            target.files.setdefault(table, []).append(info)
+        else:
+            target.quarantine = info
+        self._writer = None
+
+    def _batch(self, batch: str) -> _Batch:
+        try:
+            return self.batches[batch]
+        except KeyError:
+            raise RuntimeError(f"job produced output for unrequested batch {batch}") from None
+
+    def consume(self, lines: Iterable[bytes | str]) -> None:
+        for raw in lines:
+            line = raw.decode() if isinstance(raw, bytes) else raw
+            kind, table, batch, payload = line.rstrip("\n").split("\t", 3)
+            target = self._batch(batch)
+            if kind == "E":
+                row = orjson.loads(payload)
+                self._switch("E", table, batch).write(",".join(map(csv_field, row)) + "\n")
+                target.rows[table] += 1
+            elif kind == "D":
+                target.duplicates[table] += int(payload)
+            elif kind == "Q":
+                self._switch("Q", "-", batch).write(payload + "\n")
+                target.reasons[orjson.loads(payload)["reason"]] += 1
+            elif kind == "F":
+                target.inputs.append(orjson.loads(payload))
+            else:
+                raise RuntimeError(f"unexpected job output kind {kind!r}")
+        self._close_writer()
+
+    def manifest(self, table: str, batch: str) -> dict:
+        b = self.batches[batch]
+        lines = sum(f["lines"] for f in b.inputs)
+        quarantined = sum(b.reasons.values())
+        rows, dups = b.rows[table], b.duplicates[table]
+        share = quarantined / lines if lines else 0.0
+        failed = share > self.max_share
+        files = [{k: v for k, v in f.items() if k != "local_path"} for f in b.files.get(table, [])]
+        return {
+            "table": table,
+            "batch_date": batch,
+            "contract_version": CONTRACT_VERSION,
+            "format": "csv.gz",
+            "columns": TABLES[table].column_names,
+            "files": files,
+            "rows": rows,
+            "checksum": hashlib.sha256("".join(f["sha256"] for f in files).encode()).hexdigest(),
+            "input": {
+                "files": sorted(b.inputs, key=lambda f: f["path"]),
+                "lines": lines,
+                "damaged_files": sum(1 for f in b.inputs if f["damaged"]),
+                "ts_without_offset": sum(f["extra"].get("ts_without_offset", 0) for f in b.inputs),
+            },
+            "quarantined": dict(sorted(b.reasons.items())),
+            "quarantined_total": quarantined,
+            "quarantine_file": b.quarantine["name"] if b.quarantine else None,
+            "duplicates_in_batch": dups,
+            "reconciled": lines == rows + quarantined + dups,
+            "quarantine_share": round(share, 6),
+            "max_quarantine_share": self.max_share,
+            "status": "failed" if failed else "ok",
+            "status_reason": (f"quarantine share {share:.2%} exceeds {self.max_share:.2%}"
+                              if failed else None),
+            "job": self.job_info,
+        }
+
+    def publish(self) -> dict[str, dict]:
+        """Publish every requested batch of the events table; return manifests by batch."""
+        out = {}
+        for batch, b in self.batches.items():
+            manifest = self.manifest("events", batch)
+            if not manifest["reconciled"]:
+                raise RuntimeError(f"batch {batch} does not reconcile: {manifest['input']['lines']}"
+                                   f" lines != rows + quarantined + duplicates")
+            files = {f["name"]: f["local_path"] for f in b.files.get("events", [])}
+            if b.quarantine:
+                files[b.quarantine["name"]] = b.quarantine["local_path"]
+            publish_partition(self.lake, "events", batch, files, manifest)
+            out[batch] = manifest
+        self._staging.cleanup()
+        return out
