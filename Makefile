@@ -1,0 +1,41 @@
+# pulse: `make demo` and `make test` do all set-up on a fresh clone.
+SHELL := /bin/bash
+PYTHON ?= $(shell for p in python3.11 python3.12 python3.10 python3; do command -v $$p >/dev/null && { echo $$p; break; }; done)
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+DEMO_START ?= 2026-10-01
+DEMO_DAYS ?= 28
+DEMO_USERS ?= 2000
+DEMO_END := $(shell $(PYTHON) -c "import datetime as d; print(d.date.fromisoformat('$(DEMO_START)') + d.timedelta(days=$(DEMO_DAYS) - 1))")
+
+.PHONY: install demo test lint pytest bench clean
+
+$(INSTALLED): pyproject.toml
+	@$(PYTHON) -c "import sys; assert (3, 10) <= sys.version_info[:2] < (3, 13), 'pulse needs Python 3.10-3.12, found ' + sys.version" 
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	touch $@
+
+install: $(INSTALLED)
+
+demo: install
+	$(BIN)/pulse generate --out data/raw --start $(DEMO_START) --days $(DEMO_DAYS) --users $(DEMO_USERS) --seed 42
+	$(BIN)/pulse run --raw data/raw --lake data/lake --from $(DEMO_START) --to $(DEMO_END) --target duckdb
+	$(BIN)/pulse summary --target duckdb
+
+lint: install
+	$(BIN)/ruff check .
+	PULSE_DUCKDB_PATH=$${TMPDIR:-/tmp}/pulse-lint-$$$$.duckdb $(BIN)/python -m pipeline.lint_sql
+
+pytest: install
+	$(BIN)/python -m pytest
+
+test: lint pytest
+
+bench: install
+	$(BIN)/python bench/run.py
+
+clean:
+	rm -rf data target logs .pytest_cache

@@ -1,0 +1,150 @@
+"""The `pulse` command line."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from datetime import date
+
+from ingest.contract import Limits
+from ingest.load.warehouse import TARGETS, target_from_env
+from ingest.publish import BatchFailed
+from ingest.run import RUNNERS, IngestOptions, MissingInput
+
+# Exit codes cron and the orchestrator can act on.
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+EXIT_ALREADY_RUNNING = 3
+EXIT_MISSING_INPUT = 4
+
+log = logging.getLogger("pulse")
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a YYYY-MM-DD date") from None
+
+
+def _add_ingest_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--raw", default="data/raw", help="raw folder with YYYY-MM-DD batch folders")
+    p.add_argument("--lake", default="data/lake", help="lake folder or s3://bucket/prefix")
+    p.add_argument("--from", dest="start", type=_date, required=True, help="first batch date")
+    p.add_argument("--to", dest="end", type=_date, help="last batch date (default: --from)")
+    p.add_argument("--runner", choices=RUNNERS, default="local", help="mrjob runner")
+    p.add_argument("--mrjob-conf", help="mrjob.conf for hadoop/emr/spark runners")
+    p.add_argument("--format", dest="fmt", default="jsonl", help="raw format")
+    p.add_argument("--max-late-days", type=int, default=30,
+                   help="reject events older than N days before their batch; -1 = no limit "
+                        "(history imports)")
+    p.add_argument("--max-quarantine-share", type=float, default=0.05,
+                   help="mark a batch failed above this share of quarantined lines")
+
+
+def _ingest_options(args: argparse.Namespace) -> IngestOptions:
+    late = None if args.max_late_days < 0 else args.max_late_days
+    return IngestOptions(runner=args.runner, fmt=args.fmt, limits=Limits(max_late_days=late),
+                         max_quarantine_share=args.max_quarantine_share,
+                         mrjob_conf=args.mrjob_conf)
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    from ingest.simulator import generate
+
+    stats = generate(args.out, args.start, args.days, args.users, seed=args.seed,
+                     fault_rate=args.fault_rate, progress=not args.quiet)
+    print(f"generated {stats['lines']:,} lines in {stats['files']} files under {args.out} "
+          f"({stats['events']:,} events; faults: "
+          + ", ".join(f"{k} {v}" for k, v in sorted(stats["faults"].items())) + ")")
+    return EXIT_OK
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from pipeline.run import run_pipeline
+
+    target = target_from_env(args.target)
+    result = run_pipeline(args.raw, args.lake, args.start, args.end or args.start, target,
+                          _ingest_options(args), full_refresh=args.full_refresh,
+                          build_dbt=not args.skip_dbt)
+    lines = sum(m["input"]["lines"] for m in result.manifests.values())
+    rows = sum(m["rows"] for m in result.manifests.values())
+    quarantined = sum(m["quarantined_total"] for m in result.manifests.values())
+    dups = sum(m["duplicates_in_batch"] for m in result.manifests.values())
+    loaded = sum(1 for r in result.loads if r.status == "loaded")
+    print(f"pulse run {args.start}..{args.end or args.start} into {target.describe()}: "
+          f"{lines:,} lines -> {rows:,} rows, {quarantined:,} quarantined, {dups:,} duplicates; "
+          f"{loaded} partition(s) loaded, {len(result.loads) - loaded} unchanged")
+    return EXIT_OK
+
+
+def cmd_summary(args: argparse.Namespace) -> int:
+    from pipeline.summary import print_summary
+
+    print_summary(target_from_env(args.target))
+    return EXIT_OK
+
+
+def cmd_dbt(args: argparse.Namespace) -> int:
+    from pipeline.dbt import run_dbt
+    from pipeline.run import dbt_env
+
+    target = target_from_env(args.target)
+    dbt_args = args.dbt_args[1:] if args.dbt_args[:1] == ["--"] else args.dbt_args
+    run_dbt(dbt_args, target=target.name, env=dbt_env(target))
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="pulse", description=__doc__)
+    parser.add_argument("-v", "--verbose", action="store_true")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("generate", help="write deterministic sample raw event logs")
+    p.add_argument("--out", default="data/raw")
+    p.add_argument("--start", type=_date, required=True)
+    p.add_argument("--days", type=int, default=28)
+    p.add_argument("--users", type=int, default=2000)
+    p.add_argument("--seed", type=int, default=42)
+    p.add_argument("--fault-rate", type=float, default=0.003)
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_generate)
+
+    p = sub.add_parser("run", help="ingest, load and transform batch dates")
+    _add_ingest_options(p)
+    p.add_argument("--target", choices=TARGETS, help="warehouse (default $PULSE_TARGET or duckdb)")
+    p.add_argument("--full-refresh", action="store_true", help="rebuild incremental models")
+    p.add_argument("--skip-dbt", action="store_true", help="only ingest and load")
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("summary", help="print a short summary of the marts")
+    p.add_argument("--target", choices=TARGETS)
+    p.set_defaults(func=cmd_summary)
+
+    p = sub.add_parser("dbt", help="run dbt with pulse's profile, e.g. pulse dbt -- test")
+    p.add_argument("--target", choices=TARGETS)
+    p.add_argument("dbt_args", nargs=argparse.REMAINDER)
+    p.set_defaults(func=cmd_dbt)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for noisy in ("mrjob", "botocore", "boto3", "urllib3"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    try:
+        return args.func(args)
+    except MissingInput as exc:
+        log.error("missing input: %s", exc)
+        return EXIT_MISSING_INPUT
+    except (BatchFailed, RuntimeError, ConnectionError, ValueError) as exc:
+        log.error("%s: %s", type(exc).__name__, exc)
+        return EXIT_FAILED
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,37 @@
+"""A short, human summary of what the marts hold (printed by `make demo`)."""
+
+from __future__ import annotations
+
+from ingest.load.warehouse import Target, connect
+
+QUERIES = {
+    "fct_events": "select count(*), count(distinct user_id), min(event_at), max(event_at) "
+                  "from marts.fct_events",
+    "dim_users": "select count(*), count(signed_up_at), null, null from marts.dim_users",
+    "rpt_active_users_daily": "select count(*), max(dau), min(activity_date), "
+                              "max(activity_date) from marts.rpt_active_users_daily",
+}
+LATEST = ("select activity_date, dau, wau, mau, stickiness_dau_mau "
+          "from marts.rpt_active_users_daily order by activity_date desc limit 7")
+
+
+def print_summary(target: Target) -> None:
+    conn = connect(target)
+    try:
+        cur = conn.cursor()
+        print(f"warehouse {target.describe()}")
+        for name, sql in QUERIES.items():
+            cur.execute(sql)
+            a, b, c, d = cur.fetchone()
+            if name == "fct_events":
+                print(f"  fct_events: {a:,} events from {b:,} users, {c} .. {d}")
+            elif name == "dim_users":
+                print(f"  dim_users: {a:,} users, {b:,} with a signup event")
+            else:
+                print(f"  rpt_active_users_daily: {a} days {c} .. {d}, peak DAU {b:,}")
+        cur.execute(LATEST)
+        print("  last 7 days: date        DAU    WAU    MAU  DAU/MAU")
+        for day, dau, wau, mau, stick in cur.fetchall():
+            print(f"               {day} {dau:6,} {wau:6,} {mau:6,}  {float(stick or 0):.3f}")
+    finally:
+        conn.close()

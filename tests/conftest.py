@@ -1,0 +1,120 @@
+"""Shared fixtures: small generated data, throwaway warehouses (DuckDB file, PostgreSQL db).
+
+PostgreSQL comes from PULSE_PG_HOST/PORT/USER (default 127.0.0.1:5432, postgres). If none
+answers, a throwaway cluster is started with the installed server binaries on a free
+loopback port; with no binaries the tests fail with an install hint, never skip.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from ingest.load.warehouse import Target
+
+INSTALL_HINT = (
+    "PostgreSQL is needed for these tests and none is reachable at {where}, and no server "
+    "binaries were found to start one. Install it (Debian: `apt-get install postgresql`), "
+    "start it (`pg_ctlcluster --skip-systemctl-redirect 15 main start`), or point "
+    "PULSE_PG_HOST/PULSE_PG_PORT/PULSE_PG_USER at a server."
+)
+
+
+def _reachable(host: str, port: int, user: str) -> bool:
+    import psycopg2
+
+    try:
+        psycopg2.connect(host=host, port=port, user=user, dbname="postgres",
+                         connect_timeout=3, password=os.environ.get("PULSE_PG_PASSWORD")).close()
+        return True
+    except psycopg2.OperationalError:
+        return False
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _as_postgres(cmd: list[str]) -> list[str]:
+    """Server binaries refuse to run as root; drop to the postgres user when we are root."""
+    if os.geteuid() == 0 and shutil.which("runuser"):
+        return ["runuser", "-u", "postgres", "--", *cmd]
+    return cmd
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[Target]:
+    host = os.environ.get("PULSE_PG_HOST", "127.0.0.1")
+    port = int(os.environ.get("PULSE_PG_PORT", "5432"))
+    user = os.environ.get("PULSE_PG_USER", "postgres")
+    if _reachable(host, port, user):
+        yield Target("postgres", host=host, port=port, user=user, dbname="postgres")
+        return
+    bins = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
+    initdb = bins[-1] if bins else shutil.which("initdb")
+    if not initdb:
+        pytest.fail(INSTALL_HINT.format(where=f"{host}:{port}"), pytrace=False)
+    bindir = Path(initdb).parent
+    datadir = Path(tempfile.mkdtemp(prefix="pulse-pg-"))
+    if os.geteuid() == 0:
+        shutil.chown(datadir, "postgres")
+    port = _free_port()
+    subprocess.run(_as_postgres([str(bindir / "initdb"), "-D", str(datadir), "-U", "postgres",
+                                 "--auth=trust", "-E", "UTF8"]), check=True, capture_output=True)
+    subprocess.run(_as_postgres([str(bindir / "pg_ctl"), "-D", str(datadir), "-w", "-l",
+                                 str(datadir / "server.log"), "-o",
+                                 f"-h 127.0.0.1 -p {port} -k {datadir}", "start"]),
+                   check=True, capture_output=True)
+    try:
+        deadline = time.time() + 30
+        while not _reachable("127.0.0.1", port, "postgres"):
+            if time.time() > deadline:
+                pytest.fail(f"throwaway PostgreSQL on 127.0.0.1:{port} did not start; "
+                            f"see {datadir}/server.log", pytrace=False)
+            time.sleep(0.5)
+        yield Target("postgres", host="127.0.0.1", port=port, user="postgres", dbname="postgres")
+    finally:
+        subprocess.run(_as_postgres([str(bindir / "pg_ctl"), "-D", str(datadir), "-m", "fast",
+                                     "stop"]), check=False, capture_output=True)
+        shutil.rmtree(datadir, ignore_errors=True)
+
+
+@pytest.fixture
+def pg_target(pg_server: Target) -> Iterator[Target]:
+    """A throwaway database on the test PostgreSQL, dropped afterwards."""
+    import psycopg2
+
+    name = f"pulse_test_{uuid.uuid4().hex[:12]}"
+    admin = psycopg2.connect(host=pg_server.host, port=pg_server.port, user=pg_server.user,
+                             dbname="postgres", password=os.environ.get("PULSE_PG_PASSWORD"))
+    admin.autocommit = True
+    admin.cursor().execute(f'create database "{name}"')
+    try:
+        yield replace(pg_server, dbname=name)
+    finally:
+        admin.cursor().execute(f'drop database if exists "{name}" with (force)')
+        admin.close()
+
+
+@pytest.fixture
+def duckdb_target(tmp_path: Path) -> Target:
+    return Target("duckdb", duckdb_path=str(tmp_path / "warehouse.duckdb"))
+
+
+@pytest.fixture(params=["duckdb", "postgres"])
+def any_target(request) -> Target:
+    """Run a test against DuckDB and against PostgreSQL."""
+    return request.getfixturevalue({"duckdb": "duckdb_target", "postgres": "pg_target"}[request.param])
