@@ -34,6 +34,7 @@ REASONS = (
     "missing_required_field", "missing_identity", "wrong_type", "invalid_value",
     "invalid_event_name", "invalid_timestamp", "timestamp_in_future", "timestamp_too_old",
     "missing_required_property", "invalid_property_type", "damaged_file_fragment",
+    "invalid_access_log",
 )
 
 

@@ -38,10 +38,9 @@ class Line:
     fragment: bool = False  # incomplete last line of a damaged file
 
 
-def _open(path: Path) -> BinaryIO:
-    with open(path, "rb") as probe:
-        magic = probe.read(2)
-    if magic == b"\x1f\x8b":
+def _open(path: Path, name: str) -> BinaryIO:
+    """Gzip by name (``*.gz``), so a plain file's bytes are always all read as lines."""
+    if name.endswith(".gz"):
         return gzip.open(path, "rb")
     return open(path, "rb")
 
@@ -60,7 +59,7 @@ def read_lines(path: str | Path, stats: FileStats) -> Iterator[Line]:
     number = 0
     pending: bytes | None = None
     try:
-        with _open(Path(path)) as handle:
+        with _open(Path(path), stats.path) as handle:
             while True:
                 raw = handle.readline(MAX_LINE_BYTES + 1)
                 if not raw:

@@ -31,7 +31,7 @@ class MissingInput(FileNotFoundError):
 @dataclass(frozen=True)
 class IngestOptions:
     runner: str = "local"
-    fmt: str = "jsonl"
+    fmt: str = "auto"
     limits: Limits = Limits()
     max_quarantine_share: float = 0.05
     mrjob_conf: str | None = None

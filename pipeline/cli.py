@@ -36,7 +36,7 @@ def _add_ingest_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--to", dest="end", type=_date, help="last batch date (default: --from)")
     p.add_argument("--runner", choices=RUNNERS, default="local", help="mrjob runner")
     p.add_argument("--mrjob-conf", help="mrjob.conf for hadoop/emr/spark runners")
-    p.add_argument("--format", dest="fmt", default="jsonl", help="raw format")
+    p.add_argument("--format", dest="fmt", default="auto", help="raw format")
     p.add_argument("--max-late-days", type=int, default=30,
                    help="reject events older than N days before their batch; -1 = no limit "
                         "(history imports)")

@@ -27,7 +27,8 @@ def fetch(target, sql):
 
 def test_load_is_idempotent_and_audited(tmp_path, any_target):
     raw, lake = tmp_path / "raw", tmp_path / "lake"
-    write(raw, D1, "a.jsonl", [line("e1", properties={"path": "/a,\"b\""}), line("e2", user_id=None, anonymous_id="x")])
+    write(raw, D1, "a.jsonl", [line("e1", properties={"path": "/a,\"b\""}),
+                               line("e2", user_id=None, anonymous_id="x")])
     write(raw, D2, "a.jsonl", [line("e3", ts="2026-11-02T01:00:00Z")])
     ingest(raw, lake, [D1, D2], INLINE)
     first = load_batches(any_target, open_lake(lake), ["2026-11-01", "2026-11-02"])

@@ -19,7 +19,7 @@ class IngestJob(MRJob):
 
     def configure_args(self) -> None:
         super().configure_args()
-        self.add_passthru_arg("--format", default="jsonl", help="raw format of the input files")
+        self.add_passthru_arg("--format", default="auto", help="raw format of the input files")
         self.add_passthru_arg("--max-late-days", type=int, default=30,
                               help="reject events older than this many days before their "
                                    "batch; -1 lifts the limit (history imports)")

@@ -21,7 +21,7 @@ from pathlib import PurePosixPath
 import orjson
 
 from ingest.contract import Limits, Rejection
-from ingest.formats import get_format
+from ingest.formats import format_for, get_format
 from ingest.reader import FileStats, read_lines
 
 SEP = "\x1f"
@@ -48,12 +48,12 @@ def _quarantine(batch: str, source: str, number: int, rejection: Rejection, data
     return SEP.join(("Q", batch, source, f"{number:012d}")), orjson.dumps(record).decode()
 
 
-def map_file(local_path: str, uri: str, fmt: str = "jsonl",
+def map_file(local_path: str, uri: str, fmt: str = "auto",
              limits: Limits = Limits()) -> Iterator[tuple[str, str]]:
     """Parse one raw file; yield keyed rows, quarantine records and the file's stats."""
     batch_date, source = batch_of(uri)
     batch = batch_date.isoformat()
-    parse = get_format(fmt)
+    parse = get_format(format_for(source, fmt))
     stats = FileStats(path=source)
     no_offset = 0
     for line in read_lines(local_path, stats):
@@ -83,3 +83,15 @@ def reduce_group(key: str, values: Iterable[str]) -> Iterator[str]:
         batch = rest.split(SEP, 1)[0]
         for value in values:
             yield f"{kind}\t-\t{batch}\t{value}"
+
+
+def run_in_memory(files: Iterable[tuple[str, str]], fmt: str = "auto",
+                  limits: Limits = Limits()) -> list[str]:
+    """Map, shuffle and reduce in this process (tests and tiny inputs; proves the logic
+    needs no mrjob). `files` are (local path, uri) pairs; returns output lines in key order."""
+    from itertools import groupby
+
+    pairs = sorted((kv for path, uri in files for kv in map_file(path, uri, fmt, limits)),
+                   key=lambda kv: kv[0])
+    return [out for key, group in groupby(pairs, key=lambda kv: kv[0])
+            for out in reduce_group(key, (v for _, v in group))]
