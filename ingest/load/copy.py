@@ -52,4 +52,24 @@ def redshift_copy_sql(stage: str, table: TableSchema, manifest_url: str, iam_rol
             "format as csv gzip ignoreheader 1 timeformat 'auto' dateformat 'auto' manifest")
 
 
-COPIERS = {"duckdb": copy_duckdb, "postgres": copy_postgres}
+def copy_redshift(cur, lake: Lake, table: TableSchema, batch: str, names: list[str], stage: str):
+    """COPY the partition's files from S3 through a Redshift manifest (``mandatory`` entries,
+    so a missing file fails the COPY instead of loading less)."""
+    import os
+
+    import orjson
+
+    if not lake.uri.startswith("s3://"):
+        raise ValueError("Redshift loads need an s3:// lake (COPY reads from S3)")
+    role = os.environ.get("PULSE_RS_IAM_ROLE")
+    if not role:
+        raise ValueError("set PULSE_RS_IAM_ROLE to the IAM role Redshift COPY assumes")
+    prefix = partition_dir(table.name, batch)
+    entries = [{"url": f"{lake.uri}/{prefix}/{n}", "mandatory": True} for n in names]
+    lake.write_bytes(f"{prefix}/_redshift_copy.manifest", orjson.dumps({"entries": entries}))
+    if entries:
+        cur.execute(redshift_copy_sql(stage, table, f"{lake.uri}/{prefix}/_redshift_copy.manifest",
+                                      role))
+
+
+COPIERS = {"duckdb": copy_duckdb, "postgres": copy_postgres, "redshift": copy_redshift}

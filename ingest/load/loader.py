@@ -101,10 +101,7 @@ def load_partition(conn, target: Target, lake: Lake, table_name: str, batch: str
         raise LoadError(f"{table.name} batch {batch}: lake columns {manifest['columns']} "
                         f"differ from the schema {table.column_names}")
     dialect = target.dialect
-    copier = COPIERS.get(dialect)
-    if copier is None:
-        raise LoadError(f"no loader for {dialect}; Redshift loads run `pulse load --target "
-                        "redshift` with COPY (see docs/warehouses.md)")
+    copier = COPIERS[dialect]
     started = _utcnow()
     cur = _param_style(conn, dialect)
     raw = f"{RAW_SCHEMA}.{identifier(table.name)}"
@@ -114,6 +111,8 @@ def load_partition(conn, target: Target, lake: Lake, table_name: str, batch: str
         ensure_tables(cur, dialect, [table])
         if dialect == "postgres":
             cur.execute(f"lock table {AUDIT_TABLE} in exclusive mode")
+        elif dialect == "redshift":
+            cur.execute(f"lock {AUDIT_TABLE}")
         if _last_checksum(cur, table.name, batch) == manifest["checksum"]:
             _audit(cur, _next_load_id(cur), table.name, batch, "unchanged", 0,
                    manifest["checksum"], lake.uri, started)
