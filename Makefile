@@ -15,7 +15,7 @@ $(INSTALLED): pyproject.toml
 	@$(PYTHON) -c "import sys; assert (3, 10) <= sys.version_info[:2] < (3, 13), 'pulse needs Python 3.10-3.12, found ' + sys.version" 
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[dev]'
+	$(BIN)/python -m pip install -q -e '.[dev,spark]'
 	touch $@
 
 install: $(INSTALLED)

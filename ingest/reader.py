@@ -39,8 +39,11 @@ class Line:
 
 
 def _open(path: Path, name: str) -> BinaryIO:
-    """Gzip by name (``*.gz``), so a plain file's bytes are always all read as lines."""
-    if name.endswith(".gz"):
+    """Gzip when named ``*.gz`` and the bytes say so: a runner may hand over an already
+    decompressed copy, and a plain file's bytes must always all be read as lines."""
+    with open(path, "rb") as probe:
+        magic = probe.read(2)
+    if name.endswith(".gz") and magic == b"\x1f\x8b":
         return gzip.open(path, "rb")
     return open(path, "rb")
 

@@ -7,7 +7,11 @@ backfill, not once per day.
 from __future__ import annotations
 
 import logging
+import os
 import posixpath
+import subprocess
+import sys
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -60,7 +64,30 @@ def sorted_output(runner) -> Iterator[bytes]:
         yield from to_lines(runner.fs.cat(part))
 
 
-def job_args(files: list[str], options: IngestOptions) -> list[str]:
+def external_sort(lines: Iterator[bytes], folder: str) -> Iterator[bytes]:
+    """Sort output lines on disk (GNU sort, byte order), so memory stays flat."""
+    unsorted, ordered = f"{folder}/output.unsorted", f"{folder}/output.sorted"
+    with open(unsorted, "wb") as handle:
+        handle.writelines(lines)
+    subprocess.run(["sort", "-T", folder, "-o", ordered, unsorted], check=True,
+                   env={**os.environ, "LC_ALL": "C"})
+    os.unlink(unsorted)
+    with open(ordered, "rb") as handle:
+        yield from handle
+
+
+def _input_lists(files: list[str], folder: str, parts: int = 8) -> list[str]:
+    """Spread file URIs over a few list files so list-driven runners still map in parallel."""
+    paths = []
+    for i in range(min(parts, len(files))):
+        path = f"{folder}/inputs-{i:03d}.txt"
+        with open(path, "w") as handle:
+            handle.writelines(f + "\n" for f in files[i::parts])
+        paths.append(path)
+    return paths
+
+
+def job_args(files: list[str], options: IngestOptions, tmp: str) -> list[str]:
     limits = options.limits
     args = ["-r", options.runner, "--format", options.fmt,
             "--max-late-days", str(-1 if limits.max_late_days is None else limits.max_late_days),
@@ -69,6 +96,12 @@ def job_args(files: list[str], options: IngestOptions) -> list[str]:
         args += ["--conf-path", options.mrjob_conf]
     else:
         args += ["--no-conf"]
+    if options.runner == "spark":
+        # mrjob's spark runner has no mapper_raw: hand it lists of file URIs instead
+        master = os.environ.get("PULSE_SPARK_MASTER", "local[2]")
+        args += ["--input-list", "--python-bin", sys.executable, "--spark-master", master,
+                 "--jobconf", "spark.ui.enabled=false"]
+        return args + _input_lists(files, tmp)
     return args + files
 
 
@@ -88,10 +121,14 @@ def ingest(raw_dir: str | Path, lake_uri: str | Path, batch_dates: list[date],
                           job_info={"runner": options.runner, "format": options.fmt,
                                     "max_late_days": options.limits.max_late_days})
     if files:
-        job = IngestJob(args=job_args(files, options))
-        with job.make_runner() as runner:
-            runner.run()
-            publisher.consume(sorted_output(runner))
+        with tempfile.TemporaryDirectory(prefix="pulse-ingest-") as tmp:
+            job = IngestJob(args=job_args(files, options, tmp))
+            with job.make_runner() as runner:
+                runner.run()
+                lines = sorted_output(runner)
+                if options.runner == "spark":  # Spark partitions by hash: restore key order
+                    lines = external_sort(lines, tmp)
+                publisher.consume(lines)
     else:
         publisher.consume([])
     manifests = publisher.publish()
