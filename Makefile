@@ -27,7 +27,9 @@ demo: install
 
 lint: install
 	$(BIN)/ruff check .
-	PULSE_DUCKDB_PATH=$${TMPDIR:-/tmp}/pulse-lint-$$$$.duckdb $(BIN)/python -m pipeline.lint_sql
+	@d=$$(mktemp -d) && cp profiles.yml.example $$d/profiles.yml && \
+	  DBT_PROFILES_DIR=$$d DBT_TARGET_PATH=$$d/target DBT_LOG_PATH=$$d/logs \
+	  $(BIN)/sqlfluff lint models tests/dbt analyses && rm -rf $$d
 
 pytest: install
 	$(BIN)/python -m pytest

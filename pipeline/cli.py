@@ -127,6 +127,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--target", choices=TARGETS)
     p.add_argument("dbt_args", nargs=argparse.REMAINDER)
     p.set_defaults(func=cmd_dbt)
+
+    from pipeline.commands import register_all
+
+    register_all(sub)
     return parser
 
 

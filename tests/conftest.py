@@ -23,6 +23,12 @@ import pytest
 
 from ingest.load.warehouse import Target
 
+# dbt writes target/ and logs/ in the project; give each test session its own, so parallel
+# sessions (and a developer's own dbt runs) never share partial-parse or manifest files.
+_DBT_SCRATCH = tempfile.mkdtemp(prefix="pulse-dbt-")
+os.environ.setdefault("DBT_TARGET_PATH", os.path.join(_DBT_SCRATCH, "target"))
+os.environ.setdefault("DBT_LOG_PATH", os.path.join(_DBT_SCRATCH, "logs"))
+
 INSTALL_HINT = (
     "PostgreSQL is needed for these tests and none is reachable at {where}, and no server "
     "binaries were found to start one. Install it (Debian: `apt-get install postgresql`), "
@@ -95,6 +101,16 @@ def pg_server() -> Iterator[Target]:
 @pytest.fixture
 def pg_target(pg_server: Target) -> Iterator[Target]:
     """A throwaway database on the test PostgreSQL, dropped afterwards."""
+    yield from _throwaway_database(pg_server)
+
+
+@pytest.fixture
+def pg_target_2(pg_server: Target) -> Iterator[Target]:
+    """A second throwaway database, for comparing two builds."""
+    yield from _throwaway_database(pg_server)
+
+
+def _throwaway_database(pg_server: Target) -> Iterator[Target]:
     import psycopg2
 
     name = f"pulse_test_{uuid.uuid4().hex[:12]}"
