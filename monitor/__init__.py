@@ -1,0 +1,1 @@
+"""pulse monitoring: data monitors, pipeline monitors and alert delivery."""
