@@ -40,7 +40,7 @@ def send_alert(alert: Alert) -> None:
     try:
         log.error("ALERT [%s] %s\n%s", alert.severity, alert.subject, alert.body)
         delivered = True
-    except Exception:  # noqa: BLE001,S110 - fall through to the file sink
+    except Exception:  # noqa: S110 - fall through to the file sink
         pass
     try:
         path = alert_log_path()
