@@ -19,7 +19,7 @@ import orjson
 
 from ingest.contract import CONTRACT_VERSION
 from ingest.lake import Lake, publish_partition
-from ingest.schema import TABLES
+from ingest.tables import all_tables
 
 MAX_ROWS_PER_FILE = 500_000
 
@@ -83,6 +83,7 @@ class _Batch:
     reasons: Counter = field(default_factory=Counter)
     inputs: list[dict] = field(default_factory=list)
     quarantine: dict | None = None
+    derive_errors: dict[str, list[dict]] = field(default_factory=dict)  # table -> records
 
 
 class Publisher:
@@ -91,6 +92,7 @@ class Publisher:
     def __init__(self, lake: Lake, batches: Iterable[str], max_quarantine_share: float,
                  job_info: dict | None = None) -> None:
         self.lake = lake
+        self.tables = all_tables()
         self.batches = {b: _Batch() for b in sorted(batches)}
         self.max_share = max_quarantine_share
         self.job_info = job_info or {}
@@ -115,7 +117,7 @@ class Publisher:
         stem = f"part-{file_no:05d}" if kind == "E" else "quarantine"
         self._writer = _GzipWriter(folder, stem)
         if kind == "E":
-            header = ",".join(TABLES[table].column_names) + "\n"
+            header = ",".join(self.tables[table].column_names) + "\n"
             self._writer.write(header)
             self._writer.rows = 0
         self._open = (kind, table, batch, file_no)
@@ -155,24 +157,30 @@ class Publisher:
                 target.reasons[orjson.loads(payload)["reason"]] += 1
             elif kind == "F":
                 target.inputs.append(orjson.loads(payload))
+            elif kind == "X":
+                record = orjson.loads(payload)
+                target.derive_errors.setdefault(record["table"], []).append(record)
             else:
                 raise RuntimeError(f"unexpected job output kind {kind!r}")
         self._close_writer()
 
     def manifest(self, table: str, batch: str) -> dict:
+        """The partition's manifest: files, counts, and how the counts reconcile.
+
+        For `events`, input lines = rows + quarantined + duplicates. For a log table, the
+        rows its declaration derived = rows + duplicates, and failed derivations count
+        against the same quarantine-share threshold.
+        """
         b = self.batches[batch]
         lines = sum(f["lines"] for f in b.inputs)
-        quarantined = sum(b.reasons.values())
         rows, dups = b.rows[table], b.duplicates[table]
-        share = quarantined / lines if lines else 0.0
-        failed = share > self.max_share
         files = [{k: v for k, v in f.items() if k != "local_path"} for f in b.files.get(table, [])]
-        return {
+        manifest = {
             "table": table,
             "batch_date": batch,
             "contract_version": CONTRACT_VERSION,
             "format": "csv.gz",
-            "columns": TABLES[table].column_names,
+            "columns": self.tables[table].column_names,
             "files": files,
             "rows": rows,
             "checksum": hashlib.sha256("".join(f["sha256"] for f in files).encode()).hexdigest(),
@@ -182,31 +190,55 @@ class Publisher:
                 "damaged_files": sum(1 for f in b.inputs if f["damaged"]),
                 "ts_without_offset": sum(f["extra"].get("ts_without_offset", 0) for f in b.inputs),
             },
-            "quarantined": dict(sorted(b.reasons.items())),
-            "quarantined_total": quarantined,
-            "quarantine_file": b.quarantine["name"] if b.quarantine else None,
             "duplicates_in_batch": dups,
-            "reconciled": lines == rows + quarantined + dups,
-            "quarantine_share": round(share, 6),
             "max_quarantine_share": self.max_share,
-            "status": "failed" if failed else "ok",
-            "status_reason": (f"quarantine share {share:.2%} exceeds {self.max_share:.2%}"
-                              if failed else None),
             "job": self.job_info,
         }
+        if table == "events":
+            quarantined = sum(b.reasons.values())
+            share = quarantined / lines if lines else 0.0
+            manifest.update({
+                "quarantined": dict(sorted(b.reasons.items())),
+                "quarantined_total": quarantined,
+                "quarantine_file": b.quarantine["name"] if b.quarantine else None,
+                "reconciled": lines == rows + quarantined + dups,
+            })
+        else:
+            derived = sum(f["extra"].get("derived", {}).get(table, 0) for f in b.inputs)
+            errors = b.derive_errors.get(table, [])
+            share = len(errors) / (derived + len(errors)) if errors else 0.0
+            manifest.update({
+                "derived_from": "events",
+                "derived_rows": derived,
+                "derive_errors": len(errors),
+                "derive_error_samples": errors[:20],
+                "reconciled": derived == rows + dups,
+            })
+        failed = share > self.max_share
+        manifest.update({
+            "quarantine_share": round(share, 6),
+            "status": "failed" if failed else "ok",
+            "status_reason": (f"{'quarantine' if table == 'events' else 'derive error'} share "
+                              f"{share:.2%} exceeds {self.max_share:.2%}" if failed else None),
+        })
+        return manifest
 
     def publish(self) -> dict[str, dict]:
-        """Publish every requested batch of the events table; return manifests by batch."""
+        """Publish every requested batch of every table; return the events manifests by batch
+        (each carries the log tables' manifests under ``tables``)."""
         out = {}
         for batch, b in self.batches.items():
-            manifest = self.manifest("events", batch)
-            if not manifest["reconciled"]:
-                raise RuntimeError(f"batch {batch} does not reconcile: {manifest['input']['lines']}"
-                                   f" lines != rows + quarantined + duplicates")
-            files = {f["name"]: f["local_path"] for f in b.files.get("events", [])}
-            if b.quarantine:
-                files[b.quarantine["name"]] = b.quarantine["local_path"]
-            publish_partition(self.lake, "events", batch, files, manifest)
-            out[batch] = manifest
+            manifests = {}
+            for table in self.tables:  # events first: it holds the batch's input record
+                manifest = self.manifest(table, batch)
+                if not manifest["reconciled"]:
+                    raise RuntimeError(f"{table} batch {batch} does not reconcile: {manifest}")
+                files = {f["name"]: f["local_path"] for f in b.files.get(table, [])}
+                if table == "events" and b.quarantine:
+                    files[b.quarantine["name"]] = b.quarantine["local_path"]
+                publish_partition(self.lake, table, batch, files, manifest)
+                manifests[table] = manifest
+            out[batch] = {**manifests["events"],
+                          "tables": {t: m for t, m in manifests.items() if t != "events"}}
         self._staging.cleanup()
         return out

@@ -132,11 +132,12 @@ def ingest(raw_dir: str | Path, lake_uri: str | Path, batch_dates: list[date],
     else:
         publisher.consume([])
     manifests = publisher.publish()
-    failed = {b: m["status_reason"] for b, m in manifests.items() if m["status"] != "ok"}
+    failed = {f"{t} {b}": x["status_reason"] for b, m in manifests.items()
+              for t, x in [("events", m), *m["tables"].items()] if x["status"] != "ok"}
     for batch, m in manifests.items():
         log.info("ingested batch %s: %d lines -> %d rows, %d quarantined, %d duplicates",
                  batch, m["input"]["lines"], m["rows"], m["quarantined_total"],
                  m["duplicates_in_batch"])
     if failed:
-        raise BatchFailed("; ".join(f"batch {b}: {why}" for b, why in failed.items()))
+        raise BatchFailed("; ".join(f"{tb}: {why}" for tb, why in failed.items()))
     return manifests

@@ -31,9 +31,9 @@ def test_load_is_idempotent_and_audited(tmp_path, any_target):
                                line("e2", user_id=None, anonymous_id="x")])
     write(raw, D2, "a.jsonl", [line("e3", ts="2026-11-02T01:00:00Z")])
     ingest(raw, lake, [D1, D2], INLINE)
-    first = load_batches(any_target, open_lake(lake), ["2026-11-01", "2026-11-02"])
+    first = load_batches(any_target, open_lake(lake), ["2026-11-01", "2026-11-02"], ["events"])
     assert [(r.status, r.rows, r.load_id) for r in first] == [("loaded", 2, 1), ("loaded", 1, 2)]
-    again = load_batches(any_target, open_lake(lake), ["2026-11-01", "2026-11-02"])
+    again = load_batches(any_target, open_lake(lake), ["2026-11-01", "2026-11-02"], ["events"])
     assert [r.status for r in again] == ["unchanged", "unchanged"]
     got = fetch(any_target, "select event_id, user_id, anonymous_id, properties, _load_id, "
                             "cast(event_at as varchar) from raw.events order by event_id")
@@ -51,10 +51,10 @@ def test_changed_partition_replaces_its_batch_only(tmp_path, any_target):
     write(raw, D1, "a.jsonl", [line("e1"), line("e2")])
     write(raw, D2, "a.jsonl", [line("e3", ts="2026-11-02T01:00:00Z")])
     ingest(raw, lake, [D1, D2], INLINE)
-    load_batches(any_target, open_lake(lake), ["2026-11-01", "2026-11-02"])
+    load_batches(any_target, open_lake(lake), ["2026-11-01", "2026-11-02"], ["events"])
     write(raw, D1, "a.jsonl", [line("e9")])
     ingest(raw, lake, [D1], INLINE)
-    (result,) = load_batches(any_target, open_lake(lake), ["2026-11-01"])
+    (result,) = load_batches(any_target, open_lake(lake), ["2026-11-01"], ["events"])
     assert (result.status, result.load_id) == ("loaded", 3)
     assert fetch(any_target, "select event_id, _load_id from raw.events order by event_id") == [
         ("e3", 2), ("e9", 3)]
@@ -62,25 +62,25 @@ def test_changed_partition_replaces_its_batch_only(tmp_path, any_target):
 
 def test_unpublished_or_failed_partitions_are_refused(tmp_path, any_target):
     with pytest.raises(LoadError, match="not published"):
-        load_batches(any_target, open_lake(tmp_path / "lake"), ["2026-11-01"])
+        load_batches(any_target, open_lake(tmp_path / "lake"), ["2026-11-01"], ["events"])
     raw, lake = tmp_path / "raw", tmp_path / "lake"
     write(raw, D1, "a.jsonl", ["x", "y", line("e1")])
     with pytest.raises(Exception, match="quarantine share"):
         ingest(raw, lake, [D1], IngestOptions(runner="inline", max_quarantine_share=0.1))
     with pytest.raises(LoadError, match="failed ingest"):
-        load_batches(any_target, open_lake(lake), ["2026-11-01"])
+        load_batches(any_target, open_lake(lake), ["2026-11-01"], ["events"])
 
 
 def test_a_failed_copy_leaves_the_previous_rows(tmp_path, any_target):
     raw, lake = tmp_path / "raw", tmp_path / "lake"
     write(raw, D1, "a.jsonl", [line("e1"), line("e2")])
     manifests = ingest(raw, lake, [D1], INLINE)
-    load_batches(any_target, open_lake(lake), ["2026-11-01"])
+    load_batches(any_target, open_lake(lake), ["2026-11-01"], ["events"])
     write(raw, D1, "a.jsonl", [line("e7"), line("e8")])
     manifests = ingest(raw, lake, [D1], INLINE)
     manifest_path = lake / "events" / "batch_date=2026-11-01" / "_manifest.json"
     broken = {**manifests["2026-11-01"], "rows": 5}  # lie about the row count
     manifest_path.write_bytes(orjson.dumps(broken))
     with pytest.raises(LoadError, match="staged 2 rows"):
-        load_batches(any_target, open_lake(lake), ["2026-11-01"])
+        load_batches(any_target, open_lake(lake), ["2026-11-01"], ["events"])
     assert fetch(any_target, "select event_id from raw.events order by 1") == [("e1",), ("e2",)]

@@ -40,7 +40,7 @@ def test_ingest_publishes_to_s3_and_loaders_read_it(tmp_path, s3_endpoint, any_t
     keys = lake.list("events/")
     assert any(k.endswith("_manifest.json") for k in keys)
     assert read_manifest(lake, "events", "2026-11-01")["checksum"] == manifests["2026-11-01"]["checksum"]
-    results = load_batches(any_target, lake, ["2026-11-01"])
+    results = load_batches(any_target, lake, ["2026-11-01"], ["events"])
     assert [(r.status, r.rows) for r in results] == [("loaded", 2)]
     assert fetch(any_target, "select event_id from raw.events order by 1") == [("e1",), ("e2",)]
     assert fetch(any_target, "select lake_uri from pulse_meta.load_audit") == [(uri,)]

@@ -5,9 +5,11 @@ engine can run the same logic. Keys are plain strings whose sort order groups on
 copies of an event id; values are JSON.
 
 Map output keys (fields separated by US, 0x1f, which no accepted id contains):
-  E <table> <batch> <event_id>   accepted row          value: [row..., source_file, line]
-  Q <batch> <source_file> <line>  quarantined line     value: quarantine record
-  F <batch> <source_file>         per-file read stats  value: FileStats fields
+  E <table> <batch> <event_id>[ <n>]  accepted row (events, or a log table's n-th row of
+                                      the event)        value: [row..., source_file, line]
+  Q <batch> <source_file> <line>      quarantined line  value: quarantine record
+  X <batch> <table> <file> <line>     a log table's derive function failed on an event
+  F <batch> <source_file>             per-file read stats  value: FileStats fields
 Reduce output lines (tab separated): ``kind \t table \t batch \t json``.
 """
 
@@ -15,7 +17,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
-from datetime import date
+from datetime import date, datetime
 from pathlib import PurePosixPath
 
 import orjson
@@ -23,6 +25,7 @@ import orjson
 from ingest.contract import Limits, Rejection
 from ingest.formats import format_for, get_format
 from ingest.reader import FileStats, read_lines
+from ingest.tables import Event, LogTable, log_tables
 
 SEP = "\x1f"
 _BATCH = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -56,6 +59,8 @@ def map_file(local_path: str, uri: str, fmt: str = "auto",
     parse = get_format(format_for(source, fmt))
     stats = FileStats(path=source)
     no_offset = 0
+    tables = list(log_tables().values())
+    derived = dict.fromkeys((t.name for t in tables), 0)
     for line in read_lines(local_path, stats):
         result = parse(line, batch_date, limits)
         if isinstance(result, Rejection):
@@ -63,10 +68,35 @@ def map_file(local_path: str, uri: str, fmt: str = "auto",
             continue
         row, had_offset = result
         no_offset += not had_offset
-        row.extend((batch, source, line.number))
+        lineage = (batch, source, line.number)
+        for table in tables:
+            if table.events is None or row[1] in table.events:
+                for kv in _derive(table, row, lineage):
+                    derived[table.name] += kv[0][0] == "E"
+                    yield kv
+        row.extend(lineage)
         yield SEP.join(("E", "events", batch, row[0])), orjson.dumps(row).decode()
     stats.extra["ts_without_offset"] = no_offset
+    stats.extra["derived"] = derived
     yield SEP.join(("F", batch, source)), orjson.dumps(stats.__dict__).decode()
+
+
+def _derive(table: LogTable, row: list, lineage: tuple) -> Iterator[tuple[str, str]]:
+    """A log table's rows for one accepted event; a failing declaration is recorded, not fatal."""
+    batch, source, number = lineage
+    event = Event(*row[:2], datetime.strptime(row[2], "%Y-%m-%d %H:%M:%S.%f"), *row[3:10],
+                  orjson.loads(row[10]))
+    try:
+        rows = table.rows(event)
+    except Exception as exc:  # an analyst's function: record every failure, never crash
+        record = {"table": table.name, "event_id": row[0], "source_file": source,
+                  "source_line": number, "error": f"{type(exc).__name__}: {exc}"[:300]}
+        yield (SEP.join(("X", batch, table.name, source, f"{number:012d}")),
+               orjson.dumps(record).decode())
+        return
+    for n, values in enumerate(rows):
+        key = SEP.join(("E", table.name, batch, row[0]) + ((f"{n:06d}",) if n else ()))
+        yield key, orjson.dumps([row[0], *values, *lineage]).decode()
 
 
 def reduce_group(key: str, values: Iterable[str]) -> Iterator[str]:

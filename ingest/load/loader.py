@@ -16,7 +16,8 @@ from datetime import datetime, timezone
 from ingest.lake import Lake, read_manifest
 from ingest.load.copy import COPIERS
 from ingest.load.warehouse import Target, identifier
-from ingest.schema import TABLES, TableSchema, ddl_columns
+from ingest.schema import TableSchema, ddl_columns
+from ingest.tables import all_tables
 
 log = logging.getLogger(__name__)
 RAW_SCHEMA = "raw"
@@ -90,7 +91,7 @@ def _param_style(conn, dialect: str):
 
 def load_partition(conn, target: Target, lake: Lake, table_name: str, batch: str) -> LoadResult:
     """Load one partition in one transaction; raise LoadError if it cannot be trusted."""
-    table = TABLES[table_name]
+    table = all_tables()[table_name]
     manifest = read_manifest(lake, table.name, batch)
     if manifest is None:
         raise LoadError(f"{table.name} batch {batch} is not published in {lake.uri} "
@@ -150,6 +151,6 @@ def load_batches(target: Target, lake: Lake, batches: list[str],
     conn = connect(target)
     try:
         return [load_partition(conn, target, lake, t, b)
-                for b in sorted(batches) for t in (tables or list(TABLES))]
+                for b in sorted(batches) for t in (tables or list(all_tables()))]
     finally:
         conn.close()
