@@ -19,6 +19,7 @@ import orjson
 
 from ingest.contract import CONTRACT_VERSION
 from ingest.lake import Lake, publish_partition
+from ingest.schema import TableSchema
 from ingest.tables import all_tables
 
 MAX_ROWS_PER_FILE = 500_000
@@ -52,27 +53,98 @@ def _sha256(path: str) -> str:
     return digest.hexdigest()
 
 
-class _GzipWriter:
-    """A deterministic gzip file (mtime 0) in a staging folder."""
+class _StagedFile:
+    """A data file in the staging folder, renamed to ``<stem>-<sha12><suffix>`` when closed
+    (content-addressed names: a rerun with the same content writes the same name)."""
+
+    suffix = ""
 
     def __init__(self, folder: Path, stem: str) -> None:
         self.tmp = folder / f"{stem}.tmp"
-        self._raw = open(self.tmp, "wb")  # noqa: SIM115 - closed in close()
-        self._gz = gzip.GzipFile(fileobj=self._raw, mode="wb", mtime=0, compresslevel=6)
         self.rows = 0
 
-    def write(self, line: str) -> None:
-        self._gz.write(line.encode())
-        self.rows += 1
+    def _finish(self) -> None: ...
 
-    def close(self, suffix: str) -> dict:
-        self._gz.close()
-        self._raw.close()
+    def close(self) -> dict:
+        self._finish()
         sha = _sha256(str(self.tmp))
-        final = self.tmp.with_name(f"{self.tmp.stem}-{sha[:12]}{suffix}")
+        final = self.tmp.with_name(f"{self.tmp.stem}-{sha[:12]}{self.suffix}")
         self.tmp.rename(final)
         return {"name": final.name, "rows": self.rows, "bytes": final.stat().st_size,
                 "sha256": sha, "local_path": str(final)}
+
+
+class _GzipLines(_StagedFile):
+    """Deterministic gzip (mtime 0) text lines: CSV rows or quarantine records."""
+
+    def __init__(self, folder: Path, stem: str, suffix: str, header: str | None = None) -> None:
+        super().__init__(folder, stem)
+        self.suffix = suffix
+        self._raw = open(self.tmp, "wb")  # noqa: SIM115 - closed in _finish()
+        self._gz = gzip.GzipFile(fileobj=self._raw, mode="wb", mtime=0, compresslevel=6)
+        if header is not None:
+            self._gz.write(header.encode())
+
+    def add(self, item: list | str) -> None:
+        line = item if isinstance(item, str) else ",".join(map(csv_field, item))
+        self._gz.write(line.encode() + b"\n")
+        self.rows += 1
+
+    def _finish(self) -> None:
+        self._gz.close()
+        self._raw.close()
+
+
+class _ParquetRows(_StagedFile):
+    """Parquet (pyarrow), written in row groups so memory stays bounded."""
+
+    suffix = ".parquet"
+    ROW_GROUP = 100_000
+
+    def __init__(self, folder: Path, stem: str, table: TableSchema) -> None:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        super().__init__(folder, stem)
+        self._pa = pa
+        self._schema = pa.schema([(c.name, ARROW_TYPES[c.type]()) for c in table.columns])
+        self._writer = pq.ParquetWriter(str(self.tmp), self._schema, compression="zstd")
+        self._buffer: list[list] = []
+
+    def add(self, row: list) -> None:
+        self._buffer.append(row)
+        self.rows += 1
+        if len(self._buffer) >= self.ROW_GROUP:
+            self._flush()
+
+    def _flush(self) -> None:
+        pa = self._pa
+        columns = [pa.array(list(col), type=pa.string()).cast(field.type)
+                   if field.type in (pa.timestamp("us"), pa.date32())
+                   else pa.array(list(col), type=field.type)
+                   for col, field in zip(zip(*self._buffer, strict=True), self._schema, strict=True)]
+        self._writer.write_table(pa.Table.from_arrays(columns, schema=self._schema))
+        self._buffer = []
+
+    def _finish(self) -> None:
+        if self._buffer:
+            self._flush()
+        self._writer.close()
+
+
+def _arrow(name: str):
+    def make():
+        import pyarrow as pa
+
+        return {"string": pa.string(), "short_string": pa.string(), "timestamp": pa.timestamp("us"),
+                "date": pa.date32(), "integer": pa.int64(), "double": pa.float64(),
+                "boolean": pa.bool_()}[name]
+    return make
+
+
+ARROW_TYPES = {name: _arrow(name) for name in
+               ("string", "short_string", "timestamp", "date", "integer", "double", "boolean")}
+FORMATS = ("csv.gz", "parquet")
 
 
 @dataclass
@@ -90,7 +162,10 @@ class Publisher:
     """Consumes job output lines (``kind \\t table \\t batch \\t json``) and publishes partitions."""
 
     def __init__(self, lake: Lake, batches: Iterable[str], max_quarantine_share: float,
-                 job_info: dict | None = None) -> None:
+                 job_info: dict | None = None, fmt: str = "csv.gz") -> None:
+        if fmt not in FORMATS:
+            raise ValueError(f"unknown lake format {fmt!r}; choose one of {', '.join(FORMATS)}")
+        self.fmt = fmt
         self.lake = lake
         self.tables = all_tables()
         self.batches = {b: _Batch() for b in sorted(batches)}
@@ -98,10 +173,10 @@ class Publisher:
         self.job_info = job_info or {}
         self._staging = tempfile.TemporaryDirectory(prefix="pulse-publish-")
         self._open: tuple[str, str, str, int] | None = None  # kind, table, batch, file_no
-        self._writer: _GzipWriter | None = None
+        self._writer: _StagedFile | None = None
         self._done: set[tuple[str, str, str]] = set()
 
-    def _switch(self, kind: str, table: str, batch: str) -> _GzipWriter:
+    def _switch(self, kind: str, table: str, batch: str) -> _StagedFile:
         state = self._open
         full = self._writer is not None and self._writer.rows >= MAX_ROWS_PER_FILE
         if state and state[:3] == (kind, table, batch) and not full:
@@ -114,12 +189,13 @@ class Publisher:
         file_no = state[3] + 1 if state and state[:3] == (kind, table, batch) else 0
         folder = Path(self._staging.name) / kind / table / batch
         folder.mkdir(parents=True, exist_ok=True)
-        stem = f"part-{file_no:05d}" if kind == "E" else "quarantine"
-        self._writer = _GzipWriter(folder, stem)
-        if kind == "E":
+        if kind != "E":
+            self._writer = _GzipLines(folder, "quarantine", ".jsonl.gz")
+        elif self.fmt == "parquet":
+            self._writer = _ParquetRows(folder, f"part-{file_no:05d}", self.tables[table])
+        else:
             header = ",".join(self.tables[table].column_names) + "\n"
-            self._writer.write(header)
-            self._writer.rows = 0
+            self._writer = _GzipLines(folder, f"part-{file_no:05d}", ".csv.gz", header)
         self._open = (kind, table, batch, file_no)
         return self._writer
 
@@ -127,7 +203,7 @@ class Publisher:
         if self._writer is None:
             return
         kind, table, batch, _ = self._open
-        info = self._writer.close(".csv.gz" if kind == "E" else ".jsonl.gz")
+        info = self._writer.close()
         target = self.batches[batch]
         if kind == "E":
             target.files.setdefault(table, []).append(info)
@@ -148,12 +224,12 @@ class Publisher:
             target = self._batch(batch)
             if kind == "E":
                 row = orjson.loads(payload)
-                self._switch("E", table, batch).write(",".join(map(csv_field, row)) + "\n")
+                self._switch("E", table, batch).add(row)
                 target.rows[table] += 1
             elif kind == "D":
                 target.duplicates[table] += int(payload)
             elif kind == "Q":
-                self._switch("Q", "-", batch).write(payload + "\n")
+                self._switch("Q", "-", batch).add(payload)
                 target.reasons[orjson.loads(payload)["reason"]] += 1
             elif kind == "F":
                 target.inputs.append(orjson.loads(payload))
@@ -179,7 +255,7 @@ class Publisher:
             "table": table,
             "batch_date": batch,
             "contract_version": CONTRACT_VERSION,
-            "format": "csv.gz",
+            "format": self.fmt,
             "columns": self.tables[table].column_names,
             "files": files,
             "rows": rows,

@@ -39,6 +39,7 @@ class IngestOptions:
     limits: Limits = Limits()
     max_quarantine_share: float = 0.05
     mrjob_conf: str | None = None
+    lake_format: str = "csv.gz"  # or "parquet"
 
 
 def raw_files(raw_dir: str | Path, batches: list[str]) -> list[str]:
@@ -119,7 +120,8 @@ def ingest(raw_dir: str | Path, lake_uri: str | Path, batch_dates: list[date],
     lake = open_lake(lake_uri)
     publisher = Publisher(lake, batches, options.max_quarantine_share,
                           job_info={"runner": options.runner, "format": options.fmt,
-                                    "max_late_days": options.limits.max_late_days})
+                                    "max_late_days": options.limits.max_late_days},
+                          fmt=options.lake_format)
     if files:
         with tempfile.TemporaryDirectory(prefix="pulse-ingest-") as tmp:
             job = IngestJob(args=job_args(files, options, tmp))

@@ -42,13 +42,15 @@ def _add_ingest_options(p: argparse.ArgumentParser) -> None:
                         "(history imports)")
     p.add_argument("--max-quarantine-share", type=float, default=0.05,
                    help="mark a batch failed above this share of quarantined lines")
+    p.add_argument("--lake-format", choices=["csv.gz", "parquet"], default="csv.gz",
+                   help="lake file format: gzip CSV (Redshift COPY) or Parquet")
 
 
 def _ingest_options(args: argparse.Namespace) -> IngestOptions:
     late = None if args.max_late_days < 0 else args.max_late_days
     return IngestOptions(runner=args.runner, fmt=args.fmt, limits=Limits(max_late_days=late),
                          max_quarantine_share=args.max_quarantine_share,
-                         mrjob_conf=args.mrjob_conf)
+                         mrjob_conf=args.mrjob_conf, lake_format=args.lake_format)
 
 
 def cmd_generate(args: argparse.Namespace) -> int:

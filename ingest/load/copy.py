@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import io
 import shutil
 import tempfile
 from contextlib import ExitStack
@@ -26,33 +27,58 @@ def _local_files(lake: Lake, prefix: str, names: list[str], stack: ExitStack) ->
     return paths
 
 
-def copy_duckdb(cur, lake: Lake, table: TableSchema, batch: str, names: list[str], stage: str):
+def copy_duckdb(cur, lake: Lake, table: TableSchema, batch: str, names: list[str], stage: str,
+                fmt: str = "csv.gz"):
     columns = ", ".join(f"'{c.name}': '{SQL_TYPES[c.type]['duckdb']}'" for c in table.columns)
     cols = ", ".join(identifier(c) for c in table.column_names)
     with ExitStack() as stack:
         for path in _local_files(lake, partition_dir(table.name, batch), names, stack):
+            if fmt == "parquet":
+                cur.execute(f"insert into {stage} ({cols}) select {cols} from read_parquet(?)", [path])
+                continue
             cur.execute(
                 f"insert into {stage} ({cols}) select * from read_csv(?, header = true, "
                 f"columns = {{{columns}}}, quote = '\"', escape = '\"', "
                 f"allow_quoted_nulls = false, auto_detect = false)", [path])
 
 
-def copy_postgres(cur, lake: Lake, table: TableSchema, batch: str, names: list[str], stage: str):
+def copy_postgres(cur, lake: Lake, table: TableSchema, batch: str, names: list[str], stage: str,
+                  fmt: str = "csv.gz"):
     cols = ", ".join(identifier(c) for c in table.column_names)
     prefix = partition_dir(table.name, batch)
+    sql = f"copy {stage} ({cols}) from stdin with (format csv, header true)"
     for name in names:
-        with lake.open_read(f"{prefix}/{name}") as raw, gzip.open(raw, "rb") as data:
-            cur.copy_expert(f"copy {stage} ({cols}) from stdin with (format csv, header true)", data)
+        with lake.open_read(f"{prefix}/{name}") as raw:
+            if fmt == "parquet":
+                cur.copy_expert(sql, _parquet_as_csv(raw))
+            else:
+                with gzip.open(raw, "rb") as data:
+                    cur.copy_expert(sql, data)
 
 
-def redshift_copy_sql(stage: str, table: TableSchema, manifest_url: str, iam_role: str) -> str:
-    """COPY from a Redshift manifest listing the partition's gzip CSV files."""
+def _parquet_as_csv(handle) -> io.BytesIO:
+    """Parquet → CSV that COPY reads (null = empty unquoted, strings quoted when needed)."""
+    import pyarrow.csv as pacsv
+    import pyarrow.parquet as pq
+
+    out = io.BytesIO()
+    pacsv.write_csv(pq.read_table(handle), out)
+    out.seek(0)
+    return out
+
+
+def redshift_copy_sql(stage: str, table: TableSchema, manifest_url: str, iam_role: str,
+                      fmt: str = "csv.gz") -> str:
+    """COPY from a Redshift manifest listing the partition's files."""
     cols = ", ".join(identifier(c) for c in table.column_names)
+    if fmt == "parquet":  # Parquet COPY maps columns by position, without a column list
+        return f"copy {stage} from '{manifest_url}' iam_role '{iam_role}' format as parquet manifest"
     return (f"copy {stage} ({cols}) from '{manifest_url}' iam_role '{iam_role}' "
             "format as csv gzip ignoreheader 1 timeformat 'auto' dateformat 'auto' manifest")
 
 
-def copy_redshift(cur, lake: Lake, table: TableSchema, batch: str, names: list[str], stage: str):
+def copy_redshift(cur, lake: Lake, table: TableSchema, batch: str, names: list[str], stage: str,
+                  fmt: str = "csv.gz"):
     """COPY the partition's files from S3 through a Redshift manifest (``mandatory`` entries,
     so a missing file fails the COPY instead of loading less)."""
     import os
@@ -69,7 +95,7 @@ def copy_redshift(cur, lake: Lake, table: TableSchema, batch: str, names: list[s
     lake.write_bytes(f"{prefix}/_redshift_copy.manifest", orjson.dumps({"entries": entries}))
     if entries:
         cur.execute(redshift_copy_sql(stage, table, f"{lake.uri}/{prefix}/_redshift_copy.manifest",
-                                      role))
+                                      role, fmt))
 
 
 COPIERS = {"duckdb": copy_duckdb, "postgres": copy_postgres, "redshift": copy_redshift}

@@ -121,8 +121,10 @@ def load_partition(conn, target: Target, lake: Lake, table_name: str, batch: str
             return LoadResult(table.name, batch, "unchanged", manifest["rows"], None)
         load_id = _next_load_id(cur)
         stage = f"stage_{identifier(table.name)}"
-        cur.execute(f"create temporary table {stage} as select * from {raw} where 1 = 0")
-        copier(cur, lake, table, batch, [f["name"] for f in manifest["files"]], stage)
+        cur.execute(f"create temporary table {stage} as select {', '.join(table.column_names)} "
+                    f"from {raw} where 1 = 0")
+        copier(cur, lake, table, batch, [f["name"] for f in manifest["files"]], stage,
+               manifest.get("format", "csv.gz"))
         cur.execute(f"select count(*) from {stage}")
         staged = int(cur.fetchone()[0])
         if staged != manifest["rows"]:
