@@ -77,13 +77,20 @@ def external_sort(lines: Iterator[bytes], folder: str) -> Iterator[bytes]:
         yield from handle
 
 
-def _input_lists(files: list[str], folder: str, parts: int = 8) -> list[str]:
-    """Spread file URIs over a few list files so list-driven runners still map in parallel."""
+def _input_lists(files: list[str], folder: str) -> list[str]:
+    """Spread file URIs over a few list files, balanced by size: each map task then handles
+    many small files, so a year of daily batches costs a few task start-ups, not 365."""
+    parts = min(len(files), 2 * (os.cpu_count() or 2))
+    buckets: list[tuple[int, list[str]]] = [(0, []) for _ in range(parts)]
+    for path in sorted(files, key=lambda f: -os.path.getsize(f)):
+        size, members = min(buckets, key=lambda b: b[0])
+        buckets.remove((size, members))
+        buckets.append((size + os.path.getsize(path), [*members, path]))
     paths = []
-    for i in range(min(parts, len(files))):
+    for i, (_, members) in enumerate(sorted(buckets, key=lambda b: b[1])):
         path = f"{folder}/inputs-{i:03d}.txt"
         with open(path, "w") as handle:
-            handle.writelines(f + "\n" for f in files[i::parts])
+            handle.writelines(f + "\n" for f in sorted(members))
         paths.append(path)
     return paths
 
@@ -103,6 +110,9 @@ def job_args(files: list[str], options: IngestOptions, tmp: str) -> list[str]:
         args += ["--input-list", "--python-bin", sys.executable, "--spark-master", master,
                  "--jobconf", "spark.ui.enabled=false"]
         return args + _input_lists(files, tmp)
+    if options.runner == "local":
+        # one map task per file would start a process per file: group them instead
+        return [*args, "--input-list", *_input_lists(files, tmp)]
     return args + files
 
 

@@ -104,11 +104,14 @@ def reduce_group(key: str, values: Iterable[str]) -> Iterator[str]:
     kind, rest = key.split(SEP, 1)
     if kind == "E":
         table, batch, _ = rest.split(SEP, 2)
+        values = list(values)
+        if len(values) == 1:  # the common case: no copy to choose from, pass the JSON through
+            yield f"E\t{table}\t{batch}\t{values[0]}"
+            return
         rows = [orjson.loads(v) for v in values]
         best = min(rows, key=lambda r: (r[-2], r[-1]))
         yield f"E\t{table}\t{batch}\t{orjson.dumps(best).decode()}"
-        if len(rows) > 1:
-            yield f"D\t{table}\t{batch}\t{len(rows) - 1}"
+        yield f"D\t{table}\t{batch}\t{len(rows) - 1}"
     else:
         batch = rest.split(SEP, 1)[0]
         for value in values:
