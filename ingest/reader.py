@@ -61,8 +61,9 @@ def read_lines(path: str | Path, stats: FileStats) -> Iterator[Line]:
     """Yield the lines of a plain or gzip file; record damage in `stats` instead of raising."""
     number = 0
     pending: bytes | None = None
+    handle = _open(Path(path), stats.path)  # cannot open = an infrastructure error: raise
     try:
-        with _open(Path(path), stats.path) as handle:
+        with handle:
             while True:
                 raw = handle.readline(MAX_LINE_BYTES + 1)
                 if not raw:
@@ -80,7 +81,7 @@ def read_lines(path: str | Path, stats: FileStats) -> Iterator[Line]:
                 else:
                     # last line without newline: only complete if the stream ends cleanly
                     pending = raw
-    except (EOFError, OSError, zlib.error) as exc:
+    except (EOFError, OSError, zlib.error) as exc:  # damage inside the stream
         stats.damaged = True
         stats.error = f"{type(exc).__name__}: {exc}"[:500]
     if pending is not None:

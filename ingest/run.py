@@ -50,7 +50,7 @@ def raw_files(raw_dir: str | Path, batches: list[str]) -> list[str]:
     if missing:
         raise MissingInput(f"no raw folder for batch(es) {', '.join(missing)} under {root}")
     for batch in batches:
-        files.extend(str(p) for p in sorted((root / batch).iterdir())
+        files.extend(str(p.resolve()) for p in sorted((root / batch).iterdir())
                      if p.is_file() and not p.name.startswith((".", "_")))
     return files
 

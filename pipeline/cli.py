@@ -76,6 +76,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     quarantined = sum(m["quarantined_total"] for m in result.manifests.values())
     dups = sum(m["duplicates_in_batch"] for m in result.manifests.values())
     loaded = sum(1 for r in result.loads if r.status == "loaded")
+    damaged = [f["path"] for m in result.manifests.values() for f in m["input"]["files"]
+               if f["damaged"]]
+    if damaged:
+        log.warning("%d damaged raw file(s), lines before the damage were kept: %s",
+                    len(damaged), ", ".join(damaged[:10]))
     print(f"pulse run {args.start}..{args.end or args.start} into {target.describe()}: "
           f"{lines:,} lines -> {rows:,} rows, {quarantined:,} quarantined, {dups:,} duplicates; "
           f"{loaded} partition(s) loaded, {len(result.loads) - loaded} unchanged")

@@ -22,7 +22,7 @@ def print_summary(target: Target) -> None:
         print(f"warehouse {target.describe()}")
         for name, sql in QUERIES.items():
             cur.execute(sql)
-            a, b, c, d = cur.fetchone()
+            a, b, c, d = (v if v is not None else 0 for v in cur.fetchone())
             if name == "fct_events":
                 print(f"  fct_events: {a:,} events from {b:,} users, {c} .. {d}")
             elif name == "dim_users":

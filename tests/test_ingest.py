@@ -133,3 +133,15 @@ def test_history_import_lifts_the_late_limit(tmp_path):
     assert ingest(raw, lake, [D1], strict)["2026-11-01"]["quarantined"] == {"timestamp_too_old": 1}
     opts = IngestOptions(runner="inline", limits=Limits(max_late_days=None))
     assert ingest(raw, lake, [D1], opts)["2026-11-01"]["rows"] == 1
+
+
+def test_relative_raw_dir_and_unreadable_files_are_not_silent(tmp_path, monkeypatch):
+    raw = tmp_path / "raw"
+    write(raw, D1, "a.jsonl", [line("e1"), line("e2")])
+    monkeypatch.chdir(tmp_path)
+    m = ingest("raw", "lake", [D1], IngestOptions(runner="local"))["2026-11-01"]
+    assert (m["rows"], m["input"]["damaged_files"]) == (2, 0)
+    from ingest.jobs.logic import map_file
+
+    with pytest.raises(FileNotFoundError):
+        list(map_file(str(raw / "2026-11-01" / "gone.jsonl"), "raw/2026-11-01/gone.jsonl"))
