@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import os
 import posixpath
+import shlex
 import subprocess
 import sys
 import tempfile
@@ -26,6 +27,7 @@ from ingest.publish import BatchFailed, Publisher
 
 log = logging.getLogger(__name__)
 RUNNERS = ("inline", "local", "spark", "hadoop", "emr")
+SORT_BUFFER = "256M"  # GNU sort otherwise sizes its buffer from the machine's free memory
 
 
 class MissingInput(FileNotFoundError):
@@ -70,7 +72,7 @@ def external_sort(lines: Iterator[bytes], folder: str) -> Iterator[bytes]:
     unsorted, ordered = f"{folder}/output.unsorted", f"{folder}/output.sorted"
     with open(unsorted, "wb") as handle:
         handle.writelines(lines)
-    subprocess.run(["sort", "-T", folder, "-o", ordered, unsorted], check=True,
+    subprocess.run(["sort", "-S", SORT_BUFFER, "-T", folder, "-o", ordered, unsorted], check=True,
                    env={**os.environ, "LC_ALL": "C"})
     os.unlink(unsorted)
     with open(ordered, "rb") as handle:
@@ -111,8 +113,10 @@ def job_args(files: list[str], options: IngestOptions, tmp: str) -> list[str]:
                  "--jobconf", "spark.ui.enabled=false"]
         return args + _input_lists(files, tmp)
     if options.runner == "local":
-        # one map task per file would start a process per file: group them instead
-        return [*args, "--input-list", *_input_lists(files, tmp)]
+        # one map task per file would start a process per file: group them instead; and cap
+        # the external sort's buffer so memory stays flat as input grows
+        sort = f"sort -S {SORT_BUFFER} -T {shlex.quote(tmp)} -t '\t' -k 1,1 -s"
+        return [*args, "--sort-bin", sort, "--input-list", *_input_lists(files, tmp)]
     return args + files
 
 
