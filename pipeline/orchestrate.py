@@ -155,6 +155,15 @@ def run_window(req: RunRequest) -> RunOutcome:
     handler = _attach_log(outcome.log_file)
     try:
         return _run(req, run_dir, outcome)
+    except Exception as exc:  # outside any task (warehouse down while locking, bad settings...)
+        log.exception("run %s could not run its graph", run_id)
+        outcome.exit_code, outcome.message = EXIT_FAILED, f"failed: {type(exc).__name__}: {exc}"
+        _send(_alert_failure, {"task_family": "pulse run", "task_id": f"run:{run_id}",
+                               "params": {"from": req.start.isoformat(), "to": req.end.isoformat(),
+                                          "warehouse": req.target.describe()},
+                               "error_type": type(exc).__name__, "error": str(exc),
+                               "missing_input": False}, outcome)
+        return outcome
     finally:
         logging.getLogger().removeHandler(handler)
         handler.close()
@@ -208,6 +217,10 @@ def _build(req: RunRequest, run_id: str, run_dir: Path):
     config = luigi.configuration.get_config()
     config.set("core", "no_configure_logging", "true")
     config.set("worker", "check_unfulfilled_deps", "true")
+    # an idle worker polls for newly runnable tasks; Luigi's default (1 s + up to 5 s jitter)
+    # costs seconds per dependency level on short daily tasks
+    config.set("worker", "wait_interval", "0.1")
+    config.set("worker", "wait_jitter", "0.2")
     task = PulseRun(warehouse=req.target.describe(), settings=_settings(req, run_id, run_dir),
                     window_start=req.start, window_end=req.end)
     scheduler = {"scheduler_url": req.scheduler_url} if req.scheduler_url else {"local_scheduler": True}
