@@ -65,26 +65,25 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from pipeline.run import run_pipeline
+    """Drive the Luigi graph for the window; print what happened and where the log is."""
+    from pipeline.orchestrate import RunRequest, run_window
+    from pipeline.status import run_summary
 
     target = target_from_env(args.target)
-    result = run_pipeline(args.raw, args.lake, args.start, args.end or args.start, target,
-                          _ingest_options(args), full_refresh=args.full_refresh,
-                          build_dbt=not args.skip_dbt)
-    lines = sum(m["input"]["lines"] for m in result.manifests.values())
-    rows = sum(m["rows"] for m in result.manifests.values())
-    quarantined = sum(m["quarantined_total"] for m in result.manifests.values())
-    dups = sum(m["duplicates_in_batch"] for m in result.manifests.values())
-    loaded = sum(1 for r in result.loads if r.status == "loaded")
-    damaged = [f["path"] for m in result.manifests.values() for f in m["input"]["files"]
-               if f["damaged"]]
-    if damaged:
-        log.warning("%d damaged raw file(s), lines before the damage were kept: %s",
-                    len(damaged), ", ".join(damaged[:10]))
-    print(f"pulse run {args.start}..{args.end or args.start} into {target.describe()}: "
-          f"{lines:,} lines -> {rows:,} rows, {quarantined:,} quarantined, {dups:,} duplicates; "
-          f"{loaded} partition(s) loaded, {len(result.loads) - loaded} unchanged")
-    return EXIT_OK
+    req = RunRequest(raw=args.raw, lake=args.lake, start=args.start, end=args.end or args.start,
+                     target=target, options=_ingest_options(args), full_refresh=args.full_refresh,
+                     skip_dbt=args.skip_dbt, workers=args.workers, scheduler_url=args.scheduler_url,
+                     wait_for_input_seconds=args.wait_for_input,
+                     task_timeout_seconds=args.task_timeout, dbt_timeout_seconds=args.dbt_timeout,
+                     log_dir=args.log_dir)
+    outcome = run_window(req)
+    if outcome.exit_code == EXIT_ALREADY_RUNNING:
+        print(f"pulse run {req.start}..{req.end}: {outcome.message}")
+        return outcome.exit_code
+    print(f"pulse run {req.start}..{req.end} into {target.describe()}: "
+          f"{run_summary(target, req.lake, req.start, req.end, outcome.run_id)}")
+    print(f"run {outcome.run_id}: " + (outcome.message or "ok") + f"; log {outcome.log_file}")
+    return outcome.exit_code
 
 
 def cmd_summary(args: argparse.Namespace) -> int:
@@ -119,11 +118,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_generate)
 
-    p = sub.add_parser("run", help="ingest, load and transform batch dates")
+    p = sub.add_parser("run", help="ingest, load, transform, check and publish batch dates (Luigi)")
     _add_ingest_options(p)
     p.add_argument("--target", choices=TARGETS, help="warehouse (default $PULSE_TARGET or duckdb)")
     p.add_argument("--full-refresh", action="store_true", help="rebuild incremental models")
     p.add_argument("--skip-dbt", action="store_true", help="only ingest and load")
+    p.add_argument("--workers", type=int, default=1, help="Luigi workers (parallel tasks)")
+    p.add_argument("--scheduler-url", help="central luigid, e.g. http://127.0.0.1:8082/ "
+                                           "(default: Luigi's local scheduler)")
+    p.add_argument("--wait-for-input", type=float, default=0.0, metavar="SECONDS",
+                   help="wait this long for missing raw folders before exiting with code 4")
+    p.add_argument("--task-timeout", type=float, default=3600.0, metavar="SECONDS",
+                   help="per-task deadline (ingest, load, check, publish)")
+    p.add_argument("--dbt-timeout", type=float, default=3 * 3600.0, metavar="SECONDS",
+                   help="deadline of the dbt transform")
+    p.add_argument("--log-dir", default="data/logs", help="run logs: <log-dir>/<run_id>/run.log")
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("summary", help="print a short summary of the marts")

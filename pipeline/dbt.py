@@ -7,19 +7,22 @@ setup line); otherwise pulse materialises ``profiles.yml.example`` under ``data/
 
 from __future__ import annotations
 
+import collections
 import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 
 class DbtError(RuntimeError):
     """dbt exited non-zero."""
 
-    def __init__(self, args: list[str], returncode: int) -> None:
+    def __init__(self, args: list[str], returncode: int, output_tail: str = "") -> None:
         super().__init__(f"dbt {' '.join(args)} failed with exit code {returncode}")
         self.returncode = returncode
+        self.output_tail = output_tail
 
 
 def project_dir() -> Path:
@@ -48,8 +51,14 @@ def dbt_executable() -> str:
 
 
 def run_dbt(args: list[str], target: str | None = None, env: dict[str, str] | None = None,
-            capture: bool = False) -> subprocess.CompletedProcess:
-    """Run ``dbt <args>`` in the project; raise DbtError when it fails."""
+            capture: bool = False,
+            on_line: Callable[[str, subprocess.Popen], None] | None = None
+            ) -> subprocess.CompletedProcess:
+    """Run ``dbt <args>`` in the project; raise DbtError when it fails.
+
+    With on_line, dbt's output is streamed line by line to the callback (the orchestrator
+    logs it into the run log) instead of going to the terminal.
+    """
     root = project_dir()
     cmd = [dbt_executable(), *args, "--project-dir", str(root),
            "--profiles-dir", str(profiles_dir(root))]
@@ -57,10 +66,32 @@ def run_dbt(args: list[str], target: str | None = None, env: dict[str, str] | No
         cmd += ["--target", target]
     full_env = {**os.environ, **(env or {})}
     full_env.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+    if on_line is not None:
+        return _run_streaming(cmd, args, root, full_env, on_line)
     proc = subprocess.run(cmd, cwd=root, env=full_env, text=True,
                           capture_output=capture, check=False)
     if proc.returncode != 0:
         if capture:
             sys.stderr.write(proc.stdout[-5000:] + proc.stderr[-5000:])
-        raise DbtError(args, proc.returncode)
+        raise DbtError(args, proc.returncode, (proc.stdout or "")[-5000:])
     return proc
+
+
+def _run_streaming(cmd: list[str], args: list[str], root: Path, env: dict[str, str],
+                   on_line: Callable[[str, subprocess.Popen], None]) -> subprocess.CompletedProcess:
+    """Popen dbt, feed each output line to on_line; never leave dbt running if we are stopped."""
+    tail: collections.deque[str] = collections.deque(maxlen=60)
+    proc = subprocess.Popen(cmd, cwd=root, env=env, text=True, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, bufsize=1)
+    try:
+        for line in proc.stdout:
+            tail.append(line)
+            on_line(line.rstrip("\n"), proc)
+        proc.wait()
+    finally:
+        if proc.poll() is None:  # a timeout or an error in the callback: stop dbt too
+            proc.kill()
+            proc.wait()
+    if proc.returncode != 0:
+        raise DbtError(args, proc.returncode, "".join(tail))
+    return subprocess.CompletedProcess(cmd, proc.returncode, "".join(tail), "")

@@ -54,3 +54,27 @@ def record_task_run(conn, dialect: str, run: TaskRun) -> None:
               (run.error or None) and run.error[:4000]]
     cur.execute(f"insert into {TASK_RUNS_TABLE} values ({', '.join([mark] * len(values))})", values)
     conn.commit()
+
+
+def finish_task_run(conn, dialect: str, run: TaskRun) -> None:
+    """Close the 'running' row that record_task_run wrote at the start of this execution."""
+    cur = conn if dialect == "duckdb" else conn.cursor()
+    mark = "?" if dialect == "duckdb" else "%s"
+    cur.execute(f"update {TASK_RUNS_TABLE} set status = {mark}, finished_at = {mark}, "
+                f"duration_seconds = {mark}, rows_in = {mark}, rows_out = {mark}, error = {mark} "
+                f"where run_id = {mark} and task_id = {mark} and status = 'running'",
+                [run.status, run.finished_at, run.duration_seconds, run.rows_in, run.rows_out,
+                 (run.error or None) and run.error[:4000], run.run_id, run.task_id])
+    conn.commit()
+
+
+def abandon_stale_runs(conn, dialect: str, task_id: str, run_id: str) -> None:
+    """Mark 'running' rows of this task left by killed runs as abandoned.
+
+    Called by a task that holds the run lock for its work, so no live run can own them.
+    """
+    cur = conn if dialect == "duckdb" else conn.cursor()
+    mark = "?" if dialect == "duckdb" else "%s"
+    cur.execute(f"update {TASK_RUNS_TABLE} set status = 'abandoned' where task_id = {mark} "
+                f"and run_id <> {mark} and status = 'running'", [task_id, run_id])
+    conn.commit()

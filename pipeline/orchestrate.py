@@ -1,0 +1,229 @@
+"""`pulse run`: lock the batch dates, build the Luigi graph for the window, run it, and turn
+the outcome into one alert per failed task and an exit code cron can act on.
+
+Exit codes: 0 ok, 1 failed, 3 already running (another run holds a date), 4 missing raw input.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from dataclasses import asdict, dataclass, field
+from datetime import date
+from pathlib import Path
+
+import luigi
+import luigi.configuration
+import orjson
+from luigi.execution_summary import LuigiStatusCode
+
+from ingest.load.warehouse import Target
+from ingest.run import IngestOptions
+from monitor.alerts import Alert, send_alert
+from pipeline import state
+from pipeline.locks import AlreadyRunning, held, warehouse
+from pipeline.retry import retry_call
+from pipeline.run import date_range
+from pipeline.tasks import PulseRun
+
+log = logging.getLogger("pulse.run")
+
+EXIT_OK, EXIT_FAILED, EXIT_ALREADY_RUNNING, EXIT_MISSING_INPUT = 0, 1, 3, 4
+LOG_TAIL_LINES = 40
+LOG_TAIL_CHARS = 4000  # an alert carries at most this much of the log; the path points to the rest
+
+
+@dataclass
+class RunRequest:
+    raw: str
+    lake: str
+    start: date
+    end: date
+    target: Target
+    options: IngestOptions = IngestOptions()
+    full_refresh: bool = False
+    skip_dbt: bool = False
+    workers: int = 1
+    scheduler_url: str | None = None  # None: Luigi's local scheduler
+    wait_for_input_seconds: float = 0.0
+    task_timeout_seconds: float = 3600.0
+    dbt_timeout_seconds: float = 3 * 3600.0
+    log_dir: str = "data/logs"
+
+
+@dataclass
+class RunOutcome:
+    exit_code: int
+    run_id: str
+    log_file: Path | None = None
+    failures: list[dict] = field(default_factory=list)
+    missing_dates: list[str] = field(default_factory=list)
+    message: str = ""
+
+
+def new_run_id() -> str:
+    return f"{state.utcnow():%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
+
+
+def log_tail(path: Path | None, lines: int = LOG_TAIL_LINES, chars: int = LOG_TAIL_CHARS) -> str:
+    """The last lines of a log, cut to a bounded size (from the front, so the end survives)."""
+    if path is None or not path.exists():
+        return ""
+    text = "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    return text if len(text) <= chars else "[...]" + text[-chars:]
+
+
+def missing_raw(raw: str, dates: list[date]) -> list[str]:
+    return [d.isoformat() for d in dates if not (Path(raw) / d.isoformat()).is_dir()]
+
+
+def wait_for_input(raw: str, dates: list[date], seconds: float) -> list[str]:
+    """Poll for the raw folders up to `seconds`; return the dates still missing."""
+    stop = time.monotonic() + seconds
+    missing = missing_raw(raw, dates)
+    while missing and time.monotonic() < stop:
+        time.sleep(min(5.0, max(0.1, stop - time.monotonic())))
+        missing = missing_raw(raw, dates)
+    return missing
+
+
+def _settings(req: RunRequest, run_id: str, run_dir: Path) -> dict:
+    limits = req.options.limits
+    return {
+        "run_id": run_id,
+        "target": asdict(req.target),
+        "raw": str(Path(req.raw).resolve()),
+        "lake": req.lake if str(req.lake).startswith("s3://") else str(Path(req.lake).resolve()),
+        "window": [req.start.isoformat(), req.end.isoformat()],
+        "ingest": {"runner": req.options.runner, "fmt": req.options.fmt,
+                   "max_late_days": limits.max_late_days, "max_future_days": limits.max_future_days,
+                   "max_quarantine_share": req.options.max_quarantine_share,
+                   "mrjob_conf": req.options.mrjob_conf, "lake_format": req.options.lake_format},
+        "full_refresh": req.full_refresh,
+        "skip_dbt": req.skip_dbt,
+        "task_timeout_seconds": req.task_timeout_seconds,
+        "dbt_timeout_seconds": req.dbt_timeout_seconds,
+        "failures_dir": str(run_dir / "failures"),
+    }
+
+
+def _attach_log(path: Path) -> logging.Handler:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handler = logging.FileHandler(path)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(process)d %(levelname)s %(name)s: %(message)s"))
+    logging.getLogger().addHandler(handler)
+    if logging.getLogger().level > logging.INFO or logging.getLogger().level == logging.NOTSET:
+        logging.getLogger().setLevel(logging.INFO)
+    return handler
+
+
+def _alert_failure(failure: dict, outcome: RunOutcome) -> None:
+    tail = failure.get("output_tail") or log_tail(outcome.log_file)
+    if len(tail) > LOG_TAIL_CHARS:
+        tail = "[...]" + tail[-LOG_TAIL_CHARS:]
+    params = ", ".join(f"{k}={v}" for k, v in failure["params"].items() if k != "warehouse")
+    body = (f"task: {failure['task_family']} ({failure['task_id']})\n"
+            f"parameters: {params}\nwarehouse: {failure['params'].get('warehouse')}\n"
+            f"run: {outcome.run_id}\nerror: {failure['error_type']}: {failure['error'][:1000]}\n\n"
+            f"last log lines:\n{tail}\n\nfull log: {outcome.log_file}")
+    send_alert(Alert(key=f"pulse_task_failed:{failure['task_id']}",
+                     subject=f"pulse run failed: {failure['task_family']} {params}",
+                     body=body, severity="warning" if failure["missing_input"] else "error"))
+
+
+def _alert_missing(dates: list[str], outcome: RunOutcome, raw: str) -> None:
+    send_alert(Alert(key=f"pulse_missing_input:{','.join(dates)}",
+                     subject=f"pulse run: missing raw input for {', '.join(dates)}",
+                     body=f"no raw folder under {raw} for {', '.join(dates)}; nothing was "
+                          f"published for those dates.\nrun: {outcome.run_id}\nfull log: {outcome.log_file}",
+                     severity="warning"))
+
+
+def _send(alert_fn, *args) -> None:
+    try:
+        alert_fn(*args)
+    except Exception:
+        log.exception("ALERT DELIVERY FAILED")  # still loud on stderr; the exit code says failed
+
+
+def run_window(req: RunRequest) -> RunOutcome:
+    """Run the graph for [start, end]; never raises for task failures (see the outcome)."""
+    run_id = new_run_id()
+    run_dir = Path(req.log_dir).resolve() / run_id
+    outcome = RunOutcome(EXIT_OK, run_id, run_dir / "run.log")
+    handler = _attach_log(outcome.log_file)
+    try:
+        return _run(req, run_dir, outcome)
+    except Exception as exc:  # outside any task (warehouse down while locking, bad settings...)
+        log.exception("run %s could not run its graph", run_id)
+        outcome.exit_code, outcome.message = EXIT_FAILED, f"failed: {type(exc).__name__}: {exc}"
+        _send(_alert_failure, {"task_family": "pulse run", "task_id": f"run:{run_id}",
+                               "params": {"from": req.start.isoformat(), "to": req.end.isoformat(),
+                                          "warehouse": req.target.describe()},
+                               "error_type": type(exc).__name__, "error": str(exc),
+                               "missing_input": False}, outcome)
+        return outcome
+    finally:
+        logging.getLogger().removeHandler(handler)
+        handler.close()
+
+
+def _run(req: RunRequest, run_dir: Path, outcome: RunOutcome) -> RunOutcome:
+    dates = date_range(req.start, req.end)
+    log.info("run %s: %s..%s into %s (log %s)", outcome.run_id, req.start, req.end,
+             req.target.describe(), outcome.log_file)
+    missing = wait_for_input(req.raw, dates, req.wait_for_input_seconds)
+    try:
+        with held(req.target, [f"batch:{d.isoformat()}" for d in dates]):
+            retry_call(lambda: _ensure_tables(req.target), what="create pulse_meta tables")
+            result = _build(req, outcome.run_id, run_dir)
+    except AlreadyRunning as exc:
+        outcome.exit_code, outcome.message = EXIT_ALREADY_RUNNING, f"already running: {exc}"
+        log.error("%s", outcome.message)
+        return outcome
+    for path in sorted((run_dir / "failures").glob("*.json")):
+        outcome.failures.append(orjson.loads(path.read_bytes()))
+    outcome.missing_dates = missing_raw(req.raw, dates) if missing or \
+        result.status == LuigiStatusCode.MISSING_EXT else []
+    for failure in outcome.failures:
+        _send(_alert_failure, failure, outcome)
+    if outcome.missing_dates and not any(f["missing_input"] for f in outcome.failures):
+        _send(_alert_missing, outcome.missing_dates, outcome, req.raw)
+    if outcome.missing_dates or any(f["missing_input"] for f in outcome.failures):
+        outcome.exit_code = EXIT_MISSING_INPUT
+        outcome.message = f"missing raw input for {', '.join(outcome.missing_dates) or 'a batch'}"
+    elif outcome.failures or result.status in (LuigiStatusCode.FAILED,
+                                               LuigiStatusCode.FAILED_AND_SCHEDULING_FAILED,
+                                               LuigiStatusCode.SCHEDULING_FAILED):
+        outcome.exit_code = EXIT_FAILED
+        outcome.message = "failed: " + ("; ".join(f"{f['task_id']}: {f['error_type']}: "
+                                                  f"{f['error'].splitlines()[0][:200] if f['error'] else ''}"
+                                                  for f in outcome.failures) or result.one_line_summary)
+    elif result.status == LuigiStatusCode.NOT_RUN:
+        outcome.exit_code = EXIT_ALREADY_RUNNING
+        outcome.message = "already running: the scheduler gave these tasks to another worker"
+    if outcome.exit_code:
+        log.error("run %s %s", outcome.run_id, outcome.message)
+    return outcome
+
+
+def _ensure_tables(target: Target) -> None:
+    with warehouse(target) as conn:
+        state.ensure_meta_tables(conn, target.dialect)
+
+
+def _build(req: RunRequest, run_id: str, run_dir: Path):
+    config = luigi.configuration.get_config()
+    config.set("core", "no_configure_logging", "true")
+    config.set("worker", "check_unfulfilled_deps", "true")
+    # an idle worker polls for newly runnable tasks; Luigi's default (1 s + up to 5 s jitter)
+    # costs seconds per dependency level on short daily tasks
+    config.set("worker", "wait_interval", "0.1")
+    config.set("worker", "wait_jitter", "0.2")
+    task = PulseRun(warehouse=req.target.describe(), settings=_settings(req, run_id, run_dir),
+                    window_start=req.start, window_end=req.end)
+    scheduler = {"scheduler_url": req.scheduler_url} if req.scheduler_url else {"local_scheduler": True}
+    result = luigi.build([task], detailed_summary=True, workers=req.workers, no_lock=True, **scheduler)
+    log.info("luigi: %s", result.one_line_summary)
+    return result

@@ -1,0 +1,126 @@
+"""What `pulse status` and `pulse run` print: latest runs, incomplete work, time per stage."""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from datetime import date
+
+from ingest.lake import open_lake, read_manifest
+from ingest.load.loader import AUDIT_TABLE, _param_style
+from ingest.load.warehouse import Target
+from pipeline.history import TASK_RUNS_TABLE
+from pipeline.locks import warehouse
+from pipeline.run import date_range
+from pipeline.state import PUBLISHED_TABLE, RUN_STATE_TABLE, ensure_meta_tables
+
+STAGES = ("ingest", "load", "transform", "check", "publish")
+
+log = logging.getLogger(__name__)
+
+
+def stage_of(task_family: str) -> str:
+    """IngestTask -> ingest; a team's own task families keep their name."""
+    name = task_family[:-4] if task_family.endswith("Task") else task_family
+    return name.lower()
+
+
+def _rows(conn, dialect: str, sql: str, params: list | None = None) -> list[tuple]:
+    cur = _param_style(conn, dialect)
+    cur.execute(sql, params or [])
+    return cur.fetchall()
+
+
+def run_summary(target: Target, lake: str, start: date, end: date, run_id: str) -> str:
+    """One line: lines → rows from the manifests, what this run executed, what is published."""
+    manifests = [m for d in date_range(start, end)
+                 if (m := read_manifest(open_lake(lake), "events", d.isoformat())) is not None]
+    lines = sum(m["input"]["lines"] for m in manifests)
+    rows = sum(m["rows"] for m in manifests)
+    quarantined = sum(m["quarantined_total"] for m in manifests)
+    dups = sum(m["duplicates_in_batch"] for m in manifests)
+    damaged = [f["path"] for m in manifests for f in m["input"]["files"] if f["damaged"]]
+    if damaged:
+        log.warning("%d damaged raw file(s), lines before the damage were kept: %s",
+                    len(damaged), ", ".join(damaged[:10]))
+    with warehouse(target) as conn:
+        ran = _rows(conn, target.dialect, f"select task_family, status, count(*) from {TASK_RUNS_TABLE} "
+                    "where run_id = %s group by task_family, status order by 1, 2", [run_id])
+        (published,) = _rows(conn, target.dialect, f"select count(*) from {PUBLISHED_TABLE} "
+                             "where batch_date between %s and %s", [start.isoformat(), end.isoformat()])[0]
+    days = (end - start).days + 1
+    tasks = ", ".join(f"{stage_of(f)} {n} {s}" for f, s, n in ran) or "nothing to do"
+    return (f"{lines:,} lines -> {rows:,} rows, {quarantined:,} quarantined, {dups:,} duplicates; "
+            f"tasks run: {tasks}; {published}/{days} date(s) published")
+
+
+def _fmt_seconds(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1f}s"
+
+
+def status_report(target: Target, runs: int = 5) -> str:
+    """Latest runs, what is incomplete, and where the time went per stage for the last runs."""
+    out: list[str] = [f"warehouse {target.describe()}"]
+    d = target.dialect
+    with warehouse(target) as conn:
+        ensure_meta_tables(conn, d)
+        latest = _rows(conn, d, f"""
+            select run_id, min(started_at), max(finished_at), count(*),
+                   sum(case when status = 'done' then 1 else 0 end),
+                   sum(case when status = 'failed' then 1 else 0 end),
+                   sum(case when status in ('running', 'abandoned') then 1 else 0 end)
+            from {TASK_RUNS_TABLE} group by run_id order by min(started_at) desc limit {int(runs)}""")
+        run_ids = [r[0] for r in latest]
+        timings = _rows(conn, d, f"""
+            select run_id, task_family, sum(duration_seconds), count(*) from {TASK_RUNS_TABLE}
+            where run_id in ({', '.join(['%s'] * len(run_ids)) or "''"})
+            group by run_id, task_family""", run_ids)
+        unfinished = _rows(conn, d, f"""
+            select task_id, status, started_at, error from {TASK_RUNS_TABLE} as r
+            where started_at = (select max(started_at) from {TASK_RUNS_TABLE} as l
+                                where l.task_id = r.task_id)
+              and status <> 'done' order by started_at desc limit 20""")
+        unpublished = _rows(conn, d, f"""
+            select a.batch_date, max(a.load_id) from {AUDIT_TABLE} as a
+            where a.status = 'loaded' group by a.batch_date
+            having max(a.load_id) <> coalesce((select max(p.load_id) from {PUBLISHED_TABLE} as p
+                                               where p.batch_date = a.batch_date), -1)
+            order by a.batch_date""")
+        transform = _rows(conn, d, f"select status, load_id, run_id from {RUN_STATE_TABLE} "
+                          "where stage = 'transform'")
+        published = _rows(conn, d, "select count(*), min(batch_date), max(batch_date) "
+                          f"from {PUBLISHED_TABLE}")
+    out.append(f"\nlatest runs (newest first, last {runs}):")
+    out.append(f"  {'run_id':28} {'started (UTC)':19}  {'wall':>8} {'tasks':>5} {'done':>5} "
+               f"{'failed':>6} {'unfinished':>10}")
+    for run_id, started, finished, n, done, failed, running in latest:
+        wall = (finished - started).total_seconds() if finished else None
+        out.append(f"  {run_id:28} {started:%Y-%m-%d %H:%M:%S}  {_fmt_seconds(wall):>8} {n:5d} "
+                   f"{done:5d} {failed:6d} {running:10d}")
+    if not latest:
+        out.append("  (no runs recorded)")
+    out.append("\nincomplete:")
+    header = len(out)
+    for task_id, status, started, error in unfinished:
+        out.append(f"  {status:9} {task_id} (started {started:%Y-%m-%d %H:%M:%S})"
+                   + (f": {error.splitlines()[0][:150]}" if error else ""))
+    for batch, load_id in unpublished:
+        out.append(f"  unpublished batch {batch} (load {load_id})")
+    for status, load_id, run_id in transform:
+        if status != "done":
+            out.append(f"  transform {status} at load {load_id} (run {run_id}); the next run does dbt retry")
+    if len(out) == header:
+        out.append("  nothing")
+    count, first, last = published[0]
+    out.append(f"\npublished: {count} batch date(s)" + (f", {first} .. {last}" if count else ""))
+    per_run: dict[str, dict[str, float]] = defaultdict(dict)
+    for run_id, family, seconds, _ in timings:
+        per_run[run_id][stage_of(family)] = float(seconds or 0.0)
+    stages = list(STAGES) + sorted({s for v in per_run.values() for s in v} - set(STAGES))
+    out.append(f"\ntime per stage (sum of task durations), last {runs} runs:")
+    out.append(f"  {'run_id':28} " + " ".join(f"{s:>10}" for s in stages) + f" {'total':>10}")
+    for run_id in run_ids:
+        cells = per_run.get(run_id, {})
+        out.append(f"  {run_id:28} " + " ".join(f"{_fmt_seconds(cells.get(s)):>10}" for s in stages)
+                   + f" {_fmt_seconds(sum(cells.values())):>10}")
+    return "\n".join(out)
