@@ -23,7 +23,7 @@
     column_name,
     group_by=none,
     lookback_days=1,
-    sensitivity=4.0,
+    sensitivity=3.0,
     min_history_weeks=3,
     history_weeks=8,
     direction='both',

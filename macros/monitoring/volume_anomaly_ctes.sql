@@ -19,8 +19,8 @@
                   |observed - expected| / sqrt(expected)) over the previous `residual_days`
                   days: Poisson noise at least, more when the series is noisier (robust MAD).
       bounds    = expected -/+ max(sensitivity * sigma, min_relative_change * expected).
-      anomaly   = outside the bounds (in `direction`), with max(observed, expected) >=
-                  min_expected and enough history (>= min_history_weeks seasonal points,
+      anomaly   = outside the bounds (in `direction`), with expected >= min_expected
+                  (sparser series are Poisson noise, not monitorable) and enough history (>= min_history_weeks seasonal points,
                   15 days for the trend, 7 residual days); otherwise expected is null.
     Two passes: pass 1 flags days outside the bounds; pass 2 scores again with those days
     replaced by their pass-1 expectation in the training data and left out of the residual
@@ -30,7 +30,7 @@
 -#}
 {% macro volume_anomaly_ctes(
     input_cte,
-    sensitivity=4.0,
+    sensitivity=3.0,
     min_history_weeks=3,
     history_weeks=8,
     direction='both',
@@ -276,7 +276,7 @@ va_scored as (
         greatest(expected + {{ sensitivity }} * sigma, expected * (1.0 + {{ min_relative_change }})) as upper_bound,
         (observed - expected) / sigma as score,
         coalesce(
-            greatest(observed, expected) >= {{ min_expected }}
+            expected >= {{ min_expected }}
             and (
                 observed > greatest(expected + {{ sensitivity }} * sigma, expected * (1.0 + {{ min_relative_change }}))
                 or observed < least(expected - {{ sensitivity }} * sigma, expected * (1.0 - {{ min_relative_change }}))
