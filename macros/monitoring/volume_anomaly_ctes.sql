@@ -22,9 +22,12 @@
       anomaly   = outside the bounds (in `direction`), with expected >= min_expected
                   (sparser series are Poisson noise, not monitorable) and enough history (>= min_history_weeks seasonal points,
                   15 days for the trend, 7 residual days); otherwise expected is null.
-    Two passes: pass 1 flags days outside the bounds; pass 2 scores again with those days
-    replaced by their pass-1 expectation in the training data and left out of the residual
-    scale, so an earlier anomaly never widens or shifts the expectation of later days.
+    Three passes: pass 1 flags days outside the bounds; passes 2 and 3 score again with the
+    previous pass's flagged days excluded from the training data: replaced by the median of the same weekday in the
+    three weeks before (so the weekly means keep their weekday mix) and left out of the
+    residual scale. An earlier anomaly thus never widens or shifts the expectation of later
+    days. Pass 1 can flag normal days after a spike (the spike inflated their expectation);
+    pass 2 no longer does, and pass 3 trains on pass 2's cleaner flags.
     Plain window functions, joins on integer day numbers and median(): DuckDB, PostgreSQL
     and Redshift.
 -#}
@@ -111,20 +114,14 @@ va_pass1_input as (
 {{ _volume_anomaly_pass('va_pass1', 'va_pass1_input', sensitivity, min_history_weeks, history_weeks,
                         min_expected, min_relative_change, residual_days) }},
 
-va_pass2_input as (
-
-    select
-        va_pass1.series_name,
-        va_pass1.metric_date,
-        va_pass1.day_number,
-        va_pass1.observed,
-        case when va_pass1.is_outside then va_pass1.expected else va_pass1.observed end as train_value,
-        va_pass1.is_outside as is_excluded
-    from va_pass1
-
-),
+{{ _volume_anomaly_retrain('va_pass1', 'va_pass2_input') }},
 
 {{ _volume_anomaly_pass('va_pass2', 'va_pass2_input', sensitivity, min_history_weeks, history_weeks,
+                        min_expected, min_relative_change, residual_days) }},
+
+{{ _volume_anomaly_retrain('va_pass2', 'va_pass3_input') }},
+
+{{ _volume_anomaly_pass('va_pass3', 'va_pass3_input', sensitivity, min_history_weeks, history_weeks,
                         min_expected, min_relative_change, residual_days) }},
 
 va_scored as (
@@ -150,7 +147,50 @@ va_scored as (
             when is_outside and observed < lower_bound then 'drop'
         end as direction,
         history_weeks
-    from va_pass2
+    from va_pass3
+
+)
+{%- endmacro %}
+
+
+{% macro _volume_anomaly_retrain(previous, name) -%}
+{{ name }}_naive as (
+
+    -- what a flagged day is replaced by in training: the median of the same weekday in the
+    -- three previous weeks (robust to one more anomaly among them, and independent of the
+    -- level estimate that an earlier spike may have inflated)
+    select
+        flagged.series_name,
+        flagged.day_number,
+        {{ median('history.observed') }} as naive_value
+    from {{ previous }} as flagged
+    cross join ({{ numbers(3) }}) as week_offsets
+    inner join {{ previous }} as history
+        on
+            flagged.series_name = history.series_name
+            and history.day_number = flagged.day_number - 7 * (week_offsets.generated_number + 1)
+    where flagged.is_outside
+    group by flagged.series_name, flagged.day_number
+
+),
+
+{{ name }} as (
+
+    select
+        prev.series_name,
+        prev.metric_date,
+        prev.day_number,
+        prev.observed,
+        case
+            when prev.is_outside then coalesce(naive.naive_value, prev.expected)
+            else prev.observed
+        end as train_value,
+        prev.is_outside as is_excluded
+    from {{ previous }} as prev
+    left join {{ name }}_naive as naive
+        on
+            prev.series_name = naive.series_name
+            and prev.day_number = naive.day_number
 
 )
 {%- endmacro %}
