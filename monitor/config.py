@@ -32,7 +32,8 @@ class SinkConfig:
 @dataclass(frozen=True)
 class AlertConfig:
     sinks: tuple[SinkConfig, ...] = (SinkConfig("log", "log"),)
-    fallback: SinkConfig = SinkConfig("fallback", "log")
+    # a different file from the log sink's, so one unwritable path cannot lose both
+    fallback: SinkConfig = SinkConfig("fallback", "log", {"path": "data/alerts-undelivered.log"})
     max_body_chars: int = 4000
     full_text_dir: str = "data/alerts/full"
     dedup_window_minutes: int = 360
