@@ -141,8 +141,10 @@ def build_sink(config: SinkConfig) -> Sink:
 
 def secret_values(configs: list[SinkConfig]) -> list[str]:
     """Every secret an alert must not contain: env vars the sinks name, and *PASSWORD*-like vars."""
-    names = {v for c in configs for k, v in c.options.items() if k.endswith("_env") and v}
-    names |= {n for n in os.environ
-              if any(word in n.upper() for word in ("PASSWORD", "SECRET", "TOKEN", "WEBHOOK"))}
-    values = {os.environ[n] for n in names if len(os.environ.get(n, "")) >= 4}
+    named = {v for c in configs for k, v in c.options.items() if k.endswith("_env") and v}
+    guessed = {n for n in os.environ
+               if any(word in n.upper() for word in ("PASSWORD", "SECRET", "TOKEN", "WEBHOOK"))}
+    # guessed names need longer values, so a flag like *_WEBHOOK_ENABLED=true is not masked
+    values = {os.environ[n] for n in named if len(os.environ.get(n, "")) >= 4}
+    values |= {os.environ[n] for n in guessed - named if len(os.environ[n]) >= 8}
     return sorted(values, key=len, reverse=True)
