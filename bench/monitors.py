@@ -7,13 +7,14 @@ event-type-days; exits 1 when a target of issue 7 is missed:
 every injected drop to <= 50% and every 3x spike found, <= 1 false alarm per 100
 event-type-days on clean data.
 
-    python bench/monitors.py [--days 90] [--users 3000] [--seed 11]
+    python bench/monitors.py [--days 90] [--users 3000] [--seed 11] [--keep]
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -73,7 +74,16 @@ def main() -> int:
     parser.add_argument("--days", type=int, default=90)
     parser.add_argument("--users", type=int, default=3000)
     parser.add_argument("--seed", type=int, default=11)
+    parser.add_argument("--keep", action="store_true", help=f"keep the warehouses in {_SCRATCH}")
     args = parser.parse_args()
+    try:
+        return run(args)
+    finally:
+        if not args.keep:
+            shutil.rmtree(_SCRATCH, ignore_errors=True)
+
+
+def run(args: argparse.Namespace) -> int:
     injected = {(e, START + timedelta(days=d)): f for d, e, f in INJECTED if d < args.days}
     late_day = START + timedelta(days=LATE_BATCH_DAY)
     anomalies = [{"date": str(d), "event": e, "factor": f} for (e, d), f in injected.items()]
