@@ -75,7 +75,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                      skip_dbt=args.skip_dbt, workers=args.workers, scheduler_url=args.scheduler_url,
                      wait_for_input_seconds=args.wait_for_input,
                      task_timeout_seconds=args.task_timeout, dbt_timeout_seconds=args.dbt_timeout,
-                     log_dir=args.log_dir)
+                     log_dir=args.log_dir, monitor=args.monitor)
     outcome = run_window(req)
     if outcome.exit_code == EXIT_ALREADY_RUNNING:
         print(f"pulse run {req.start}..{req.end}: {outcome.message}")
@@ -123,6 +123,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--target", choices=TARGETS, help="warehouse (default $PULSE_TARGET or duckdb)")
     p.add_argument("--full-refresh", action="store_true", help="rebuild incremental models")
     p.add_argument("--skip-dbt", action="store_true", help="only ingest and load")
+    p.add_argument("--monitor", choices=["last", "none"], default="last",
+                   help="run the data and pipeline monitors for the newest date after publishing")
     p.add_argument("--workers", type=int, default=1, help="Luigi workers (parallel tasks)")
     p.add_argument("--scheduler-url", help="central luigid, e.g. http://127.0.0.1:8082/ "
                                            "(default: Luigi's local scheduler)")

@@ -50,6 +50,7 @@ class RunRequest:
     task_timeout_seconds: float = 3600.0
     dbt_timeout_seconds: float = 3 * 3600.0
     log_dir: str = "data/logs"
+    monitor: str = "last"  # run the monitors for the newest date after publishing; or "none"
 
 
 @dataclass
@@ -102,6 +103,7 @@ def _settings(req: RunRequest, run_id: str, run_dir: Path) -> dict:
                    "mrjob_conf": req.options.mrjob_conf, "lake_format": req.options.lake_format},
         "full_refresh": req.full_refresh,
         "skip_dbt": req.skip_dbt,
+        "monitor": req.monitor,
         "task_timeout_seconds": req.task_timeout_seconds,
         "dbt_timeout_seconds": req.dbt_timeout_seconds,
         "failures_dir": str(run_dir / "failures"),

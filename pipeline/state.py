@@ -130,13 +130,14 @@ def published(conn, dialect: str, batch: str) -> tuple[int, int] | None:
     return (int(row[0]), int(row[1])) if row else None
 
 
-def publish(conn, dialect: str, batch: str, load_id: int, rows: int, run_id: str) -> None:
+def publish(conn, dialect: str, batch: str, load_id: int, rows: int, run_id: str,
+            published_at: datetime | None = None) -> None:
     cur = _param_style(conn, dialect)
     if dialect == "duckdb":
         cur.execute("begin transaction")
     cur.execute(f"delete from {PUBLISHED_TABLE} where batch_date = %s", [batch])
     cur.execute(f"insert into {PUBLISHED_TABLE} values (%s, %s, %s, %s, %s)",
-                [batch, load_id, rows, run_id, utcnow()])
+                [batch, load_id, rows, run_id, published_at or utcnow()])
     conn.commit()
 
 

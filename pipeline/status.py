@@ -14,7 +14,7 @@ from pipeline.locks import warehouse
 from pipeline.run import date_range
 from pipeline.state import PUBLISHED_TABLE, RUN_STATE_TABLE, ensure_meta_tables
 
-STAGES = ("ingest", "load", "transform", "check", "publish")
+STAGES = ("ingest", "load", "transform", "check", "publish", "monitor")
 
 log = logging.getLogger(__name__)
 

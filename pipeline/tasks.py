@@ -13,7 +13,6 @@ warehouses apart on a shared luigid.
 
 from __future__ import annotations
 
-import importlib.util
 import logging
 import os
 import signal
@@ -380,7 +379,7 @@ class TransformTask(PulseTask):
 
 class CheckTask(PulseTask):
     """Cheap data checks for one batch after dbt (whose build already ran the dbt tests),
-    plus the data monitors when `monitor.run` is installed.
+    (the data monitors run after publishing: see MonitorTask).
 
     * the raw partition is whole: raw.events rows == manifest rows
     * every raw event reached fct_events, and fct_events holds each event_id once
@@ -421,9 +420,6 @@ class CheckTask(PulseTask):
             "select count(*), count(distinct event_id) from marts.fct_events where batch_date = %s", [day])
         if fct_rows != fct_ids:
             raise CheckFailed(f"fct_events holds {fct_rows - fct_ids} duplicate row(s) for batch {day}")
-        if importlib.util.find_spec("monitor.run") is not None:
-            monitors = importlib.import_module("monitor.run")
-            monitors.run_monitors(self.target, self.batch_date)
         with self.conn() as conn:
             load_id = state.batch_load_id(conn, self.dialect, day)
             state.write_state(conn, self.dialect, "check", day, "done", load_id,
@@ -465,6 +461,49 @@ class PublishTask(PulseTask):
         return rows, rows
 
 
+class MonitorTask(PulseTask):
+    """Data and pipeline monitors (`monitor.run.run_monitors`) for a published date.
+
+    Findings are stored in pulse_meta.monitor_results and alerted; they do not withdraw the
+    date (a real change in the numbers is still the truth). An alert that no sink accepted
+    fails the task, so the run exits non-zero: an alert is never lost silently.
+    """
+
+    batch_date = luigi.DateParameter()
+    stage = "monitor"
+
+    def batch(self) -> str:
+        return self.batch_date.isoformat()
+
+    def requires(self) -> PublishTask:
+        return PublishTask(batch_date=self.batch_date, **self.base())
+
+    def complete(self) -> bool:
+        def ok():
+            with self.conn() as conn:
+                done = state.read_state(conn, self.dialect, "monitor", self.batch())
+                load_id = state.batch_load_id(conn, self.dialect, self.batch())
+            return done is not None and done.status == "done" and (done.load_id or 0) >= (load_id or 0)
+        return self.check(ok)
+
+    def execute(self) -> tuple[int, int]:
+        from dataclasses import replace
+
+        from monitor.config import load_config
+        from monitor.run import run_monitors
+
+        # the dbt tests already ran in the transform's `dbt build`
+        config = replace(load_config(), lake=self.setting("lake"), run_dbt_tests=False)
+        report = run_monitors(self.target, self.batch_date, config=config)
+        if report.delivery_errors:
+            raise RuntimeError("monitor alerts were not delivered: " + "; ".join(report.delivery_errors))
+        with self.conn() as conn:
+            state.write_state(conn, self.dialect, "monitor", self.batch(), "done",
+                              state.batch_load_id(conn, self.dialect, self.batch()),
+                              self.setting("run_id", "adhoc"))
+        return len(report.results), len(report.findings)
+
+
 class PulseRun(luigi.WrapperTask):
     """The whole window: every date published (or only loaded, with skip_dbt)."""
 
@@ -479,4 +518,7 @@ class PulseRun(luigi.WrapperTask):
                 for i in range((self.window_end - self.window_start).days + 1)]
         if self.settings.get("skip_dbt"):
             return [LoadTask(batch_date=d, table=t, **base) for d in days for t in all_tables()]
-        return [PublishTask(batch_date=d, **base) for d in days]
+        tasks: list[luigi.Task] = [PublishTask(batch_date=d, **base) for d in days]
+        if self.settings.get("monitor", "last") == "last":  # the newest date, once published
+            tasks.append(MonitorTask(batch_date=days[-1], **base))
+        return tasks

@@ -66,8 +66,11 @@ def pulse_env(target: Target, work: Path, **extra: str) -> dict[str, str]:
 
 
 def run_args(raw: Path, work: Path, start: date, end: date, *more: str) -> list[str]:
+    """These tests count alerts from the pipeline itself: the data monitors (which alert on
+    old generated dates, e.g. publish deadlines) stay off unless a test turns them on."""
     return [PULSE, "run", "--raw", str(raw), "--lake", str(work / "lake"), "--from", start.isoformat(),
-            "--to", end.isoformat(), "--runner", "inline", "--log-dir", str(work / "logs"), *more]
+            "--to", end.isoformat(), "--runner", "inline", "--log-dir", str(work / "logs"),
+            "--monitor", "none", *more]
 
 
 def pulse_run(raw: Path, work: Path, env: dict, start: date = DAYS[0], end: date = DAYS[-1],
@@ -369,7 +372,8 @@ def test_backfill_of_14_dates_through_luigid_and_status_shows_stage_timings(tmp_
     generate(raw, DAY1, days, users=25, seed=11, fault_rate=0.0, progress=False)
     env = pulse_env(duckdb_target, tmp_path)
     proc = pulse_run(raw, tmp_path, env, DAY1, DAY1 + timedelta(days=days - 1),
-                     "--scheduler-url", f"http://127.0.0.1:{luigid}/", "--workers", "2")
+                     "--scheduler-url", f"http://127.0.0.1:{luigid}/", "--workers", "2",
+                     "--monitor", "last")
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
     done = _api(luigid, "task_list", {"status": "DONE", "upstream_status": "", "search": ""})
@@ -377,7 +381,7 @@ def test_backfill_of_14_dates_through_luigid_and_status_shows_stage_timings(tmp_
     for task in done.values():
         families[task["name"]] = families.get(task["name"], 0) + 1
     assert families == {"RawBatch": days, "IngestTask": days, "LoadTask": days * TABLES, "TransformTask": 1,
-                        "CheckTask": days, "PublishTask": days, "PulseRun": 1}
+                        "CheckTask": days, "PublishTask": days, "MonitorTask": 1, "PulseRun": 1}
     assert _api(luigid, "task_list", {"status": "FAILED", "upstream_status": "", "search": ""}) == {}
     with urllib.request.urlopen(f"http://127.0.0.1:{luigid}/static/visualiser/index.html") as page:
         assert page.status == 200
@@ -388,7 +392,15 @@ def test_backfill_of_14_dates_through_luigid_and_status_shows_stage_timings(tmp_
     assert status.returncode == 0, status.stderr
     timing_lines = status.stdout.split("time per stage")[1].splitlines()
     header, row = timing_lines[1].split(), timing_lines[2].split()
-    assert header[:7] == ["run_id", "ingest", "load", "transform", "check", "publish", "total"]
+    assert header == ["run_id", "ingest", "load", "transform", "check", "publish", "monitor", "total"]
     assert row[0] == run_id_of(proc)
-    assert all(cell.endswith("s") for cell in row[1:7]) and float(row[3][:-1]) > 0, row
+    assert all(cell.endswith("s") for cell in row[1:8]) and float(row[3][:-1]) > 0, row
+    conn = connect(duckdb_target)
+    try:
+        monitored = conn.execute("select distinct monitor_date, monitor "
+                                 "from pulse_meta.monitor_results").fetchall()
+    finally:
+        conn.close()
+    assert {d for d, _ in monitored} == {DAY1 + timedelta(days=days - 1)}, "monitors ran for the newest date"
+    assert {"publish_deadline", "volume_anomaly", "freshness"} <= {m for _, m in monitored}
     assert "nothing" in status.stdout.split("incomplete:")[1].split("published:")[0]

@@ -25,14 +25,15 @@ class Anomaly:
     factor: float
 
 
-def parse_anomalies(items: list[dict[str, Any]] | None) -> tuple[list[Anomaly], int]:
-    """Validate the user's list; returns (volume anomalies, number of ignored entries).
+def parse_anomalies(items: list[dict[str, Any]] | None) -> tuple[list[Anomaly], set[dt.date]]:
+    """Validate the user's list; returns (volume anomalies, late batch dates).
 
-    `{"date": ..., "late_batch": true}` is accepted but **not yet supported**: it is
-    counted as ignored.  Dates outside the generated period simply never match.
+    `{"date": D, "late_batch": true}`: only the first file of batch D arrives on time, the
+    others arrive with batch D + 1 (see `delay_late_batch`). Dates outside the generated
+    period simply never match.
     """
     parsed: list[Anomaly] = []
-    ignored = 0
+    late: set[dt.date] = set()
     for item in items or []:
         unknown = set(item) - _KEYS
         if unknown:
@@ -41,7 +42,7 @@ def parse_anomalies(items: list[dict[str, Any]] | None) -> tuple[list[Anomaly], 
             raise ValueError(f"anomaly {item!r}: 'date' is required")
         date = dt.date.fromisoformat(str(item["date"]))
         if item.get("late_batch"):
-            ignored += 1
+            late.add(date)
             continue
         if not isinstance(item.get("event"), str):
             raise ValueError(f"anomaly {item!r}: 'event' (string) is required")
@@ -49,7 +50,20 @@ def parse_anomalies(items: list[dict[str, Any]] | None) -> tuple[list[Anomaly], 
         if factor < 0:
             raise ValueError(f"anomaly {item!r}: factor must be >= 0")
         parsed.append(Anomaly(date, item["event"], factor))
-    return parsed, ignored
+    return parsed, late
+
+
+def delay_late_batch(files: list[list[bytes]], delayed: list[list[bytes]],
+                     is_late: bool) -> tuple[list[list[bytes]], list[list[bytes]]]:
+    """(files written in today's batch, files held back for tomorrow's).
+
+    Yesterday's held-back files join today's batch; on a late-batch day every file but the
+    first is held back, like app servers whose upload missed the day's cut-off.
+    """
+    files = files + delayed
+    if is_late and len(files) > 1:
+        return files[:1], files[1:]
+    return files, []
 
 
 def apply_anomalies(events: list[Event], rules: list[Anomaly],

@@ -16,7 +16,7 @@ from typing import Any
 
 from tqdm import tqdm
 
-from .anomalies import apply_anomalies, parse_anomalies
+from .anomalies import apply_anomalies, delay_late_batch, parse_anomalies
 from .behaviour import APP_SERVERS, Simulator
 from .clock import day_start_ms
 from .config import DAY_MS, FAULT_SPLIT, BehaviourConfig
@@ -41,11 +41,11 @@ def generate(out_dir: str | Path, start: dt.date, days: int, users: int, seed: i
     bytes.  Stats: ``lines`` (all lines written), ``events`` (distinct valid events),
     ``faults`` per kind, ``files``, ``batches`` ({date: lines}), plus ``users``,
     ``workspaces``, ``dropped_after_period`` (events of sessions running past the last day)
-    and ``anomalies_ignored``.
+    and ``late_batches`` (dates whose batch arrived partly a day late).
 
     `anomalies`: ``{"date", "event", "factor"}`` scales that event's volume on that UTC day
-    (0 removes it, 3.0 triples it with new event_ids).  ``{"date", "late_batch": true}`` is
-    accepted but not yet supported (counted in ``anomalies_ignored``).
+    (0 removes it, 3.0 triples it with new event_ids).  ``{"date", "late_batch": true}``
+    delivers all files of that batch but the first with the next day's batch.
     """
     if isinstance(start, str):
         start = dt.date.fromisoformat(start)
@@ -55,7 +55,7 @@ def generate(out_dir: str | Path, start: dt.date, days: int, users: int, seed: i
         raise ValueError("days must be >= 1 and users >= 0")
     if not 0 <= fault_rate < 0.5:
         raise ValueError("fault_rate must be in [0, 0.5)")
-    rules, ignored = parse_anomalies(anomalies)
+    rules, late_dates = parse_anomalies(anomalies)
     cfg = behaviour or BehaviourConfig()
     out = Path(out_dir)
     period_start_ms = day_start_ms(start)
@@ -78,6 +78,7 @@ def generate(out_dir: str | Path, start: dt.date, days: int, users: int, seed: i
 
     faults: Counter[str] = Counter({k: 0 for k in FAULT_SPLIT})
     carry: dict[int, list[bytes]] = {}
+    delayed: list[list[bytes]] = []
     injector = FaultInjector(fault_rate, days - 1, carry, faults)
     stats: dict[str, Any] = {"lines": 0, "events": 0, "faults": faults, "files": 0,
                              "batches": {}}
@@ -99,6 +100,7 @@ def generate(out_dir: str | Path, start: dt.date, days: int, users: int, seed: i
             per_server[ev.server % n_files].append(ev)
         files = [injector.file_lines(fault_rng, d, evs) for evs in per_server]
         injector.add_arrivals(fault_rng, d, files)
+        files, delayed = delay_late_batch(files, delayed, date in late_dates)
 
         folder = batch_dir(out, date.isoformat())
         for n, lines in enumerate(files, start=1):
@@ -106,11 +108,11 @@ def generate(out_dir: str | Path, start: dt.date, days: int, users: int, seed: i
         batch_lines = sum(len(lines) for lines in files)
         stats["batches"][date.isoformat()] = batch_lines
         stats["lines"] += batch_lines
-        stats["files"] += n_files
+        stats["files"] += len(files)
 
     stats["faults"] = dict(faults)
     stats["users"] = users
     stats["workspaces"] = len(population.workspaces)
     stats["dropped_after_period"] = state["dropped"]
-    stats["anomalies_ignored"] = ignored
+    stats["late_batches"] = sorted(d.isoformat() for d in late_dates)
     return stats

@@ -1,0 +1,146 @@
+"""Benchmark of the data monitors: 90 days of generated data, clean and with injected anomalies.
+
+Runs the real pipeline (ingest, load, dbt build) into two DuckDB warehouses, then scores
+rpt_event_volume_anomalies against the injected truth and runs the late-arrival and
+critical-value monitors on their days. Prints recall, precision and false alarms per 100
+event-type-days; exits 1 when a target of issue 7 is missed:
+every injected drop to <= 50% and every 3x spike found, <= 1 false alarm per 100
+event-type-days on clean data.
+
+    python bench/monitors.py [--days 90] [--users 3000] [--seed 11] [--keep]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+import tempfile
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+_SCRATCH = tempfile.mkdtemp(prefix="pulse-bench-monitors-")
+os.environ.setdefault("DBT_TARGET_PATH", os.path.join(_SCRATCH, "target"))
+os.environ.setdefault("DBT_LOG_PATH", os.path.join(_SCRATCH, "logs"))
+
+from ingest.load.warehouse import Target, connect  # noqa: E402
+from ingest.run import IngestOptions  # noqa: E402
+from ingest.simulator import generate  # noqa: E402
+from monitor.config import IngestMonitorConfig  # noqa: E402
+from monitor.data_checks import late_share  # noqa: E402
+from monitor.dbt_checks import critical_value_tests  # noqa: E402
+from pipeline.run import run_pipeline  # noqa: E402
+
+START = date(2026, 7, 6)  # a Monday
+
+# (day offset, event, factor): drops to <= 50%, drops to zero, 3x spikes; each event at most
+# once per two weeks so every injection is judged against clean history.
+INJECTED = [
+    (38, "task_created", 0.5), (44, "invite_sent", 0.0), (47, "page_view", 3.0),
+    (50, "login", 0.5), (55, "experiment_exposure", 3.0), (58, "task_completed", 0.0),
+    (61, "signup", 0.0), (64, "comment_added", 0.5), (71, "perf_timing", 0.5),
+    (74, "login", 3.0), (78, "project_created", 0.5), (81, "task_created", 3.0),
+    (86, "page_view", 0.4),
+]
+LATE_BATCH_DAY = 67
+
+
+def build(out: Path, days: int, users: int, seed: int, anomalies: list[dict]) -> Target:
+    raw = out / "raw"
+    generate(raw, START, days, users, seed=seed, progress=False, anomalies=anomalies)
+    target = Target("duckdb", duckdb_path=str(out / "warehouse.duckdb"))
+    run_pipeline(raw, out / "lake", START, START + timedelta(days=days - 1), target,
+                 IngestOptions(runner="inline"))
+    return target
+
+
+def verdicts(target: Target) -> dict[tuple[str, date], bool]:
+    """(event, day) -> is_anomaly for every scored event-day."""
+    conn = connect(target)
+    try:
+        rows = conn.execute("select event_name, event_date, is_anomaly from marts.rpt_event_volume_anomalies "
+                            "where expected is not null").fetchall()
+    finally:
+        conn.close()
+    return {(e, d): bool(a) for e, d, a in rows}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--days", type=int, default=90)
+    parser.add_argument("--users", type=int, default=3000)
+    parser.add_argument("--seed", type=int, default=11)
+    parser.add_argument("--keep", action="store_true", help=f"keep the warehouses in {_SCRATCH}")
+    args = parser.parse_args()
+    try:
+        return run(args)
+    finally:
+        if not args.keep:
+            shutil.rmtree(_SCRATCH, ignore_errors=True)
+
+
+def run(args: argparse.Namespace) -> int:
+    injected = {(e, START + timedelta(days=d)): f for d, e, f in INJECTED if d < args.days}
+    late_day = START + timedelta(days=LATE_BATCH_DAY)
+    anomalies = [{"date": str(d), "event": e, "factor": f} for (e, d), f in injected.items()]
+    anomalies.append({"date": str(late_day), "late_batch": True})
+
+    work = Path(_SCRATCH)
+    started = time.perf_counter()
+    clean = build(work / "clean", args.days, args.users, args.seed, [])
+    dirty = build(work / "injected", args.days, args.users, args.seed, anomalies)
+    build_seconds = time.perf_counter() - started
+
+    clean_v, dirty_v = verdicts(clean), verdicts(dirty)
+    false_alarms = sum(clean_v.values())
+    scored_clean = len(clean_v)
+    missed = [k for k in injected if not dirty_v.get(k)]
+    unscored = [k for k in injected if k not in dirty_v]
+    found = len(injected) - len(missed)
+    flags = [k for k, a in dirty_v.items() if a]
+    true_flags = [k for k in flags if k in injected or k[1] == late_day]
+    late_flagged = sorted(e for e, d in flags if d == late_day)
+    late_scored = sum(1 for _, d in dirty_v if d == late_day)
+
+    conn = connect(dirty)
+    try:
+        late = late_share(conn, "duckdb", late_day + timedelta(days=1), IngestMonitorConfig())
+    finally:
+        conn.close()
+    signup_day = next((d for (e, d) in injected if e == "signup"), None)
+    critical = critical_value_tests(dirty, signup_day) if signup_day else []
+    zero_signups_caught = any(r.check_key == "critical_signups_nonzero" and r.status == "error"
+                              for r in critical)
+
+    recall = found / len(injected)
+    precision = len(true_flags) / len(flags) if flags else 1.0
+    fa_rate = 100.0 * false_alarms / scored_clean if scored_clean else float("nan")
+    print(f"monitors benchmark: {args.days} days from {START}, {args.users} users, seed {args.seed}; "
+          f"build of both warehouses {build_seconds:.0f} s")
+    print(f"  clean data:    {scored_clean} scored event-type-days, {false_alarms} false alarm(s) "
+          f"= {fa_rate:.2f} per 100 event-type-days (target <= 1)")
+    print(f"  injected data: {len(injected)} injected volume anomalies, recall {recall:.0%} "
+          f"({found}/{len(injected)}), precision {precision:.0%} ({len(true_flags)}/{len(flags)} flags)")
+    for (event, day), factor in sorted(injected.items(), key=lambda kv: kv[0][1]):
+        status = ("found" if dirty_v.get((event, day)) else
+                  "not scored" if (event, day) in unscored else "MISSED")
+        print(f"    {day} {event:<20} x{factor:<4} {status}")
+    extra = sorted(set(flags) - set(true_flags), key=lambda k: k[1])
+    for event, day in extra:
+        print(f"    false alarm on injected data: {day} {event}")
+    print(f"  late batch {late_day}: {len(late_flagged)}/{late_scored} event types flagged on the day; "
+          f"next batch: {late[0].message if late else 'no rows'}")
+    print(f"  zero signups {signup_day}: critical_signups_nonzero "
+          f"{'error (caught)' if zero_signups_caught else 'NOT caught'}")
+    met = (not missed and fa_rate <= 1.0 and zero_signups_caught and late_flagged
+           and late and late[0].status == "warn")
+    print(f"  targets met: {'yes' if met else 'NO'}")
+    return 0 if met else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,132 @@
+"""Monitoring configuration: one YAML file (``PULSE_MONITOR_CONFIG``) plus env vars for secrets.
+
+The file names the *environment variables* that hold secrets (``password_env``, ``url_env``),
+never the secrets themselves, so it can be committed; see monitor/alerts.example.yml.
+Without a file every setting has a safe default and alerts go to the log sink only.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+SINK_KINDS = ("log", "email", "webhook")
+_DEADLINE = re.compile(r"([01][0-9]|2[0-3]):[0-5][0-9]")
+
+
+@dataclass(frozen=True)
+class SinkConfig:
+    """One alert destination; `options` are the kind's settings (host, port, url_env...)."""
+
+    name: str
+    kind: str
+    options: dict[str, Any] = field(default_factory=dict)
+    min_severity: str = "info"
+
+
+@dataclass(frozen=True)
+class AlertConfig:
+    sinks: tuple[SinkConfig, ...] = (SinkConfig("log", "log"),)
+    # a different file from the log sink's, so one unwritable path cannot lose both.
+    # Empty paths mean "beside the alert log" ($PULSE_ALERT_LOG, default data/alerts.log).
+    fallback: SinkConfig = SinkConfig("fallback", "log", {"path": ""})
+    max_body_chars: int = 4000
+    full_text_dir: str = ""
+    dedup_window_minutes: int = 360
+    state_path: str = ""
+
+
+@dataclass(frozen=True)
+class PipelineMonitorConfig:
+    duration_multiple: float = 2.0      # alert when a task takes > multiple x its recent p95
+    duration_history_runs: int = 20     # how many previous successful runs make the p95
+    duration_min_history: int = 5       # fewer previous runs: no verdict
+    duration_min_seconds: float = 30.0  # ignore regressions of tasks shorter than this
+    publish_deadline_utc: str = "06:00"  # batch D must be published by D + offset days at this time
+    publish_deadline_day_offset: int = 1
+
+
+@dataclass(frozen=True)
+class IngestMonitorConfig:
+    quarantine_share_warn: float = 0.01
+    quarantine_share_error: float = 0.05
+    reason_share_warn: float = 0.005     # one rejection reason above this share of lines: warn
+    late_share_warn: float = 0.25        # share of a batch's rows from earlier days (late batch)
+    freshness_warn_days: int = 1         # latest loaded batch older than D by more than this: warn
+    freshness_error_days: int = 2
+
+
+@dataclass(frozen=True)
+class MonitorConfig:
+    alerts: AlertConfig = AlertConfig()
+    pipeline: PipelineMonitorConfig = PipelineMonitorConfig()
+    ingest: IngestMonitorConfig = IngestMonitorConfig()
+    lake: str | None = "data/lake"
+    run_dbt_tests: bool = True           # critical-value dbt tests (tag pulse_monitor)
+
+
+SEVERITIES = ("info", "warning", "error", "critical")
+
+
+def severity_rank(severity: str) -> int:
+    if severity not in SEVERITIES:
+        raise ValueError(f"unknown severity {severity!r}; use one of {', '.join(SEVERITIES)}")
+    return SEVERITIES.index(severity)
+
+
+def _sink(name: str, raw: dict[str, Any]) -> SinkConfig:
+    raw = dict(raw)
+    kind = raw.pop("kind", name)
+    if kind not in SINK_KINDS:
+        raise ValueError(f"alert sink {name!r}: unknown kind {kind!r} ({', '.join(SINK_KINDS)})")
+    min_severity = raw.pop("min_severity", "info")
+    severity_rank(min_severity)
+    for key in raw:
+        if key.endswith(("password", "token", "secret")) or key == "url":
+            raise ValueError(f"alert sink {name!r}: {key!r} looks like a secret; put it in an "
+                             f"environment variable and name it with {key}_env")
+    return SinkConfig(name, kind, raw, min_severity)
+
+
+def _section(cls, raw: dict[str, Any] | None, where: str):
+    raw = raw or {}
+    known = set(cls.__dataclass_fields__)
+    unknown = set(raw) - known
+    if unknown:
+        raise ValueError(f"{where}: unknown settings {sorted(unknown)}")
+    return cls(**raw)
+
+
+def parse_config(raw: dict[str, Any] | None) -> MonitorConfig:
+    """Validate a config mapping (the parsed YAML file)."""
+    raw = dict(raw or {})
+    alerts_raw = dict(raw.pop("alerts", None) or {})
+    sinks_raw = alerts_raw.pop("sinks", None)
+    fallback_raw = alerts_raw.pop("fallback", None)
+    alerts = _section(AlertConfig, alerts_raw, "alerts")
+    if sinks_raw is not None:
+        alerts = AlertConfig(**{**alerts.__dict__,
+                                "sinks": tuple(_sink(n, s or {}) for n, s in sinks_raw.items())})
+    if fallback_raw is not None:
+        alerts = AlertConfig(**{**alerts.__dict__, "fallback": _sink("fallback", fallback_raw)})
+    pipeline = _section(PipelineMonitorConfig, raw.pop("pipeline", None), "pipeline")
+    if not _DEADLINE.fullmatch(pipeline.publish_deadline_utc):
+        raise ValueError(f"pipeline.publish_deadline_utc {pipeline.publish_deadline_utc!r}: use HH:MM")
+    ingest = _section(IngestMonitorConfig, raw.pop("ingest", None), "ingest")
+    rest = _section(MonitorConfig, raw, "monitor config")
+    return MonitorConfig(alerts=alerts, pipeline=pipeline, ingest=ingest, lake=rest.lake,
+                         run_dbt_tests=rest.run_dbt_tests)
+
+
+def load_config(path: str | Path | None = None) -> MonitorConfig:
+    """The config from `path`, else $PULSE_MONITOR_CONFIG, else the defaults."""
+    path = path or os.environ.get("PULSE_MONITOR_CONFIG")
+    if not path:
+        return MonitorConfig()
+    with open(path, encoding="utf-8") as handle:
+        return parse_config(yaml.safe_load(handle))

@@ -1,0 +1,120 @@
+"""`run_monitors`: every monitor for one batch date, results stored, alerts sent.
+
+Called by `pulse monitor --date D` and by the orchestrator after the transform. A monitor
+that crashes becomes an error result (it never hides the others); results are stored before
+alerts go out; a failed alert delivery is reported (exit code 1), never swallowed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+
+from ingest.load.warehouse import Target, connect
+from monitor import data_checks, pipeline_checks
+from monitor.alerts import Alert, AlertDeliveryError, Delivery, send_alert
+from monitor.config import MonitorConfig, load_config
+from monitor.results import ALERT_SEVERITY, MonitorResult, store_results
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class MonitorReport:
+    run_id: str
+    day: date
+    results: list[MonitorResult] = field(default_factory=list)
+    deliveries: list[Delivery] = field(default_factory=list)
+    delivery_errors: list[str] = field(default_factory=list)
+
+    @property
+    def findings(self) -> list[MonitorResult]:
+        return [r for r in self.results if r.status != "ok"]
+
+    @property
+    def exit_code(self) -> int:
+        """1 when an error-level finding exists or an alert could not be delivered, else 0."""
+        failed = self.delivery_errors or any(r.status == "error" for r in self.results)
+        return 1 if failed else 0
+
+
+def _guarded(name: str, check: Callable[[], list[MonitorResult]]) -> list[MonitorResult]:
+    try:
+        return check()
+    except Exception as exc:
+        log.exception("monitor %s crashed", name)
+        return [MonitorResult(name, "monitor", "error", f"monitor {name} crashed: "
+                                                         f"{type(exc).__name__}: {str(exc)[:500]}")]
+
+
+def collect(target: Target, day: date, config: MonitorConfig, now: datetime) -> list[MonitorResult]:
+    """Run every monitor for `day` and return all results (ok ones included)."""
+    results: list[MonitorResult] = []
+    conn = connect(target)
+    try:
+        d = target.dialect
+        checks: list[tuple[str, Callable[[], list[MonitorResult]]]] = [
+            ("freshness", lambda: data_checks.freshness(conn, d, day, config.ingest)),
+            ("volume_anomaly", lambda: data_checks.volume_anomalies(conn, d, day)),
+            ("late_arrivals", lambda: data_checks.late_share(conn, d, day, config.ingest)),
+            ("ingest_health", lambda: data_checks.ingest_health(config.lake, day, config.ingest)),
+            ("schema_drift", lambda: data_checks.schema_drift(conn, d, day)),
+            ("task_duration", lambda: pipeline_checks.duration_regressions(conn, d, day, config.pipeline)),
+            ("publish_deadline",
+             lambda: pipeline_checks.publish_deadline(conn, d, day, config.pipeline, now)),
+        ]
+        for name, check in checks:
+            results += _guarded(name, check)
+    finally:
+        conn.close()
+    if config.run_dbt_tests:  # dbt opens its own connection (DuckDB allows one writer)
+        from monitor.dbt_checks import critical_value_tests
+
+        results += _guarded("critical_values", lambda: critical_value_tests(target, day))
+    return results
+
+
+def alerts_for(day: date, results: list[MonitorResult]) -> list[Alert]:
+    """One alert per monitor with findings; the key changes when the set of findings does."""
+    by_monitor: dict[str, list[MonitorResult]] = {}
+    for r in results:
+        if r.status != "ok":
+            by_monitor.setdefault(r.monitor, []).append(r)
+    alerts = []
+    for monitor, findings in sorted(by_monitor.items()):
+        worst = "error" if any(f.status == "error" for f in findings) else "warn"
+        fingerprint = hashlib.sha256("|".join(sorted(f"{f.check_key}:{f.status}" for f in findings))
+                                     .encode()).hexdigest()[:10]
+        subject = (f"{monitor}: {len(findings)} finding(s) for {day}"
+                   f" ({', '.join(sorted({f.check_key for f in findings})[:5])})")
+        body = "\n".join(f"- [{f.status}] {f.message}" for f in findings)
+        alerts.append(Alert(f"{monitor}:{day}:{fingerprint}", subject, body, ALERT_SEVERITY[worst]))
+    return alerts
+
+
+def run_monitors(target: Target, day: date, config: MonitorConfig | None = None,
+                 now: datetime | None = None, send: bool = True) -> MonitorReport:
+    """Run all monitors for batch date `day`, store them in pulse_meta.monitor_results, alert."""
+    config = config or load_config()
+    now = now or datetime.now(timezone.utc)
+    report = MonitorReport(run_id=uuid.uuid4().hex, day=day)
+    report.results = collect(target, day, config, now)
+    conn = connect(target)
+    try:
+        store_results(conn, target.dialect, report.run_id, day, now, report.results)
+    finally:
+        conn.close()
+    if not send:
+        return report
+    for alert in alerts_for(day, report.results):
+        try:
+            report.deliveries.append(send_alert(alert, config.alerts, now))
+        except AlertDeliveryError as exc:
+            report.delivery_errors.append(str(exc))
+            if exc.delivery:
+                report.deliveries.append(exc.delivery)
+    return report

@@ -1,0 +1,51 @@
+"""`pulse monitor --date D`: run the data and pipeline monitors for a batch date and alert.
+
+Exit code 0 when nothing is at error level and every alert was delivered, 1 otherwise.
+"""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import replace
+from datetime import datetime, timezone
+
+
+def cmd_monitor(args: argparse.Namespace) -> int:
+    from ingest.load.warehouse import target_from_env
+    from monitor.config import load_config
+    from monitor.run import run_monitors
+
+    config = load_config(args.config)
+    if args.lake is not None:
+        config = replace(config, lake=args.lake or None)
+    if args.skip_dbt_tests:
+        config = replace(config, run_dbt_tests=False)
+    now = datetime.fromisoformat(args.now).replace(tzinfo=timezone.utc) if args.now else None
+    target = target_from_env(args.target)
+    report = run_monitors(target, args.date, config, now=now, send=not args.no_alerts)
+    print(f"pulse monitor {args.date} on {target.describe()} (run {report.run_id}): "
+          f"{len(report.results)} checks, {len(report.findings)} finding(s)")
+    for r in report.findings:
+        print(f"  [{r.status}] {r.monitor}/{r.check_key}: {r.message}")
+    sent = sum(1 for d in report.deliveries if d.delivered_to and not d.deduplicated)
+    deduplicated = sum(1 for d in report.deliveries if d.deduplicated)
+    print(f"  alerts: {sent} sent, {deduplicated} deduplicated, "
+          f"{len(report.delivery_errors)} delivery failure(s)")
+    for error in report.delivery_errors:
+        print(f"  DELIVERY FAILED: {error}")
+    return report.exit_code
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    from ingest.load.warehouse import TARGETS
+    from pipeline.cli import _date
+
+    p = sub.add_parser("monitor", help="run the monitors for a batch date and send alerts")
+    p.add_argument("--date", type=_date, required=True, help="batch date to check (UTC)")
+    p.add_argument("--target", choices=TARGETS, help="warehouse (default $PULSE_TARGET or duckdb)")
+    p.add_argument("--config", help="monitor config YAML (default $PULSE_MONITOR_CONFIG)")
+    p.add_argument("--lake", help="lake folder or s3:// URI for ingest health ('' to skip)")
+    p.add_argument("--skip-dbt-tests", action="store_true", help="do not run the critical-value tests")
+    p.add_argument("--no-alerts", action="store_true", help="store results only")
+    p.add_argument("--now", help="evaluate deadlines as of this UTC time (YYYY-MM-DDTHH:MM)")
+    p.set_defaults(func=cmd_monitor)
