@@ -10,6 +10,8 @@
     A user logged in more than one variant is kept with is_multi_variant = true and no
     variant: the analysis excludes them (and counts them).
 -#}
+{{ config(materialized='table') }}
+
 with
 
 experiments as (

@@ -9,6 +9,8 @@
     is_trustworthy is false when srm_p_value < var('experiment_srm_alpha', 0.001) or
     multi_variant_share > var('experiment_max_multi_variant_share', 0.01).
 -#}
+{{ config(materialized='table') }}
+
 {%- set srm_alpha = var('experiment_srm_alpha', 0.001) | float -%}
 {%- set max_multi_variant_share = var('experiment_max_multi_variant_share', 0.01) | float -%}
 
@@ -30,24 +32,22 @@ exposures as (
 
 ),
 
-user_events as (
-
-    select
-        event_id,
-        {{ json_text('properties', 'experiment') }} as experiment_key
-    from {{ ref('int_user_events') }}
-    where event_name = 'experiment_exposure'
-
-),
-
 all_exposure_events as (
 
     select
         event_id,
+        user_id,
+        anonymous_id,
         {{ json_text('properties', 'experiment') }} as experiment_key,
         {{ json_text('properties', 'variant') }} as variant
     from {{ ref('fct_events') }}
     where event_name = 'experiment_exposure'
+
+),
+
+identity_map as (
+
+    select anonymous_id from {{ ref('int_identity_map') }}
 
 ),
 
@@ -59,14 +59,16 @@ experiment_list as (
 
 unattributed as (
 
-    -- exposures of devices never identified as a user
+    -- exposures of devices never identified as a user (what int_user_events leaves out)
     select
         all_exposure_events.experiment_key,
         count(*) as unattributed_exposures
     from all_exposure_events
-    left join user_events
-        on all_exposure_events.event_id = user_events.event_id
-    where user_events.event_id is null
+    left join identity_map
+        on all_exposure_events.anonymous_id = identity_map.anonymous_id
+    where
+        all_exposure_events.user_id is null
+        and identity_map.anonymous_id is null
     group by all_exposure_events.experiment_key
 
 ),

@@ -13,13 +13,13 @@
     first exposure).
 
     Values: binary = 1 if any matching event else 0; count = matching events; sum = sum of the
-    numeric property over matching events (events without a numeric value add 0). A matching
-    event has the metric's event name and, when filter_property is set, that property equal to
-    filter_value (as text). Events are the stitched user's (int_user_events).
+    numeric property over matching events (events without a numeric value add 0); matching
+    events come from int_experiment_metric_events.
 -#}
 {{ config(materialized='table') }}
 
 {%- set pre_days = var('experiment_cuped_pre_days', 14) | int -%}
+{%- set far_future = "cast('9999-12-31' as " ~ dbt.type_timestamp() ~ ")" -%}
 
 with
 
@@ -107,20 +107,7 @@ complete_windows as (
 
 metric_events as (
 
-    select
-        user_events.user_id,
-        metrics.metric_key,
-        user_events.event_at,
-        case
-            when metrics.metric_type = 'sum'
-                then {{ json_number_by_key('user_events.properties', 'metrics.property') }}
-        end as property_value
-    from {{ ref('int_user_events') }} as user_events
-    inner join metrics
-        on user_events.event_name = metrics.event
-    where
-        metrics.filter_property is null
-        or {{ json_text_by_key('user_events.properties', 'metrics.filter_property') }} = metrics.filter_value
+    select * from {{ ref('int_experiment_metric_events') }}
 
 ),
 
@@ -156,10 +143,7 @@ windowed as (
             complete_windows.user_id = metric_events.user_id
             and complete_windows.metric_key = metric_events.metric_key
             and complete_windows.pre_window_start_at <= metric_events.event_at
-            and (
-                complete_windows.window_end_at is null
-                or complete_windows.window_end_at > metric_events.event_at
-            )
+            and coalesce(complete_windows.window_end_at, {{ far_future }}) > metric_events.event_at
     group by
         complete_windows.experiment_key,
         complete_windows.metric_key,
