@@ -288,16 +288,17 @@ def reference_results(events: list[dict]) -> dict[tuple[str, str, str], dict]:
 
 
 # ----------------------------------------------------------------------------- pipeline
-def project_copy(dest: Path) -> Path:
-    """The dbt project with the synthetic experiments in its seeds (the real ones stay)."""
+def project_copy(dest: Path, experiments: str = EXPERIMENTS_CSV, metrics: str = METRICS_CSV,
+                 assignments: str = ASSIGNMENTS_CSV) -> Path:
+    """The dbt project with other experiment seeds (the synthetic ones by default)."""
     root = project_dir()
     for name in ("dbt_project.yml", "profiles.yml.example"):
         shutil.copy(root / name, dest / name)
     for folder in ("models", "macros", "seeds", "analyses", "tests/dbt"):
         shutil.copytree(root / folder, dest / folder)
-    (dest / "seeds/experiments.csv").write_text(EXPERIMENTS_CSV)
-    (dest / "seeds/experiment_metrics.csv").write_text(METRICS_CSV)
-    (dest / "seeds/experiment_metric_assignments.csv").write_text(ASSIGNMENTS_CSV)
+    (dest / "seeds/experiments.csv").write_text(experiments)
+    (dest / "seeds/experiment_metrics.csv").write_text(metrics)
+    (dest / "seeds/experiment_metric_assignments.csv").write_text(assignments)
     return dest
 
 
