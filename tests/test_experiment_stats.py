@@ -73,6 +73,7 @@ DESIGN = {
     "exp_srm": {"control": (360, 1.0), "treatment": (240, 1.0)},
 }
 MULTI_VARIANT = {"exp_three_arm": 4, "exp_srm": 15}
+STITCHED = 6  # users per experiment whose first exposure is anonymous, stitched by a later login
 
 
 # ----------------------------------------------------------------------------- data
@@ -121,9 +122,15 @@ def generate_events(seed: int = 11) -> list[dict]:
             if rng.random() < 0.05:                        # seen before the start: ignored
                 emit(user, "experiment_exposure", first - timedelta(days=3),
                      {"experiment": exp, "variant": variant})
+            stitched = MULTI_VARIANT[exp] <= i < MULTI_VARIANT[exp] + STITCHED
             for k in range(1 + int(rng.expovariate(1.0))):
                 at = first if k == 0 else random_time(first, exp_end)
-                emit(user, "experiment_exposure", at, {"experiment": exp, "variant": variant})
+                if k == 0 and stitched:  # first seen signed out; the device logs in an hour later
+                    emit(None, "experiment_exposure", at, {"experiment": exp, "variant": variant},
+                         anonymous_id=f"dev_{user}")
+                    emit(user, "login", at + timedelta(hours=1), anonymous_id=f"dev_{user}")
+                else:
+                    emit(user, "experiment_exposure", at, {"experiment": exp, "variant": variant})
             if i < MULTI_VARIANT[exp]:
                 other = rng.choice([v for v in variants_of[exp] if v != variant])
                 emit(user, "experiment_exposure", random_time(first, exp_end),
@@ -175,10 +182,16 @@ def reference_user_values(events: list[dict]) -> dict[tuple[str, str], dict[str,
     for r in _seed_rows(EXPERIMENTS_CSV):
         experiments[r["experiment_key"]][r["variant"]] = r
     metrics = {r["metric_key"]: r for r in _seed_rows(METRICS_CSV)}
+    # identity stitching: a device belongs to the user of its first event carrying both ids
+    device_owner: dict[str, str] = {}
+    for e in sorted(events, key=lambda e: (_parse(e["ts"]), e["event_id"])):
+        if e["user_id"] and e["anonymous_id"]:
+            device_owner.setdefault(e["anonymous_id"], e["user_id"])
     by_user: dict[str, list[tuple[datetime, dict]]] = defaultdict(list)
     for e in events:
-        if e["user_id"]:
-            by_user[e["user_id"]].append((_parse(e["ts"]), e))
+        owner = e["user_id"] or device_owner.get(e["anonymous_id"])
+        if owner:
+            by_user[owner].append((_parse(e["ts"]), e))
 
     result: dict = {}
     for exp, variants in experiments.items():
@@ -387,7 +400,7 @@ def test_every_column_matches_scipy(built):
 
 
 def test_known_effects_srm_and_trust_flags(built):
-    target, _ = built
+    target, events = built
     rows = {(r["experiment_key"], r["metric_key"], r["variant"]): r
             for r in query(target, "select * from marts.rpt_experiment_results")}
     assert rows[("exp_three_arm", "orders_72h", "big_win")]["p_value"] < 0.001
@@ -404,5 +417,11 @@ def test_known_effects_srm_and_trust_flags(built):
     health = {r["experiment_key"]: r
               for r in query(target, "select * from intermediate.int_experiment_health")}
     assert health["exp_srm"]["unattributed_exposures"] == 5
+    # an anonymous first exposure counts for the user its device later logs in as
+    (anonymous,) = [e for e in events if e["event"] == "experiment_exposure"
+                    and e["anonymous_id"] == "dev_exp_three_arm_u00004"]
+    (stitched,) = query(target, "select first_exposure_at from intermediate.int_experiment_exposures "
+                                "where user_id = 'exp_three_arm_u00004'")
+    assert stitched["first_exposure_at"] == _parse(anonymous["ts"])
     assert health["exp_three_arm"]["analysed_users"] \
         == sum(n for n, _ in DESIGN["exp_three_arm"].values()) - MULTI_VARIANT["exp_three_arm"]
