@@ -28,7 +28,7 @@ from pipeline.run import dbt_env, run_pipeline
 
 START = date(2026, 10, 1)
 MODELS = ("int_experiment_exposures", "int_experiment_health", "int_experiment_metric_events",
-          "int_experiment_user_metrics", "rpt_experiment_results")
+          "int_experiment_user_metrics", "int_experiment_comparisons", "rpt_experiment_results")
 
 
 def _admin_run(server: Target, sql: str) -> None:
