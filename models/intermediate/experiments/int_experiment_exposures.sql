@@ -1,0 +1,90 @@
+{#-
+    One row per experiment and user exposed to it within the experiment's dates
+    (seeds/experiments.csv; start_date 00:00 UTC inclusive .. end_date + 1 day exclusive).
+
+    Users are the stitched user (int_user_events): exposures that carry a user_id, plus
+    anonymous exposures of devices later identified as a user. Exposures of devices never
+    identified, and exposures naming a variant the seed does not know, are left out here
+    and counted in int_experiment_health.
+
+    A user logged in more than one variant is kept with is_multi_variant = true and no
+    variant: the analysis excludes them (and counts them).
+-#}
+{{ config(materialized='table') }}
+
+with
+
+experiments as (
+
+    select
+        experiment_key,
+        variant,
+        start_date,
+        end_date
+    from {{ ref('experiments') }}
+
+),
+
+exposure_events as (
+
+    select
+        user_id,
+        event_at,
+        {{ json_text('properties', 'experiment') }} as experiment_key,
+        {{ json_text('properties', 'variant') }} as variant
+    from {{ ref('int_user_events') }}
+    where event_name = 'experiment_exposure'
+
+),
+
+in_experiment as (
+
+    select
+        exposure_events.experiment_key,
+        exposure_events.user_id,
+        exposure_events.variant,
+        exposure_events.event_at
+    from exposure_events
+    inner join experiments
+        on
+            exposure_events.experiment_key = experiments.experiment_key
+            and exposure_events.variant = experiments.variant
+    where
+        exposure_events.event_at >= cast(experiments.start_date as {{ dbt.type_timestamp() }})
+        and (
+            experiments.end_date is null
+            or exposure_events.event_at
+            < cast({{ dbt.dateadd('day', 1, 'experiments.end_date') }} as {{ dbt.type_timestamp() }})
+        )
+
+),
+
+per_user as (
+
+    select
+        experiment_key,
+        user_id,
+        min(event_at) as first_exposure_at,
+        count(*) as exposure_count,
+        count(distinct variant) as variant_count,
+        min(variant) as first_variant_name
+    from in_experiment
+    group by experiment_key, user_id
+
+),
+
+final as (
+
+    select
+        experiment_key,
+        user_id,
+        case when variant_count = 1 then first_variant_name end as variant,
+        first_exposure_at,
+        exposure_count,
+        variant_count,
+        variant_count > 1 as is_multi_variant
+    from per_user
+
+)
+
+select * from final

@@ -1,0 +1,180 @@
+{#-
+    One row per experiment, metric and analysed user: the metric's value in the user's window
+    after first exposure, and the same metric in the pre-exposure window (the CUPED covariate).
+
+    Analysed users are the single-variant users of int_experiment_exposures. Metric windows
+    (seeds/experiment_metrics.csv) are [first exposure + window_start_hours, first exposure +
+    window_end_hours). An empty window_end_hours runs until the experiment ends (end_date + 1
+    day), or without end while it runs. A user is included in a fixed-length metric only once
+    the window is over: window end <= the data watermark (the day after the last arrival batch
+    in fct_events), so late-exposed users never enter with a truncated window.
+
+    The covariate window is [first exposure - var('experiment_cuped_pre_days', 14) days,
+    first exposure).
+
+    Values: binary = 1 if any matching event else 0; count = matching events; sum = sum of the
+    numeric property over matching events (events without a numeric value add 0); matching
+    events come from int_experiment_metric_events.
+-#}
+{{ config(materialized='table') }}
+
+{%- set pre_days = var('experiment_cuped_pre_days', 14) | int -%}
+{%- set far_future = "cast('9999-12-31' as " ~ dbt.type_timestamp() ~ ")" -%}
+
+with
+
+exposures as (
+
+    select
+        experiment_key,
+        user_id,
+        variant,
+        first_exposure_at
+    from {{ ref('int_experiment_exposures') }}
+    where not is_multi_variant
+
+),
+
+experiment_ends as (
+
+    select
+        experiment_key,
+        max(
+            cast({{ dbt.dateadd('day', 1, 'end_date') }} as {{ dbt.type_timestamp() }})
+        ) as experiment_end_at
+    from {{ ref('experiments') }}
+    group by experiment_key
+
+),
+
+assignments as (
+
+    select
+        experiment_key,
+        metric_key
+    from {{ ref('experiment_metric_assignments') }}
+
+),
+
+metrics as (
+
+    select * from {{ ref('experiment_metrics') }}
+
+),
+
+watermark as (
+
+    select
+        cast({{ dbt.dateadd('day', 1, 'max(batch_date)') }} as {{ dbt.type_timestamp() }}) as data_end_at
+    from {{ ref('fct_events') }}
+
+),
+
+user_windows as (
+
+    select
+        exposures.experiment_key,
+        assignments.metric_key,
+        exposures.user_id,
+        exposures.variant,
+        exposures.first_exposure_at,
+        {{ dbt.dateadd('hour', 'metrics.window_start_hours', 'exposures.first_exposure_at') }} as window_start_at,
+        case
+            when metrics.window_end_hours is not null
+                then {{ dbt.dateadd('hour', 'metrics.window_end_hours', 'exposures.first_exposure_at') }}
+            else experiment_ends.experiment_end_at
+        end as window_end_at,
+        {{ dbt.dateadd('day', -1 * pre_days, 'exposures.first_exposure_at') }} as pre_window_start_at,
+        metrics.window_end_hours is null as is_open_window
+    from exposures
+    inner join assignments
+        on exposures.experiment_key = assignments.experiment_key
+    inner join metrics
+        on assignments.metric_key = metrics.metric_key
+    inner join experiment_ends
+        on exposures.experiment_key = experiment_ends.experiment_key
+
+),
+
+complete_windows as (
+
+    select user_windows.*
+    from user_windows
+    cross join watermark
+    where user_windows.is_open_window or user_windows.window_end_at <= watermark.data_end_at
+
+),
+
+metric_events as (
+
+    select * from {{ ref('int_experiment_metric_events') }}
+
+),
+
+windowed as (
+
+    select
+        complete_windows.experiment_key,
+        complete_windows.metric_key,
+        complete_windows.user_id,
+        complete_windows.variant,
+        complete_windows.first_exposure_at,
+        count(
+            case when metric_events.event_at >= complete_windows.window_start_at then 1 end
+        ) as event_count,
+        coalesce(sum(
+            case
+                when metric_events.event_at >= complete_windows.window_start_at
+                    then metric_events.property_value
+            end
+        ), 0) as property_sum,
+        count(
+            case when metric_events.event_at < complete_windows.first_exposure_at then 1 end
+        ) as pre_event_count,
+        coalesce(sum(
+            case
+                when metric_events.event_at < complete_windows.first_exposure_at
+                    then metric_events.property_value
+            end
+        ), 0) as pre_property_sum
+    from complete_windows
+    left join metric_events
+        on
+            complete_windows.user_id = metric_events.user_id
+            and complete_windows.metric_key = metric_events.metric_key
+            and complete_windows.pre_window_start_at <= metric_events.event_at
+            and coalesce(complete_windows.window_end_at, {{ far_future }}) > metric_events.event_at
+    group by
+        complete_windows.experiment_key,
+        complete_windows.metric_key,
+        complete_windows.user_id,
+        complete_windows.variant,
+        complete_windows.first_exposure_at
+
+),
+
+final as (
+
+    select
+        windowed.experiment_key,
+        windowed.metric_key,
+        windowed.user_id,
+        windowed.variant,
+        windowed.first_exposure_at,
+        cast(case metrics.metric_type
+            when 'binary' then case when windowed.event_count > 0 then 1 else 0 end
+            when 'count' then windowed.event_count
+            when 'sum' then windowed.property_sum
+        end as double precision) as metric_value,
+        cast(case metrics.metric_type
+            when 'binary' then case when windowed.pre_event_count > 0 then 1 else 0 end
+            when 'count' then windowed.pre_event_count
+            when 'sum' then windowed.pre_property_sum
+        end as double precision) as pre_exposure_value
+    from windowed
+    inner join metrics
+        on windowed.metric_key = metrics.metric_key
+
+)
+
+select * from final

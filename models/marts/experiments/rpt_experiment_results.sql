@@ -1,0 +1,132 @@
+{#-
+    Experiment results: one row per experiment x assigned metric x configured variant.
+
+    Per arm: users, mean and sample variance (n - 1) of the user-level metric
+    (int_experiment_user_metrics). Each treatment arm is compared with the control arm (the
+    arm statistics, lifts, t and df come from int_experiment_comparisons; this model applies
+    the distribution macros, the multiple-testing correction and the health flags):
+
+    - abs_lift = mean_t - mean_c; rel_lift = mean_t / mean_c - 1.
+    - p_value: two-sided Welch t-test of the means (Welch-Satterthwaite df; the t
+      distribution through student_t_z, see macros/stats/student_t.sql).
+    - rel_lift_ci_low/high: rel_lift -/+ z * se, z = normal_inv(1 - alpha/2) for
+      var('experiment_confidence_level', 0.95), se by the delta method:
+      se^2 = var_t / (n_t mean_c^2) + mean_t^2 var_c / (n_c mean_c^4).
+    - CUPED: y' = y - theta (x - mean_x) with x the pre-exposure value and theta =
+      cov(x, y) / var(x) pooled over all analysed users of the experiment and metric (0 when x
+      does not vary); cuped_rel_lift and cuped_p_value are rel_lift and the Welch p on y'.
+    - p_value_adjusted: Benjamini-Hochberg over the experiment's primary and secondary
+      metrics x treatment variants with a p-value; null on guardrail and control rows.
+    - SRM and multi-variant users come from int_experiment_health (same on every row of an
+      experiment); is_trustworthy = false marks results nobody should act on.
+    Control rows carry null lifts and p-values.
+-#}
+{%- set confidence = var('experiment_confidence_level', 0.95) | float -%}
+
+with
+
+comparisons as (
+
+    select * from {{ ref('int_experiment_comparisons') }}
+
+),
+
+health as (
+
+    select * from {{ ref('int_experiment_health') }}
+
+),
+
+normal_deviates as (
+
+    select
+        comparisons.*,
+        {{ student_t_z('abs_t', 'welch_df') }} as z_equivalent,
+        {{ student_t_z('cuped_abs_t', 'cuped_welch_df') }} as cuped_z_equivalent,
+        {{ normal_inv(1.0 - (1.0 - confidence) / 2.0) }} as z_critical
+    from comparisons
+
+),
+
+p_values as (
+
+    select
+        normal_deviates.*,
+        2.0 * {{ normal_cdf('-z_equivalent') }} as p_value,
+        2.0 * {{ normal_cdf('-cuped_z_equivalent') }} as cuped_p_value
+    from normal_deviates
+
+),
+
+bh_tests as (
+
+    select
+        p_values.*,
+        metric_role != 'guardrail' and p_value is not null as is_bh_test
+    from p_values
+
+),
+
+bh_ranked as (
+
+    select
+        bh_tests.*,
+        row_number() over (
+            partition by experiment_key, is_bh_test
+            order by p_value, metric_key, variant
+        ) as bh_rank,
+        sum(case when is_bh_test then 1 else 0 end) over (partition by experiment_key) as bh_test_count
+    from bh_tests
+
+),
+
+bh_adjusted as (
+
+    -- step-up: adjusted p of rank i = min over ranks j >= i of p_j * m / j
+    select
+        bh_ranked.*,
+        min(p_value * bh_test_count / bh_rank) over (
+            partition by experiment_key, is_bh_test
+            order by bh_rank desc
+            rows between unbounded preceding and current row
+        ) as bh_step_up
+    from bh_ranked
+
+),
+
+final as (
+
+    select
+        bh_adjusted.experiment_key,
+        bh_adjusted.metric_key,
+        bh_adjusted.variant,
+        bh_adjusted.metric_role,
+        bh_adjusted.is_control,
+        bh_adjusted.users,
+        bh_adjusted.metric_mean,
+        bh_adjusted.metric_variance,
+        bh_adjusted.abs_lift,
+        bh_adjusted.rel_lift,
+        bh_adjusted.rel_lift - bh_adjusted.z_critical * bh_adjusted.rel_lift_se as rel_lift_ci_low,
+        bh_adjusted.rel_lift + bh_adjusted.z_critical * bh_adjusted.rel_lift_se as rel_lift_ci_high,
+        bh_adjusted.welch_df,
+        bh_adjusted.p_value,
+        case
+            when not bh_adjusted.is_bh_test then null
+            when bh_adjusted.bh_step_up > 1.0 then 1.0
+            else bh_adjusted.bh_step_up
+        end as p_value_adjusted,
+        bh_adjusted.cuped_rel_lift,
+        bh_adjusted.cuped_p_value,
+        health.srm_p_value,
+        health.multi_variant_users,
+        health.multi_variant_share,
+        health.has_srm,
+        health.is_trustworthy
+    from bh_adjusted
+    inner join health
+        on bh_adjusted.experiment_key = health.experiment_key
+
+)
+
+select * from final

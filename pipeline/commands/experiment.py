@@ -1,0 +1,110 @@
+"""`pulse experiment report KEY`: the results table of one experiment and a lift plot.
+
+The numbers are read as finished from marts.rpt_experiment_results (computed in the
+warehouse); this command only formats them, so the terminal, the PNG and the BI tool agree.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from ingest.load.warehouse import TARGETS, Target, connect, identifier, target_from_env
+
+COLUMNS = ("metric_key", "metric_role", "variant", "is_control", "users", "metric_mean",
+           "rel_lift", "rel_lift_ci_low", "rel_lift_ci_high", "p_value", "p_value_adjusted",
+           "cuped_rel_lift", "cuped_p_value", "srm_p_value", "multi_variant_users", "has_srm",
+           "is_trustworthy")
+ROLE_ORDER = {"primary": 0, "secondary": 1, "guardrail": 2}
+
+
+def fetch_results(target: Target, experiment_key: str) -> list[dict]:
+    """The experiment's rows, primary metrics first, control first within a metric."""
+    key = identifier(experiment_key)  # validated, so it can be inlined in every dialect
+    sql = (f"select {', '.join(COLUMNS)} from marts.rpt_experiment_results "
+           f"where experiment_key = '{key}'")
+    conn = connect(target)
+    try:
+        cur = conn.cursor()
+        cur.execute(sql)
+        rows = [dict(zip(COLUMNS, r, strict=True)) for r in cur.fetchall()]
+    finally:
+        conn.close()
+    return sorted(rows, key=lambda r: (ROLE_ORDER.get(r["metric_role"], 9), r["metric_key"],
+                                       not r["is_control"], r["variant"]))
+
+
+def _num(value: float | None, fmt: str) -> str:
+    return "-" if value is None else format(float(value), fmt)
+
+
+def format_table(experiment_key: str, rows: list[dict]) -> str:
+    """A fixed-width text table plus the experiment's health line."""
+    first = rows[0]
+    trust = "trustworthy" if first["is_trustworthy"] else \
+        "UNTRUSTWORTHY: do not act on these results"
+    lines = [f"experiment {experiment_key}: SRM p = {_num(first['srm_p_value'], '.4g')}, "
+             f"multi-variant users excluded = {first['multi_variant_users']} -> {trust}",
+             f"{'metric':<20} {'role':<9} {'variant':<16} {'users':>7} {'mean':>11} "
+             f"{'rel lift':>9} {'95% CI':>19} {'p':>8} {'p adj':>8} {'cuped lift':>10} "
+             f"{'cuped p':>8}"]
+    for r in rows:
+        ci = "" if r["rel_lift_ci_low"] is None else \
+            f"[{float(r['rel_lift_ci_low']):+.1%}, {float(r['rel_lift_ci_high']):+.1%}]"
+        lines.append(
+            f"{r['metric_key']:<20} {r['metric_role']:<9} "
+            f"{r['variant'] + (' (c)' if r['is_control'] else ''):<16} {r['users']:>7} "
+            f"{_num(r['metric_mean'], '.4f'):>11} {_num(r['rel_lift'], '+.1%'):>9} {ci:>19} "
+            f"{_num(r['p_value'], '.4f'):>8} {_num(r['p_value_adjusted'], '.4f'):>8} "
+            f"{_num(r['cuped_rel_lift'], '+.1%'):>10} {_num(r['cuped_p_value'], '.4f'):>8}")
+    return "\n".join(lines)
+
+
+def plot_lifts(experiment_key: str, rows: list[dict], out: Path) -> Path:
+    """Relative lift with its confidence interval per metric and treatment variant (PNG)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    treated = [r for r in rows if not r["is_control"] and r["rel_lift"] is not None]
+    fig, ax = plt.subplots(figsize=(8, 1.2 + 0.45 * max(len(treated), 1)))
+    for i, r in enumerate(reversed(treated)):
+        lift, lo, hi = (100 * float(r[c]) for c in ("rel_lift", "rel_lift_ci_low", "rel_lift_ci_high"))
+        p = r["p_value_adjusted"] if r["p_value_adjusted"] is not None else r["p_value"]
+        color = "tab:gray" if p is None or p >= 0.05 else ("tab:green" if lift > 0 else "tab:red")
+        ax.errorbar(lift, i, xerr=[[lift - lo], [hi - lift]], fmt="o", color=color, capsize=4)
+    ax.axvline(0, color="black", linewidth=0.8)
+    ax.set_yticks(range(len(treated)))
+    ax.set_yticklabels([f"{r['metric_key']} · {r['variant']}" for r in reversed(treated)])
+    ax.set_xlabel("relative lift vs control, % (95% CI; colour: adjusted p < 0.05)")
+    title = experiment_key if rows[0]["is_trustworthy"] else f"{experiment_key} (UNTRUSTWORTHY)"
+    ax.set_title(title)
+    fig.tight_layout()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out, format="png", dpi=110)
+    plt.close(fig)
+    return out
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    target = target_from_env(args.target)
+    rows = fetch_results(target, args.experiment_key)
+    if not rows:
+        raise ValueError(f"no results for experiment {args.experiment_key!r} in "
+                         f"marts.rpt_experiment_results of {target.describe()} "
+                         "(is it in seeds/experiments.csv, and has dbt run?)")
+    print(format_table(args.experiment_key, rows))
+    out = Path(args.out or f"data/experiment_{args.experiment_key}.png")
+    print(f"plot written to {plot_lifts(args.experiment_key, rows, out)}")
+    return 0
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser("experiment", help="experiment (A/B test) results")
+    sub = p.add_subparsers(dest="experiment_command", required=True)
+    report = sub.add_parser("report", help="print an experiment's results and plot its lifts")
+    report.add_argument("experiment_key", help="experiment key from seeds/experiments.csv")
+    report.add_argument("--target", choices=TARGETS, help="warehouse (default $PULSE_TARGET or duckdb)")
+    report.add_argument("--out", help="PNG path (default data/experiment_<key>.png)")
+    report.set_defaults(func=cmd_report)

@@ -1,0 +1,82 @@
+{%- set property_chars = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_' -%}
+{#-
+    seeds/experiment_metrics.csv: every row names the metric and what is wrong.
+    See docs/experiments.md for the rules.
+-#}
+with
+
+metrics as (
+
+    select * from {{ ref('experiment_metrics') }}
+
+),
+
+problems as (
+
+    select
+        metric_key,
+        'metric_key must be 1-64 characters of [a-z0-9_]' as problem
+    from metrics
+    where not {{ is_config_key('metric_key') }}
+
+    union all
+
+    select
+        metric_key,
+        'event must be an event name, 1-64 characters of [a-z0-9_]' as problem
+    from metrics
+    where not {{ is_config_key('event') }}
+
+    union all
+
+    select
+        metric_key,
+        'a sum metric needs property (the numeric property to add up)' as problem
+    from metrics
+    where metric_type = 'sum' and property is null
+
+    union all
+
+    select
+        metric_key,
+        'property is only used by sum metrics; leave it empty for ' || metric_type as problem
+    from metrics
+    where metric_type != 'sum' and property is not null
+
+    union all
+
+    select
+        metric_key,
+        'property and filter_property must be 1-64 characters of [A-Za-z0-9_]' as problem
+    from metrics
+    where
+        not {{ is_config_key("coalesce(property, 'x')", property_chars) }}
+        or not {{ is_config_key("coalesce(filter_property, 'x')", property_chars) }}
+
+    union all
+
+    select
+        metric_key,
+        'filter_property and filter_value must be set together' as problem
+    from metrics
+    where (filter_property is null) != (filter_value is null)
+
+    union all
+
+    select
+        metric_key,
+        'window_start_hours must be >= 0 (the window starts at or after the first exposure)' as problem
+    from metrics
+    where window_start_hours < 0
+
+    union all
+
+    select
+        metric_key,
+        'window_end_hours must be greater than window_start_hours (or empty)' as problem
+    from metrics
+    where window_end_hours <= window_start_hours
+
+)
+
+select * from problems

@@ -1,0 +1,427 @@
+"""rpt_experiment_results against an independent reference (numpy/scipy), on DuckDB and PostgreSQL.
+
+Synthetic experiments with known effects are written as contract-v1 raw event lines, run
+through the real pipeline (ingest → lake → load) and `dbt build` in a copy of the project
+whose experiment seeds describe them. The reference re-derives every user-level value from
+the same event lines in plain Python (exposure rules, windows, filters, watermark) and every
+statistic with scipy: Welch t-test, chi-square, Benjamini-Hochberg, delta-method CI, CUPED.
+Then every column of every row is compared: means and variances to 1e-9 relative, p-values
+and CI bounds to 1e-4 absolute (all arms have at least 200 users).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import random
+import shutil
+from collections import defaultdict
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from ingest.load.warehouse import Target, connect
+from ingest.run import IngestOptions
+from pipeline.dbt import project_dir, run_dbt
+from pipeline.run import dbt_env, run_pipeline
+from tests.conftest import _throwaway_database
+
+pytestmark = pytest.mark.slow
+
+START = date(2026, 3, 1)
+DAYS = 21
+END = START + timedelta(days=DAYS - 1)
+WATERMARK = datetime.combine(END + timedelta(days=1), datetime.min.time())  # day after last batch
+PRE_DAYS = 14
+CONFIDENCE = 0.95
+
+EXPERIMENTS_CSV = """\
+experiment_key,variant,is_control,weight,start_date,end_date,description
+exp_three_arm,control,true,5,2026-03-05,,control
+exp_three_arm,big_win,false,3,2026-03-05,,large true effect
+exp_three_arm,no_effect,false,2,2026-03-05,,no true effect
+exp_srm,control,true,0.5,2026-03-03,2026-03-15,control
+exp_srm,treatment,false,0.5,2026-03-03,2026-03-15,logged 60/40 instead of 50/50
+"""
+METRICS_CSV = """\
+metric_key,event,metric_type,property,filter_property,filter_value,window_start_hours,window_end_hours,description
+bought,conversion,binary,,goal,buy,0,,bought after exposure
+orders_72h,order_placed,count,,,,0,72,orders in 72 h
+revenue_72h,order_placed,sum,amount,,,0,72,order amount in 72 h
+late_orders,order_placed,count,,,,24,168,orders from day 1 to day 7
+errors,error_shown,count,,,,0,,errors after exposure
+"""
+ASSIGNMENTS_CSV = """\
+experiment_key,metric_key,role
+exp_three_arm,bought,primary
+exp_three_arm,orders_72h,secondary
+exp_three_arm,revenue_72h,secondary
+exp_three_arm,late_orders,secondary
+exp_three_arm,errors,guardrail
+exp_srm,bought,primary
+exp_srm,orders_72h,secondary
+"""
+
+# variant -> (true users, multiplier on conversion and order rates)
+DESIGN = {
+    "exp_three_arm": {"control": (1000, 1.0), "big_win": (600, 1.5), "no_effect": (400, 1.0)},
+    "exp_srm": {"control": (360, 1.0), "treatment": (240, 1.0)},
+}
+MULTI_VARIANT = {"exp_three_arm": 4, "exp_srm": 15}
+STITCHED = 6  # users per experiment whose first exposure is anonymous, stitched by a later login
+
+
+# ----------------------------------------------------------------------------- data
+def _ts(dt: datetime) -> str:
+    return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}Z"
+
+
+def _parse(ts: str) -> datetime:
+    return datetime.strptime(ts, "%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _seed_rows(text: str) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+def generate_events(seed: int = 11) -> list[dict]:
+    """Event dicts (contract v1) of both synthetic experiments; ts in ms, all UTC."""
+    rng = random.Random(seed)
+    events: list[dict] = []
+    period_start = datetime.combine(START, datetime.min.time())
+    period_end = WATERMARK - timedelta(minutes=1)
+
+    def emit(user: str | None, name: str, at: datetime, props: dict | None = None,
+             anonymous_id: str | None = None) -> None:
+        if not period_start <= at <= period_end:
+            return
+        at = at.replace(microsecond=at.microsecond // 1000 * 1000)
+        events.append({"event_id": f"e{len(events):07d}", "event": name, "ts": _ts(at),
+                       "user_id": user, "anonymous_id": anonymous_id, "properties": props})
+
+    def random_time(lo: datetime, hi: datetime) -> datetime:
+        return lo + timedelta(milliseconds=rng.randrange(int((hi - lo).total_seconds() * 1000)))
+
+    variants_of = {k: list(v) for k, v in DESIGN.items()}
+    for exp, arms in DESIGN.items():
+        rows = [r for r in _seed_rows(EXPERIMENTS_CSV) if r["experiment_key"] == exp]
+        exp_start = datetime.fromisoformat(rows[0]["start_date"])
+        exp_end = (datetime.fromisoformat(rows[0]["end_date"]) + timedelta(days=1)
+                   if rows[0]["end_date"] else WATERMARK)
+        users = [(variant, lift) for variant, (n, lift) in arms.items() for _ in range(n)]
+        rng.shuffle(users)
+        for i, (variant, lift) in enumerate(users):
+            user = f"{exp}_u{i:05d}"
+            baseline = rng.gammavariate(2.0, 0.15)        # orders per day, varies by user
+            first = random_time(exp_start, exp_end - timedelta(hours=1))
+            if rng.random() < 0.05:                        # seen before the start: ignored
+                emit(user, "experiment_exposure", first - timedelta(days=3),
+                     {"experiment": exp, "variant": variant})
+            stitched = MULTI_VARIANT[exp] <= i < MULTI_VARIANT[exp] + STITCHED
+            for k in range(1 + int(rng.expovariate(1.0))):
+                at = first if k == 0 else random_time(first, exp_end)
+                if k == 0 and stitched:  # first seen signed out; the device logs in an hour later
+                    emit(None, "experiment_exposure", at, {"experiment": exp, "variant": variant},
+                         anonymous_id=f"dev_{user}")
+                    emit(user, "login", at + timedelta(hours=1), anonymous_id=f"dev_{user}")
+                else:
+                    emit(user, "experiment_exposure", at, {"experiment": exp, "variant": variant})
+            if i < MULTI_VARIANT[exp]:
+                other = rng.choice([v for v in variants_of[exp] if v != variant])
+                emit(user, "experiment_exposure", random_time(first, exp_end),
+                     {"experiment": exp, "variant": other})
+            # pre-period and post-period orders (Poisson by exponential gaps)
+            t = first - timedelta(days=PRE_DAYS + 2)
+            while True:
+                rate = baseline * (lift if t >= first else 1.0)
+                step = t + timedelta(days=rng.expovariate(rate))
+                if t < first <= step:  # memoryless: restart at the exposure with the new rate
+                    t = first
+                    continue
+                t = step
+                if t > first + timedelta(days=8):
+                    break
+                amount = round(rng.lognormvariate(3.0, 0.7), 2)
+                props = {"amount": amount} if rng.random() > 0.03 else {"note": "no amount"}
+                emit(user, "order_placed", t, props)
+            if rng.random() < min(1.0, 0.12 * lift + 0.05 * baseline):
+                emit(user, "conversion", random_time(first, exp_end), {"goal": "buy"})
+            if rng.random() < 0.3:
+                emit(user, "conversion", random_time(first, exp_end), {"goal": "newsletter"})
+            if rng.random() < 0.2:
+                emit(user, "conversion", random_time(first - timedelta(days=5), first),
+                     {"goal": "buy"})
+            for _ in range(int(rng.expovariate(0.7))):
+                emit(user, "error_shown", random_time(first - timedelta(days=7), exp_end))
+        for j in range(5):  # never-identified devices: counted, not analysed
+            emit(None, "experiment_exposure", random_time(exp_start, exp_end),
+                 {"experiment": exp, "variant": "control"}, anonymous_id=f"anon_{exp}_{j}")
+    return events
+
+
+def write_raw(events: list[dict], raw: Path) -> None:
+    by_day: dict[str, list[str]] = defaultdict(list)
+    for e in events:
+        line = {k: v for k, v in e.items() if v is not None}
+        by_day[e["ts"][:10]].append(json.dumps(line, sort_keys=True))
+    for day in range((END - START).days + 1):
+        d = (START + timedelta(days=day)).isoformat()
+        (raw / d).mkdir(parents=True, exist_ok=True)
+        (raw / d / "events.jsonl").write_text("\n".join(by_day[d]) + "\n")
+
+
+# ----------------------------------------------------------------------------- reference
+def reference_user_values(events: list[dict]) -> dict[tuple[str, str], dict[str, tuple[np.ndarray, ...]]]:
+    """(experiment, metric) -> variant -> (values, pre-exposure values), from the raw lines."""
+    experiments = defaultdict(dict)
+    for r in _seed_rows(EXPERIMENTS_CSV):
+        experiments[r["experiment_key"]][r["variant"]] = r
+    metrics = {r["metric_key"]: r for r in _seed_rows(METRICS_CSV)}
+    # identity stitching: a device belongs to the user of its first event carrying both ids
+    device_owner: dict[str, str] = {}
+    for e in sorted(events, key=lambda e: (_parse(e["ts"]), e["event_id"])):
+        if e["user_id"] and e["anonymous_id"]:
+            device_owner.setdefault(e["anonymous_id"], e["user_id"])
+    by_user: dict[str, list[tuple[datetime, dict]]] = defaultdict(list)
+    for e in events:
+        owner = e["user_id"] or device_owner.get(e["anonymous_id"])
+        if owner:
+            by_user[owner].append((_parse(e["ts"]), e))
+
+    result: dict = {}
+    for exp, variants in experiments.items():
+        first_row = next(iter(variants.values()))
+        lo = datetime.fromisoformat(first_row["start_date"])
+        hi = (datetime.fromisoformat(first_row["end_date"]) + timedelta(days=1)
+              if first_row["end_date"] else None)
+        exposed: dict[str, tuple[datetime, set[str]]] = {}
+        for user, evs in by_user.items():
+            seen = [(t, e["properties"]["variant"]) for t, e in evs
+                    if e["event"] == "experiment_exposure"
+                    and e["properties"]["experiment"] == exp
+                    and e["properties"]["variant"] in variants
+                    and t >= lo and (hi is None or t < hi)]
+            if seen:
+                exposed[user] = (min(t for t, _ in seen), {v for _, v in seen})
+        result[(exp, "_exposure")] = exposed
+        for a in _seed_rows(ASSIGNMENTS_CSV):
+            if a["experiment_key"] != exp:
+                continue
+            m = metrics[a["metric_key"]]
+            arms: dict[str, tuple[list, list]] = {v: ([], []) for v in variants}
+            for user, (first, seen) in exposed.items():
+                if len(seen) > 1:
+                    continue
+                start = first + timedelta(hours=int(m["window_start_hours"]))
+                if m["window_end_hours"]:
+                    end = first + timedelta(hours=int(m["window_end_hours"]))
+                    if end > WATERMARK:
+                        continue
+                else:
+                    end = hi
+                pre_start = first - timedelta(days=PRE_DAYS)
+
+                def value(in_window) -> float:
+                    hits = [e for t, e in by_user[user] if e["event"] == m["event"] and in_window(t)
+                            and (not m["filter_property"]
+                                 or str((e["properties"] or {}).get(m["filter_property"]))
+                                 == m["filter_value"])]
+                    if m["metric_type"] == "binary":
+                        return float(bool(hits))
+                    if m["metric_type"] == "count":
+                        return float(len(hits))
+                    return float(sum(v for e in hits
+                                     if isinstance(v := (e["properties"] or {}).get(m["property"]),
+                                                   (int, float))))
+
+                arms[next(iter(seen))][0].append(
+                    value(lambda t, s=start, e=end: t >= s and (e is None or t < e)))
+                arms[next(iter(seen))][1].append(value(lambda t, p=pre_start, f=first: p <= t < f))
+            result[(exp, a["metric_key"])] = {v: (np.array(x), np.array(y)) for v, (x, y) in arms.items()}
+    return result
+
+
+def reference_results(events: list[dict]) -> dict[tuple[str, str, str], dict]:
+    """Expected rpt_experiment_results rows, keyed by (experiment, metric, variant)."""
+    values = reference_user_values(events)
+    experiments = defaultdict(dict)
+    for r in _seed_rows(EXPERIMENTS_CSV):
+        experiments[r["experiment_key"]][r["variant"]] = r
+    roles = {(a["experiment_key"], a["metric_key"]): a["role"] for a in _seed_rows(ASSIGNMENTS_CSV)}
+    z = stats.norm.ppf(1 - (1 - CONFIDENCE) / 2)
+    rows: dict = {}
+    for exp, variants in experiments.items():
+        exposed = values[(exp, "_exposure")]
+        multi = sum(1 for _, seen in exposed.values() if len(seen) > 1)
+        observed = [sum(1 for _, seen in exposed.values() if seen == {v}) for v in variants]
+        weights = np.array([float(r["weight"]) for r in variants.values()])
+        srm_p = stats.chisquare(observed, weights / weights.sum() * sum(observed)).pvalue
+        control = next(v for v, r in variants.items() if r["is_control"] == "true")
+        bh_keys, bh_ps = [], []
+        for (e, metric), role in roles.items():
+            if e != exp:
+                continue
+            arms = values[(exp, metric)]
+            x_all = np.concatenate([arms[v][1] for v in variants])
+            y_all = np.concatenate([arms[v][0] for v in variants])
+            theta = (np.cov(x_all, y_all, ddof=1)[0, 1] / np.var(x_all, ddof=1)
+                     if np.var(x_all) > 0 else 0.0)
+            cuped = {v: arms[v][0] - theta * (arms[v][1] - x_all.mean()) for v in variants}
+            yc = arms[control][0]
+            for v in variants:
+                y = arms[v][0]
+                row = {"users": len(y), "metric_mean": y.mean(), "metric_variance": y.var(ddof=1),
+                       "is_control": v == control, "metric_role": role, "srm_p_value": srm_p,
+                       "multi_variant_users": multi, "multi_variant_share": multi / len(exposed),
+                       "has_srm": srm_p < 0.001,
+                       "is_trustworthy": srm_p >= 0.001 and multi / len(exposed) <= 0.01}
+                if v != control:
+                    welch = stats.ttest_ind(y, yc, equal_var=False)
+                    se_rel = math.sqrt(y.var(ddof=1) / (len(y) * yc.mean() ** 2)
+                                       + y.mean() ** 2 * yc.var(ddof=1) / (len(yc) * yc.mean() ** 4))
+                    rel = y.mean() / yc.mean() - 1
+                    row.update(abs_lift=y.mean() - yc.mean(), rel_lift=rel, welch_df=welch.df,
+                               rel_lift_ci_low=rel - z * se_rel, rel_lift_ci_high=rel + z * se_rel,
+                               p_value=welch.pvalue,
+                               cuped_rel_lift=cuped[v].mean() / cuped[control].mean() - 1,
+                               cuped_p_value=stats.ttest_ind(cuped[v], cuped[control],
+                                                             equal_var=False).pvalue)
+                    if role != "guardrail":
+                        bh_keys.append((exp, metric, v))
+                        bh_ps.append(welch.pvalue)
+                rows[(exp, metric, v)] = row
+        for key, adjusted in zip(bh_keys, stats.false_discovery_control(bh_ps, method="bh")):
+            rows[key]["p_value_adjusted"] = adjusted
+    return rows
+
+
+# ----------------------------------------------------------------------------- pipeline
+def project_copy(dest: Path, experiments: str = EXPERIMENTS_CSV, metrics: str = METRICS_CSV,
+                 assignments: str = ASSIGNMENTS_CSV) -> Path:
+    """The dbt project with other experiment seeds (the synthetic ones by default)."""
+    root = project_dir()
+    for name in ("dbt_project.yml", "profiles.yml.example"):
+        shutil.copy(root / name, dest / name)
+    for folder in ("models", "macros", "seeds", "analyses", "tests/dbt"):
+        shutil.copytree(root / folder, dest / folder)
+    (dest / "seeds/experiments.csv").write_text(experiments)
+    (dest / "seeds/experiment_metrics.csv").write_text(metrics)
+    (dest / "seeds/experiment_metric_assignments.csv").write_text(assignments)
+    return dest
+
+
+def build_experiment_models(target: Target) -> None:
+    """dbt build of the experiment marts and everything upstream (one dbt invocation)."""
+    run_dbt(["build", "--fail-fast", "--select", "+rpt_experiment_results", "event_catalog",
+             "--exclude", "tag:reconciliation", "--indirect-selection", "cautious"],
+            target=target.name, env=dbt_env(target))
+
+
+@pytest.fixture(scope="module")
+def synthetic(tmp_path_factory) -> tuple[Path, Path, list[dict]]:
+    base = tmp_path_factory.mktemp("experiments")
+    events = generate_events()
+    write_raw(events, base / "raw")
+    (base / "project").mkdir()
+    return base, project_copy(base / "project"), events
+
+
+@pytest.fixture(scope="module", params=["duckdb", "postgres"])
+def built(request, synthetic) -> tuple[Target, list[dict]]:
+    """A warehouse with the synthetic events loaded and the experiment models built."""
+    base, project, events = synthetic
+    if request.param == "duckdb":
+        targets = iter([Target("duckdb", duckdb_path=str(base / "warehouse.duckdb"))])
+    else:
+        targets = _throwaway_database(request.getfixturevalue("pg_server"))
+    target = next(targets)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("PULSE_PROJECT_DIR", str(project))
+        run_pipeline(base / "raw", base / f"lake-{request.param}", START, END, target,
+                     IngestOptions(runner="inline"), build_dbt=False)
+        build_experiment_models(target)
+    yield target, events
+    for _ in targets:  # drop the throwaway PostgreSQL database
+        pass
+
+
+def query(target: Target, sql: str) -> list[dict]:
+    conn = connect(target)
+    try:
+        cur = conn.cursor()
+        cur.execute(sql)
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, row)) for row in cur.fetchall()]
+    finally:
+        conn.close()
+
+
+# ----------------------------------------------------------------------------- tests
+RELATIVE_1E9 = ("metric_mean", "metric_variance", "abs_lift", "rel_lift", "welch_df",
+                "multi_variant_share")
+ABSOLUTE_1E4 = ("rel_lift_ci_low", "rel_lift_ci_high", "p_value", "p_value_adjusted",
+                "cuped_rel_lift", "cuped_p_value", "srm_p_value")
+EXACT = ("users", "is_control", "metric_role", "multi_variant_users", "has_srm", "is_trustworthy")
+
+
+def test_every_column_matches_scipy(built):
+    target, events = built
+    expected = reference_results(events)
+    actual = {(r["experiment_key"], r["metric_key"], r["variant"]): r
+              for r in query(target, "select * from marts.rpt_experiment_results")}
+    assert set(actual) == set(expected)
+    checked = set(RELATIVE_1E9 + ABSOLUTE_1E4 + EXACT + ("experiment_key", "metric_key",
+                                                                 "variant"))
+    assert set(next(iter(actual.values()))) == checked, "a new column needs a reference check"
+    worst = defaultdict(float)
+    for key, exp in expected.items():
+        got = actual[key]
+        assert exp["users"] >= 200, f"{key}: reference arms must have at least 200 users"
+        for col in EXACT:
+            assert got[col] == exp[col], (key, col)
+        for col in RELATIVE_1E9 + ABSOLUTE_1E4:
+            want = exp.get(col)
+            if want is None:
+                assert got[col] is None, (key, col, got[col])
+                continue
+            value = float(got[col])
+            if col in RELATIVE_1E9:
+                assert value == pytest.approx(want, rel=1e-9, abs=1e-12), (key, col)
+            else:
+                assert value == pytest.approx(want, abs=1e-4), (key, col)
+            worst[col] = max(worst[col], abs(value - want))
+    print(f"\n{target.name}: max |SQL - scipy| per column: "
+          + ", ".join(f"{c} {v:.1e}" for c, v in sorted(worst.items())))
+
+
+def test_known_effects_srm_and_trust_flags(built):
+    target, events = built
+    rows = {(r["experiment_key"], r["metric_key"], r["variant"]): r
+            for r in query(target, "select * from marts.rpt_experiment_results")}
+    assert rows[("exp_three_arm", "orders_72h", "big_win")]["p_value"] < 0.001
+    assert rows[("exp_three_arm", "bought", "big_win")]["p_value"] < 0.01
+    assert rows[("exp_three_arm", "orders_72h", "no_effect")]["p_value"] > 0.05
+    # CUPED uses the pre-exposure orders, which predict the post-exposure ones: tighter test
+    assert rows[("exp_three_arm", "orders_72h", "big_win")]["cuped_p_value"] \
+        < rows[("exp_three_arm", "orders_72h", "big_win")]["p_value"]
+    three = rows[("exp_three_arm", "bought", "control")]
+    srm = rows[("exp_srm", "bought", "control")]
+    assert three["srm_p_value"] > 0.001 and three["is_trustworthy"] and not three["has_srm"]
+    assert srm["srm_p_value"] < 0.001 and srm["has_srm"] and not srm["is_trustworthy"]
+    assert three["multi_variant_users"] == MULTI_VARIANT["exp_three_arm"]
+    health = {r["experiment_key"]: r
+              for r in query(target, "select * from intermediate.int_experiment_health")}
+    assert health["exp_srm"]["unattributed_exposures"] == 5
+    # an anonymous first exposure counts for the user its device later logs in as
+    (anonymous,) = [e for e in events if e["event"] == "experiment_exposure"
+                    and e["anonymous_id"] == "dev_exp_three_arm_u00004"]
+    (stitched,) = query(target, "select first_exposure_at from intermediate.int_experiment_exposures "
+                                "where user_id = 'exp_three_arm_u00004'")
+    assert stitched["first_exposure_at"] == _parse(anonymous["ts"])
+    assert health["exp_three_arm"]["analysed_users"] \
+        == sum(n for n, _ in DESIGN["exp_three_arm"].values()) - MULTI_VARIANT["exp_three_arm"]
