@@ -18,7 +18,7 @@ import pytest
 
 from ingest.load.warehouse import Target, connect, identifier
 from ingest.run import IngestOptions
-from ingest.simulator import generate
+from ingest.simulator import BehaviourConfig, generate
 from pipeline.dbt import run_dbt
 from pipeline.run import dbt_env, run_pipeline
 
@@ -27,6 +27,9 @@ DAYS = 5
 # day-by-day side: the first two days together, then one batch per run
 BATCHES = [(0, 1), (2, 2), (3, 3), (4, 4)]
 OPTIONS = IngestOptions(runner="inline")
+# busier billing than the default, so five days of 100 users carry subscription events
+BILLING = BehaviourConfig(subscribe_base=0.25, change_per_day=0.3, cancel_per_day=0.15,
+                          reactivate_per_day=0.6)
 BUILD_WITHOUT_TESTS = ["build", "--fail-fast", "--exclude-resource-type", "test", "unit_test"]
 
 pytestmark = pytest.mark.slow
@@ -35,7 +38,8 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def raw_dir(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("marts") / "raw"
-    stats = generate(out, START, DAYS, users=100, seed=11, fault_rate=0.08, progress=False)
+    stats = generate(out, START, DAYS, users=100, seed=11, fault_rate=0.08, progress=False,
+                     behaviour=BILLING)
     assert stats["faults"]["late"] > 0 and stats["faults"]["duplicate"] > 0
     return out
 

@@ -55,3 +55,14 @@
     select {{ dest_cols_csv }}
     from {{ source }}
 {%- endmacro %}
+
+
+{#-
+    Subquery body: the UTC event dates touched by fct_events rows this model has not seen
+    (load_id above its watermark). Date-grain models delete and rebuild exactly these dates.
+-#}
+{% macro changed_event_dates(watermark_column='max_load_id') -%}
+    select distinct changed_events.event_date as changed_date
+    from {{ ref('fct_events') }} as changed_events
+    where changed_events.load_id > {{ load_watermark(watermark_column) }}
+{%- endmacro %}
