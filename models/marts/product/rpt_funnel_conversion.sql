@@ -19,6 +19,7 @@
         unique_key='funnel_start_date',
         incremental_strategy='delete+insert',
         on_schema_change='fail',
+        pre_hook="{{ prefer_hash_joins() }}",
     )
 }}
 {%- set max_steps = var('funnel_max_steps', 6) | int %}
