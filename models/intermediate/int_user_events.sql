@@ -24,7 +24,8 @@ attributed as (
         workspace_id,
         platform,
         country,
-        properties
+        properties,
+        load_id
     from stitched
     where not is_anonymous
 
