@@ -5,38 +5,29 @@
 -#}
 with
 
-events as (
+stitched as (
 
-    select * from {{ ref('fct_events') }}
-
-),
-
-identity_map as (
-
-    select * from {{ ref('int_identity_map') }}
+    select * from {{ ref('int_stitched_events') }}
 
 ),
 
 attributed as (
 
     select
-        events.event_id,
-        coalesce(events.user_id, identity_map.user_id) as user_id,
-        events.user_id is not null as is_identified,
-        events.event_name,
-        events.event_at,
-        events.event_date,
-        events.anonymous_id,
-        events.workspace_id,
-        events.platform,
-        events.country,
-        events.properties
-    from events
-    left join identity_map
-        on
-            events.user_id is null
-            and events.anonymous_id = identity_map.anonymous_id
-    where coalesce(events.user_id, identity_map.user_id) is not null
+        event_id,
+        user_id,
+        is_identified,
+        event_name,
+        event_at,
+        event_date,
+        anonymous_id,
+        workspace_id,
+        platform,
+        country,
+        properties,
+        load_id
+    from stitched
+    where not is_anonymous
 
 )
 

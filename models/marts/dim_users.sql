@@ -1,12 +1,52 @@
 {#-
     One row per user_id ever seen. Built from int_user_events, i.e. the user's identified events
     plus the anonymous events of devices later identified as that user.
+
+    Incremental (delete+insert on user_id): the users of new fct_events loads, and the users
+    of devices identified since the last run, are recomputed from all their events; nobody
+    else is read. Counts are recomputed, never added, so reading a load twice changes nothing.
 -#}
+{{
+    config(
+        materialized='incremental',
+        unique_key='user_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+    )
+}}
+-- depends_on: {{ ref('int_stitched_events') }}
+-- depends_on: {{ ref('int_anonymous_ids') }}
+
 with
+
+{% if is_incremental() %}
+
+changed_users as (
+
+    select stitched.user_id
+    from {{ ref('int_stitched_events') }} as stitched
+    where
+        stitched.load_id > {{ load_watermark() }}
+        and stitched.user_id is not null
+
+    union
+
+    select anonymous_ids.user_id
+    from {{ ref('int_anonymous_ids') }} as anonymous_ids
+    where
+        anonymous_ids.user_id is not null
+        and anonymous_ids.identified_load_id > {{ load_watermark() }}
+
+),
+
+{% endif %}
 
 user_events as (
 
     select * from {{ ref('int_user_events') }}
+    {% if is_incremental() %}
+        where user_id in (select changed_users.user_id from changed_users)
+    {% endif %}
 
 ),
 
@@ -18,7 +58,8 @@ totals as (
         min(case when is_identified then event_at end) as first_identified_at,
         max(event_at) as last_seen_at,
         count(*) as event_count,
-        count(distinct event_date) as active_days
+        count(distinct event_date) as active_days,
+        max(load_id) as max_load_id
     from user_events
     group by user_id
 
@@ -87,7 +128,8 @@ final as (
         signups.utm_campaign,
         workspaces.workspace_id,
         totals.event_count,
-        totals.active_days
+        totals.active_days,
+        totals.max_load_id
     from totals
     left join signups
         on

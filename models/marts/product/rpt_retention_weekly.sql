@@ -1,0 +1,1 @@
+{{ retention_by_period('week') }}
