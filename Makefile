@@ -36,8 +36,13 @@ pytest: install
 
 test: lint pytest
 
+# Speed targets live here, never in timed tests; figures go to docs/benchmarks.md.
 bench: install
-	$(BIN)/python bench/run.py
+	$(BIN)/python bench/ingest_speed.py --events 1000000 --events 4000000
+	$(BIN)/python bench/backfill.py
+	$(BIN)/python bench/incremental_cost.py
+	$(BIN)/python bench/experiments.py
+	$(BIN)/python bench/monitors.py
 
 clean:
 	rm -rf data target logs .pytest_cache
