@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from ingest.load.loader import _param_style
+from ingest.load.warehouse import dialect_cursor
 
 RESULTS_TABLE = "pulse_meta.monitor_results"
 STATUSES = ("ok", "warn", "error")
@@ -50,7 +50,7 @@ def results_ddl(dialect: str) -> str:
 def store_results(conn, dialect: str, run_id: str, day: date, checked_at: datetime,
                   results: list[MonitorResult]) -> None:
     """Replace the stored results of `day` with `results` (one transaction)."""
-    cur = _param_style(conn, dialect)
+    cur = dialect_cursor(conn, dialect)
     try:
         if dialect == "duckdb":
             cur.execute("begin transaction")

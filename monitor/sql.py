@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from ingest.load.loader import _param_style
+from ingest.load.warehouse import dialect_cursor
 
 
 def fetch(conn, dialect: str, sql: str, params: list | None = None) -> list[tuple]:
     """Run a query and return all rows; roll back on error so the connection stays usable."""
-    cur = _param_style(conn, dialect)
+    cur = dialect_cursor(conn, dialect)
     try:
         cur.execute(sql, params or [])
         return cur.fetchall()

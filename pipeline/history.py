@@ -8,6 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from ingest.load.warehouse import dialect_cursor
+
 TASK_RUNS_TABLE = "pulse_meta.pipeline_task_runs"
 
 
@@ -45,8 +47,8 @@ class TaskRun:
 
 def record_task_run(conn, dialect: str, run: TaskRun) -> None:
     """Insert one finished (or failed) task execution and commit."""
-    cur = conn if dialect == "duckdb" else conn.cursor()
-    mark = "?" if dialect == "duckdb" else "%s"
+    cur = dialect_cursor(conn, dialect)
+    mark = "%s"
     cur.execute("create schema if not exists pulse_meta")
     cur.execute(task_runs_ddl(dialect))
     values = [run.run_id, run.task_family, run.task_id, run.batch_date, run.status,
@@ -58,8 +60,8 @@ def record_task_run(conn, dialect: str, run: TaskRun) -> None:
 
 def finish_task_run(conn, dialect: str, run: TaskRun) -> None:
     """Close the 'running' row that record_task_run wrote at the start of this execution."""
-    cur = conn if dialect == "duckdb" else conn.cursor()
-    mark = "?" if dialect == "duckdb" else "%s"
+    cur = dialect_cursor(conn, dialect)
+    mark = "%s"
     cur.execute(f"update {TASK_RUNS_TABLE} set status = {mark}, finished_at = {mark}, "
                 f"duration_seconds = {mark}, rows_in = {mark}, rows_out = {mark}, error = {mark} "
                 f"where run_id = {mark} and task_id = {mark} and status = 'running'",
@@ -73,8 +75,8 @@ def abandon_stale_runs(conn, dialect: str, task_id: str, run_id: str) -> None:
 
     Called by a task that holds the run lock for its work, so no live run can own them.
     """
-    cur = conn if dialect == "duckdb" else conn.cursor()
-    mark = "?" if dialect == "duckdb" else "%s"
+    cur = dialect_cursor(conn, dialect)
+    mark = "%s"
     cur.execute(f"update {TASK_RUNS_TABLE} set status = 'abandoned' where task_id = {mark} "
                 f"and run_id <> {mark} and status = 'running'", [task_id, run_id])
     conn.commit()

@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from pathlib import Path
 
-from ingest.load.loader import AUDIT_TABLE, _param_style, ensure_tables
-from ingest.load.warehouse import Target
+from ingest.load.loader import AUDIT_TABLE, ensure_tables
+from ingest.load.warehouse import Target, dialect_cursor
 from ingest.tables import all_tables
 from pipeline.history import task_runs_ddl
 
@@ -48,7 +48,7 @@ def _text(dialect: str) -> str:
 
 def ensure_meta_tables(conn, dialect: str) -> None:
     """Create raw tables, the load audit, run state, published batches and run history."""
-    cur = _param_style(conn, dialect)
+    cur = dialect_cursor(conn, dialect)
     text = _text(dialect)
     ensure_tables(cur, dialect, list(all_tables().values()))
     cur.execute(f"""create table if not exists {RUN_STATE_TABLE} (
@@ -63,7 +63,7 @@ def ensure_meta_tables(conn, dialect: str) -> None:
 
 def batch_load_id(conn, dialect: str, batch: str) -> int | None:
     """The newest successful load of a batch (over all tables), or None if never loaded."""
-    cur = _param_style(conn, dialect)
+    cur = dialect_cursor(conn, dialect)
     cur.execute(f"select max(load_id) from {AUDIT_TABLE} where status = 'loaded' "
                 "and batch_date = %s", [batch])
     row = cur.fetchone()
@@ -72,7 +72,7 @@ def batch_load_id(conn, dialect: str, batch: str) -> int | None:
 
 def max_load_id(conn, dialect: str, batches: list[str] | None = None) -> int:
     """The newest successful load of the given batches (all batches when None); 0 if none."""
-    cur = _param_style(conn, dialect)
+    cur = dialect_cursor(conn, dialect)
     sql = f"select max(load_id) from {AUDIT_TABLE} where status = 'loaded'"
     params: list = []
     if batches is not None:
@@ -87,7 +87,7 @@ def max_load_id(conn, dialect: str, batches: list[str] | None = None) -> int:
 
 
 def loaded_checksum(conn, dialect: str, table: str, batch: str) -> str | None:
-    cur = _param_style(conn, dialect)
+    cur = dialect_cursor(conn, dialect)
     cur.execute(f"select manifest_checksum from {AUDIT_TABLE} where table_name = %s and "
                 "batch_date = %s and status = 'loaded' order by load_id desc limit 1", [table, batch])
     row = cur.fetchone()
@@ -103,7 +103,7 @@ class StageState:
 
 
 def read_state(conn, dialect: str, stage: str, key: str) -> StageState | None:
-    cur = _param_style(conn, dialect)
+    cur = dialect_cursor(conn, dialect)
     cur.execute(f"select status, load_id, run_id, detail from {RUN_STATE_TABLE} "
                 "where stage = %s and state_key = %s order by updated_at desc limit 1", [stage, key])
     row = cur.fetchone()
@@ -113,7 +113,7 @@ def read_state(conn, dialect: str, stage: str, key: str) -> StageState | None:
 def write_state(conn, dialect: str, stage: str, key: str, status: str, load_id: int | None,
                 run_id: str, detail: str | None = None) -> None:
     """Replace the (stage, key) marker in one transaction, after the work it describes."""
-    cur = _param_style(conn, dialect)
+    cur = dialect_cursor(conn, dialect)
     if dialect == "duckdb":
         cur.execute("begin transaction")
     cur.execute(f"delete from {RUN_STATE_TABLE} where stage = %s and state_key = %s", [stage, key])
@@ -124,7 +124,7 @@ def write_state(conn, dialect: str, stage: str, key: str, status: str, load_id: 
 
 def published(conn, dialect: str, batch: str) -> tuple[int, int] | None:
     """(load_id, rows) of the published batch, or None when it is not published."""
-    cur = _param_style(conn, dialect)
+    cur = dialect_cursor(conn, dialect)
     cur.execute(f"select load_id, rows_published from {PUBLISHED_TABLE} where batch_date = %s", [batch])
     row = cur.fetchone()
     return (int(row[0]), int(row[1])) if row else None
@@ -132,7 +132,7 @@ def published(conn, dialect: str, batch: str) -> tuple[int, int] | None:
 
 def publish(conn, dialect: str, batch: str, load_id: int, rows: int, run_id: str,
             published_at: datetime | None = None) -> None:
-    cur = _param_style(conn, dialect)
+    cur = dialect_cursor(conn, dialect)
     if dialect == "duckdb":
         cur.execute("begin transaction")
     cur.execute(f"delete from {PUBLISHED_TABLE} where batch_date = %s", [batch])
@@ -143,12 +143,12 @@ def publish(conn, dialect: str, batch: str, load_id: int, rows: int, run_id: str
 
 def unpublish(conn, dialect: str, batch: str) -> None:
     """Withdraw a batch before its data is replaced: consumers never see a half-checked batch."""
-    cur = _param_style(conn, dialect)
+    cur = dialect_cursor(conn, dialect)
     cur.execute(f"delete from {PUBLISHED_TABLE} where batch_date = %s", [batch])
     conn.commit()
 
 
 def published_dates(conn, dialect: str) -> list[date]:
-    cur = _param_style(conn, dialect)
+    cur = dialect_cursor(conn, dialect)
     cur.execute(f"select batch_date from {PUBLISHED_TABLE} order by batch_date")
     return [r[0] for r in cur.fetchall()]

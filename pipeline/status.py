@@ -7,8 +7,8 @@ from collections import defaultdict
 from datetime import date
 
 from ingest.lake import open_lake, read_manifest
-from ingest.load.loader import AUDIT_TABLE, _param_style
-from ingest.load.warehouse import Target
+from ingest.load.loader import AUDIT_TABLE
+from ingest.load.warehouse import Target, dialect_cursor
 from pipeline.history import TASK_RUNS_TABLE
 from pipeline.locks import warehouse
 from pipeline.run import date_range
@@ -26,7 +26,7 @@ def stage_of(task_family: str) -> str:
 
 
 def _rows(conn, dialect: str, sql: str, params: list | None = None) -> list[tuple]:
-    cur = _param_style(conn, dialect)
+    cur = dialect_cursor(conn, dialect)
     cur.execute(sql, params or [])
     return cur.fetchall()
 

@@ -29,8 +29,8 @@ from luigi.parameter import ParameterVisibility
 from ingest.contract import Limits
 from ingest.lake import open_lake, read_manifest
 from ingest.load import copy as load_copy
-from ingest.load.loader import _param_style, load_partition
-from ingest.load.warehouse import Target
+from ingest.load.loader import load_partition
+from ingest.load.warehouse import Target, dialect_cursor
 from ingest.publish import BatchFailed
 from ingest.run import IngestOptions, MissingInput, ingest
 from ingest.tables import all_tables
@@ -92,7 +92,7 @@ class PulseTask(luigi.Task):
 
     def query_one(self, sql: str, params: list | None = None) -> tuple:
         with self.conn() as conn:
-            cur = _param_style(conn, self.dialect)
+            cur = dialect_cursor(conn, self.dialect)
             cur.execute(sql, params or [])
             return cur.fetchone()
 
@@ -368,7 +368,7 @@ class TransformTask(PulseTask):
             with self.conn() as conn:
                 state.write_state(conn, self.dialect, "transform", self.STATE_KEY, "done",
                                   watermark, self.setting("run_id", "adhoc"), f"dbt {args[0]}")
-                cur = _param_style(conn, self.dialect)
+                cur = dialect_cursor(conn, self.dialect)
                 marks = ", ".join(["%s"] * len(batches))
                 cur.execute(f"select count(*) from raw.events where batch_date in ({marks})", batches)
                 rows_in = int(cur.fetchone()[0])
@@ -454,7 +454,7 @@ class PublishTask(PulseTask):
         day = self.batch()
         with self.conn() as conn:
             load_id = state.batch_load_id(conn, self.dialect, day)
-            cur = _param_style(conn, self.dialect)
+            cur = dialect_cursor(conn, self.dialect)
             cur.execute("select count(*) from raw.events where batch_date = %s", [day])
             rows = int(cur.fetchone()[0])
             state.publish(conn, self.dialect, day, load_id, rows, self.setting("run_id", "adhoc"))

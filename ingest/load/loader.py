@@ -15,7 +15,7 @@ from datetime import datetime, timezone
 
 from ingest.lake import Lake, read_manifest
 from ingest.load.copy import COPIERS
-from ingest.load.warehouse import Target, identifier
+from ingest.load.warehouse import Target, dialect_cursor, identifier
 from ingest.schema import TableSchema, ddl_columns
 from ingest.tables import all_tables
 
@@ -73,22 +73,6 @@ def _audit(cur, load_id, table, batch, status, rows, checksum, lake_uri, started
                 [load_id, table, batch, status, rows, checksum, lake_uri, started, _utcnow()])
 
 
-def _param_style(conn, dialect: str):
-    """A cursor whose SQL uses %s placeholders on every dialect (DuckDB wants ?)."""
-    if dialect != "duckdb":
-        return conn.cursor()
-    cur = conn  # a DuckDB cursor is a separate connection with its own transaction
-
-    class _Cursor:
-        def execute(self, sql, params=None):
-            return cur.execute(sql.replace("%s", "?"), params or [])
-
-        def __getattr__(self, name):
-            return getattr(cur, name)
-
-    return _Cursor()
-
-
 def load_partition(conn, target: Target, lake: Lake, table_name: str, batch: str) -> LoadResult:
     """Load one partition in one transaction; raise LoadError if it cannot be trusted."""
     table = all_tables()[table_name]
@@ -104,7 +88,7 @@ def load_partition(conn, target: Target, lake: Lake, table_name: str, batch: str
     dialect = target.dialect
     copier = COPIERS[dialect]
     started = _utcnow()
-    cur = _param_style(conn, dialect)
+    cur = dialect_cursor(conn, dialect)
     raw = f"{RAW_SCHEMA}.{identifier(table.name)}"
     try:
         if dialect == "duckdb":

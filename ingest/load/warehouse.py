@@ -81,3 +81,19 @@ def connect(target: Target):
     return redshift_connector.connect(host=target.host, port=target.port, user=target.user,
                                       database=target.dbname,
                                       password=os.environ["PULSE_RS_PASSWORD"])
+
+
+def dialect_cursor(conn, dialect: str):
+    """A cursor whose SQL uses %s placeholders on every dialect (DuckDB wants ?)."""
+    if dialect != "duckdb":
+        return conn.cursor()
+    cur = conn  # a DuckDB cursor is a separate connection with its own transaction
+
+    class _Cursor:
+        def execute(self, sql, params=None):
+            return cur.execute(sql.replace("%s", "?"), params or [])
+
+        def __getattr__(self, name):
+            return getattr(cur, name)
+
+    return _Cursor()
