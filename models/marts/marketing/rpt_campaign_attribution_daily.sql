@@ -140,7 +140,8 @@ channels as (
             partition by credits.conversion_event_id, credits.utm_source, credits.utm_medium
             order by
                 case when channel_groupings.utm_medium = '*' then 1 else 0 end,
-                case when channel_groupings.utm_source = '*' then 1 else 0 end
+                case when channel_groupings.utm_source = '*' then 1 else 0 end,
+                channel_groupings.channel
         ) as match_rank
     from credits
     inner join channel_groupings
@@ -165,7 +166,10 @@ final as (
         end as channel,
         cast(sum(credits.first_touch_credit) as {{ dbt.type_bigint() }}) as first_touch_conversions,
         cast(sum(credits.last_touch_credit) as {{ dbt.type_bigint() }}) as last_touch_conversions,
-        cast(sum(credits.linear_credit) as double precision) as linear_conversions
+        -- a float sum's last bits depend on the order threads add in: round so a rebuild
+        -- gives the same number (credits are k/n, far coarser than 1e-9)
+        cast(round(cast(sum(credits.linear_credit) as decimal(38, 12)), 9) as double precision)
+            as linear_conversions
     from credits
     left join channels
         on
