@@ -15,11 +15,11 @@ import json
 import logging
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from monitor.config import AlertConfig, load_config, severity_rank
+from monitor.config import AlertConfig, SinkConfig, load_config, severity_rank
 from monitor.sinks import SinkError, beside_alert_log, build_sink, default_log_path, secret_values
 
 log = logging.getLogger("pulse.alerts")
@@ -78,6 +78,15 @@ def truncate(alert: Alert, config: AlertConfig) -> tuple[Alert, str | None]:
     note = (f"\n\n[truncated: {len(alert.body):,} characters; full text in {path.resolve()}]")
     head = alert.body[: max(0, config.max_body_chars - len(note))]
     return Alert(alert.key, alert.subject, head + note, alert.severity), str(path)
+
+
+def fallback_config(fallback: SinkConfig) -> SinkConfig:
+    """A log fallback without a path writes beside the alert log, never into the same file:
+    one unwritable path must not lose both copies."""
+    if fallback.kind != "log" or fallback.options.get("path"):
+        return fallback
+    path = str(beside_alert_log("", "alerts-undelivered.log"))
+    return replace(fallback, options={**fallback.options, "path": path})
 
 
 class DedupState:
@@ -146,7 +155,7 @@ def send_alert(alert: Alert, config: AlertConfig | None = None,
     reasons = "; ".join(f"{name}: {why}" for name, why in result.failed.items())
     fallback_body = f"{alert.body}\n\n[delivery failed on {reasons}]"
     try:
-        build_sink(config.fallback).deliver(alert.key, alert.severity,
+        build_sink(fallback_config(config.fallback)).deliver(alert.key, alert.severity,
                                             f"(undelivered) {alert.subject}", fallback_body)
         result.delivered_to.append(config.fallback.name)
     except (SinkError, ValueError) as exc:

@@ -58,8 +58,6 @@ class LogSink:
     def __init__(self, name: str, path: str | None = None, stderr: bool = True) -> None:
         self.name = name
         self.path = Path(path) if path else default_log_path()
-        if name == "fallback" and not path:
-            self.path = beside_alert_log("", "alerts-undelivered.log")
         self.stderr = stderr
 
     def deliver(self, key: str, severity: str, subject: str, body: str) -> None:
