@@ -1,0 +1,93 @@
+"""Where the warehouse is: a `Target` read once from the environment (no secret kept on it).
+
+The connection settings are the same environment variables profiles.yml.example reads, so
+pulse and plain `dbt` always talk to the same warehouse.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+TARGETS = ("duckdb", "postgres", "redshift")
+_IDENTIFIER = re.compile(r"[a-z_][a-z0-9_]{0,62}")
+_ENV_PREFIX = {"postgres": "PULSE_PG_", "redshift": "PULSE_RS_"}
+_DEFAULT_PORT = {"postgres": 5432, "redshift": 5439}
+
+
+def identifier(name: str) -> str:
+    """Validate a SQL identifier that comes from config or code before it reaches SQL."""
+    if not _IDENTIFIER.fullmatch(name):
+        raise ValueError(f"invalid SQL identifier {name!r}: use [a-z_][a-z0-9_]*")
+    return name
+
+
+@dataclass(frozen=True)
+class Target:
+    """The warehouse kind plus its connection settings (the password stays in the environment)."""
+
+    name: str
+    duckdb_path: str = "data/warehouse.duckdb"
+    host: str = "127.0.0.1"
+    port: int = 5432
+    user: str = "postgres"
+    dbname: str = "pulse"
+
+    def __post_init__(self) -> None:
+        if self.name not in TARGETS:
+            raise ValueError(f"unknown target {self.name!r}; choose one of {', '.join(TARGETS)}")
+
+    def describe(self) -> str:
+        """A stable, secret-free name for logs, task ids and alerts."""
+        if self.name == "duckdb":
+            return f"duckdb:{self.duckdb_path}"
+        return f"{self.name}://{self.user}@{self.host}:{self.port}/{self.dbname}"
+
+    def dbt_env(self) -> dict[str, str]:
+        """Environment that points dbt (profiles.yml.example) at this warehouse."""
+        env = {"PULSE_TARGET": self.name}
+        if self.name == "duckdb":
+            env["PULSE_DUCKDB_PATH"] = str(Path(self.duckdb_path).resolve())
+            return env
+        prefix = _ENV_PREFIX[self.name]
+        env.update({prefix + "HOST": self.host, prefix + "PORT": str(self.port),
+                    prefix + "USER": self.user, prefix + "DBNAME": self.dbname})
+        return env
+
+    def state_dir(self) -> Path:
+        """Local folder for this warehouse's lock files and dbt artifacts (PULSE_STATE_DIR/<slug>)."""
+        where = self.describe()
+        if self.name == "duckdb":
+            where = f"duckdb:{Path(self.duckdb_path).resolve()}"
+        slug = re.sub(r"[^A-Za-z0-9]+", "_", where).strip("_")[-60:]
+        digest = hashlib.sha256(where.encode()).hexdigest()[:10]
+        return Path(os.environ.get("PULSE_STATE_DIR", "data/state")).resolve() / f"{slug}-{digest}"
+
+
+def _port(variable: str, default: int) -> int:
+    text = os.environ.get(variable)
+    if text is None or text == "":
+        return default
+    if not text.isdigit() or not 0 < int(text) < 65536:
+        raise ValueError(f"{variable}={text!r} is not a port number (1-65535)")
+    return int(text)
+
+
+def target_from_env(name: str | None = None) -> Target:
+    """The target named (or $PULSE_TARGET, default duckdb), with settings from the environment."""
+    name = name or os.environ.get("PULSE_TARGET") or "duckdb"
+    if name not in TARGETS:
+        raise ValueError(f"unknown target {name!r}; choose one of {', '.join(TARGETS)}")
+    if name == "duckdb":
+        return Target(name, duckdb_path=os.environ.get("PULSE_DUCKDB_PATH", "data/warehouse.duckdb"))
+    prefix = _ENV_PREFIX[name]
+    return Target(
+        name,
+        host=os.environ.get(prefix + "HOST", "127.0.0.1" if name == "postgres" else ""),
+        port=_port(prefix + "PORT", _DEFAULT_PORT[name]),
+        user=os.environ.get(prefix + "USER", "postgres" if name == "postgres" else ""),
+        dbname=os.environ.get(prefix + "DBNAME", "pulse"),
+    )
