@@ -1,6 +1,6 @@
 """The demo's simulated experiments show their built-in effects, and the report command works.
 
-The simulator (ingest/simulator/config.py) gives onboarding_checklist's checklist arm 1.3x the
+The simulator (simulator/config.py) gives onboarding_checklist's checklist arm 1.3x the
 activation rate and pricing_page_v2's bigger_cta arm 1.8x the upgrade-click rate, while
 annual_toggle has no effect. On the demo's own data (28 days, 2000 users, seed 42; the real
 seeds/experiments*.csv) the large effects must be significant and the zero effect must not.
@@ -14,9 +14,9 @@ import pytest
 
 from ingest.load.warehouse import Target
 from ingest.run import IngestOptions
-from ingest.simulator import EXPERIMENTS, generate
 from pipeline.cli import main
 from pipeline.run import run_pipeline
+from simulator import EXPERIMENTS, generate
 from tests.test_experiment_stats import build_experiment_models, query
 
 pytestmark = pytest.mark.slow

@@ -19,9 +19,9 @@ import pytest
 
 from ingest.load.warehouse import Target, connect, identifier
 from ingest.run import IngestOptions
-from ingest.simulator import BehaviourConfig, generate
 from pipeline.dbt import run_dbt
 from pipeline.run import dbt_env, run_pipeline
+from simulator import BehaviourConfig, generate
 
 START = date(2026, 10, 5)
 DAYS = 5

@@ -12,13 +12,13 @@ import yaml
 
 from ingest.load.warehouse import Target, connect
 from ingest.run import IngestOptions
-from ingest.simulator import generate
 from monitor.config import AlertConfig, MonitorConfig, SinkConfig
 from monitor.pipeline_checks import record_publication
 from monitor.results import RESULTS_TABLE
 from monitor.run import run_monitors
 from pipeline.cli import main
 from pipeline.run import run_pipeline
+from simulator import generate
 
 START = date(2026, 9, 7)  # a Monday
 DAYS = 42

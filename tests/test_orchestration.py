@@ -31,10 +31,10 @@ import pytest
 
 from ingest.lake import open_lake, read_manifest
 from ingest.load.warehouse import Target, connect
-from ingest.simulator import generate
 from ingest.tables import all_tables
 from pipeline.run import dbt_env
 from pipeline.state import state_dir
+from simulator import generate
 
 pytestmark = pytest.mark.slow
 

@@ -15,8 +15,8 @@ import pytest
 
 from ingest.load.warehouse import Target, connect
 from ingest.run import IngestOptions
-from ingest.simulator import generate
 from pipeline.run import run_pipeline
+from simulator import generate
 
 START = date(2026, 10, 5)
 DAYS = 5
