@@ -17,7 +17,8 @@ from ingest.run import IngestOptions
 from pipeline.cli import main
 from pipeline.run import run_pipeline
 from simulator import EXPERIMENTS, generate
-from tests.test_experiment_stats import build_experiment_models, query
+from tests.helpers import fetch_dicts
+from tests.test_experiment_stats import build_experiment_models
 
 pytestmark = pytest.mark.slow
 
@@ -38,12 +39,12 @@ def demo_warehouse(tmp_path_factory) -> Target:
 
 def results(target: Target) -> dict[tuple[str, str, str], dict]:
     return {(r["experiment_key"], r["metric_key"], r["variant"]): r
-            for r in query(target, "select * from marts.rpt_experiment_results")}
+            for r in fetch_dicts(target, "select * from marts.rpt_experiment_results")}
 
 
 def test_seeds_describe_the_simulated_experiments(demo_warehouse):
-    rows = query(demo_warehouse, "select experiment_key, variant, weight, start_date "
-                                 "from seeds.experiments")
+    rows = fetch_dicts(demo_warehouse, "select experiment_key, variant, weight, start_date "
+                                       "from seeds.experiments")
     configured = {(r["experiment_key"], r["variant"]): r for r in rows}
     for key, exp in EXPERIMENTS.items():
         for variant, weight in exp["variants"].items():
