@@ -22,9 +22,9 @@ from pathlib import Path
 
 from ingest.load.warehouse import Target, connect, target_from_env
 from ingest.run import IngestOptions
-from ingest.simulator import generate
 from pipeline.dbt import run_dbt
 from pipeline.run import dbt_env, run_pipeline
+from simulator import generate
 
 START = date(2026, 10, 1)
 MODELS = ("int_experiment_exposures", "int_experiment_health", "int_experiment_metric_events",

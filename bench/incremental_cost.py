@@ -33,9 +33,9 @@ from ingest.lake import open_lake
 from ingest.load.loader import load_batches
 from ingest.load.warehouse import Target, connect, target_from_env
 from ingest.run import IngestOptions, ingest
-from ingest.simulator import generate
 from pipeline.dbt import run_dbt
 from pipeline.run import date_range, dbt_env
+from simulator import generate
 
 START = date(2026, 7, 1)
 HISTORY_SHORT = 7

@@ -54,7 +54,7 @@ def _ingest_options(args: argparse.Namespace) -> IngestOptions:
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
-    from ingest.simulator import generate
+    from simulator import generate
 
     stats = generate(args.out, args.start, args.days, args.users, seed=args.seed,
                      fault_rate=args.fault_rate, progress=not args.quiet)

@@ -1,6 +1,6 @@
 """The demo's simulated experiments show their built-in effects, and the report command works.
 
-The simulator (ingest/simulator/config.py) gives onboarding_checklist's checklist arm 1.3x the
+The simulator (simulator/config.py) gives onboarding_checklist's checklist arm 1.3x the
 activation rate and pricing_page_v2's bigger_cta arm 1.8x the upgrade-click rate, while
 annual_toggle has no effect. On the demo's own data (28 days, 2000 users, seed 42; the real
 seeds/experiments*.csv) the large effects must be significant and the zero effect must not.
@@ -14,10 +14,11 @@ import pytest
 
 from ingest.load.warehouse import Target
 from ingest.run import IngestOptions
-from ingest.simulator import EXPERIMENTS, generate
 from pipeline.cli import main
 from pipeline.run import run_pipeline
-from tests.test_experiment_stats import build_experiment_models, query
+from simulator import EXPERIMENTS, generate
+from tests.helpers import fetch_dicts
+from tests.test_experiment_stats import build_experiment_models
 
 pytestmark = pytest.mark.slow
 
@@ -38,12 +39,12 @@ def demo_warehouse(tmp_path_factory) -> Target:
 
 def results(target: Target) -> dict[tuple[str, str, str], dict]:
     return {(r["experiment_key"], r["metric_key"], r["variant"]): r
-            for r in query(target, "select * from marts.rpt_experiment_results")}
+            for r in fetch_dicts(target, "select * from marts.rpt_experiment_results")}
 
 
 def test_seeds_describe_the_simulated_experiments(demo_warehouse):
-    rows = query(demo_warehouse, "select experiment_key, variant, weight, start_date "
-                                 "from seeds.experiments")
+    rows = fetch_dicts(demo_warehouse, "select experiment_key, variant, weight, start_date "
+                                       "from seeds.experiments")
     configured = {(r["experiment_key"], r["variant"]): r for r in rows}
     for key, exp in EXPERIMENTS.items():
         for variant, weight in exp["variants"].items():

@@ -25,11 +25,12 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from ingest.load.warehouse import Target, connect
+from ingest.load.warehouse import Target
 from ingest.run import IngestOptions
 from pipeline.dbt import project_dir, run_dbt
 from pipeline.run import dbt_env, run_pipeline
 from tests.conftest import _throwaway_database
+from tests.helpers import fetch_dicts
 
 pytestmark = pytest.mark.slow
 
@@ -350,17 +351,6 @@ def built(request, synthetic) -> tuple[Target, list[dict]]:
         pass
 
 
-def query(target: Target, sql: str) -> list[dict]:
-    conn = connect(target)
-    try:
-        cur = conn.cursor()
-        cur.execute(sql)
-        names = [d[0] for d in cur.description]
-        return [dict(zip(names, row)) for row in cur.fetchall()]
-    finally:
-        conn.close()
-
-
 # ----------------------------------------------------------------------------- tests
 RELATIVE_1E9 = ("metric_mean", "metric_variance", "abs_lift", "rel_lift", "welch_df",
                 "multi_variant_share")
@@ -373,7 +363,7 @@ def test_every_column_matches_scipy(built):
     target, events = built
     expected = reference_results(events)
     actual = {(r["experiment_key"], r["metric_key"], r["variant"]): r
-              for r in query(target, "select * from marts.rpt_experiment_results")}
+              for r in fetch_dicts(target, "select * from marts.rpt_experiment_results")}
     assert set(actual) == set(expected)
     checked = set(RELATIVE_1E9 + ABSOLUTE_1E4 + EXACT + ("experiment_key", "metric_key",
                                                                  "variant"))
@@ -402,7 +392,7 @@ def test_every_column_matches_scipy(built):
 def test_known_effects_srm_and_trust_flags(built):
     target, events = built
     rows = {(r["experiment_key"], r["metric_key"], r["variant"]): r
-            for r in query(target, "select * from marts.rpt_experiment_results")}
+            for r in fetch_dicts(target, "select * from marts.rpt_experiment_results")}
     assert rows[("exp_three_arm", "orders_72h", "big_win")]["p_value"] < 0.001
     assert rows[("exp_three_arm", "bought", "big_win")]["p_value"] < 0.01
     assert rows[("exp_three_arm", "orders_72h", "no_effect")]["p_value"] > 0.05
@@ -415,13 +405,13 @@ def test_known_effects_srm_and_trust_flags(built):
     assert srm["srm_p_value"] < 0.001 and srm["has_srm"] and not srm["is_trustworthy"]
     assert three["multi_variant_users"] == MULTI_VARIANT["exp_three_arm"]
     health = {r["experiment_key"]: r
-              for r in query(target, "select * from intermediate.int_experiment_health")}
+              for r in fetch_dicts(target, "select * from intermediate.int_experiment_health")}
     assert health["exp_srm"]["unattributed_exposures"] == 5
     # an anonymous first exposure counts for the user its device later logs in as
     (anonymous,) = [e for e in events if e["event"] == "experiment_exposure"
                     and e["anonymous_id"] == "dev_exp_three_arm_u00004"]
-    (stitched,) = query(target, "select first_exposure_at from intermediate.int_experiment_exposures "
-                                "where user_id = 'exp_three_arm_u00004'")
+    (stitched,) = fetch_dicts(target, "select first_exposure_at from intermediate.int_experiment_exposures "
+                                      "where user_id = 'exp_three_arm_u00004'")
     assert stitched["first_exposure_at"] == _parse(anonymous["ts"])
     assert health["exp_three_arm"]["analysed_users"] \
         == sum(n for n, _ in DESIGN["exp_three_arm"].values()) - MULTI_VARIANT["exp_three_arm"]

@@ -19,9 +19,10 @@ import pytest
 
 from ingest.load.warehouse import Target, connect, identifier
 from ingest.run import IngestOptions
-from ingest.simulator import BehaviourConfig, generate
 from pipeline.dbt import run_dbt
 from pipeline.run import dbt_env, run_pipeline
+from simulator import BehaviourConfig, generate
+from tests.helpers import fetch
 
 START = date(2026, 10, 5)
 DAYS = 5
@@ -60,16 +61,6 @@ def incremental_models() -> list[tuple[str, str]]:
     nodes = json.loads(manifest.read_text())["nodes"].values()
     return sorted((n["schema"], n["alias"]) for n in nodes
                   if n["resource_type"] == "model" and n["config"]["materialized"] == "incremental")
-
-
-def fetch(target: Target, sql: str) -> list[tuple]:
-    conn = connect(target)
-    try:
-        cur = conn.cursor()
-        cur.execute(sql)
-        return cur.fetchall()
-    finally:
-        conn.close()
 
 
 def differences(daily: Target, reference: Target, table: str) -> tuple[int, int, int, int]:

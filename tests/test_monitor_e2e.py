@@ -12,13 +12,14 @@ import yaml
 
 from ingest.load.warehouse import Target, connect
 from ingest.run import IngestOptions
-from ingest.simulator import generate
 from monitor.config import AlertConfig, MonitorConfig, SinkConfig
 from monitor.pipeline_checks import record_publication
 from monitor.results import RESULTS_TABLE
 from monitor.run import run_monitors
 from pipeline.cli import main
 from pipeline.run import run_pipeline
+from simulator import generate
+from tests.helpers import fetch
 
 START = date(2026, 9, 7)  # a Monday
 DAYS = 42
@@ -51,18 +52,8 @@ def warehouse(raw, tmp_path_factory) -> tuple[Target, Path]:
     return target, work / "lake"
 
 
-def query(target: Target, sql: str) -> list[tuple]:
-    conn = connect(target)
-    try:
-        cur = conn.cursor()
-        cur.execute(sql)
-        return cur.fetchall()
-    finally:
-        conn.close()
-
-
 def verdicts(target: Target) -> dict[tuple[str, str], tuple[bool, str | None, float]]:
-    rows = query(target, "select event_name, cast(event_date as varchar), is_anomaly, direction, expected "
+    rows = fetch(target, "select event_name, cast(event_date as varchar), is_anomaly, direction, expected "
                          "from marts.rpt_event_volume_anomalies where expected is not null")
     return {(e, d): (a, direction, x) for e, d, a, direction, x in rows}
 
@@ -91,7 +82,7 @@ def test_postgres_gives_the_same_verdicts(raw, warehouse, pg_target, tmp_path):
     assert {k for k, x in duck.items() if x[0]} == {k for k, x in pg.items() if x[0]}
     for key, (_, _, expected) in duck.items():
         assert pg[key][2] == pytest.approx(expected, rel=1e-9)
-    drift = query(pg_target, "select count(*) from intermediate.int_event_schema_first_seen")[0][0]
+    drift = fetch(pg_target, "select count(*) from intermediate.int_event_schema_first_seen")[0][0]
     assert drift > 14
 
 
@@ -111,7 +102,7 @@ def test_run_monitors_on_the_zero_signup_day(warehouse, tmp_path):
     assert found[("ingest_health", "quarantine")].status == "ok"
     assert found[("publish_deadline", str(NO_SIGNUP_DAY))].status == "ok"  # deadline not reached yet
     assert report.exit_code == 1 and not report.delivery_errors
-    stored = query(target, f"select monitor, check_key, status from {RESULTS_TABLE} "
+    stored = fetch(target, f"select monitor, check_key, status from {RESULTS_TABLE} "
                            f"where monitor_date = '{NO_SIGNUP_DAY}'")
     assert ("critical_values", "critical_signups_nonzero", "error") in stored
     assert len(stored) == len(report.results)

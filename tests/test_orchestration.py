@@ -30,11 +30,12 @@ import psycopg2
 import pytest
 
 from ingest.lake import open_lake, read_manifest
-from ingest.load.warehouse import Target, connect
-from ingest.simulator import generate
+from ingest.load.warehouse import Target
 from ingest.tables import all_tables
 from pipeline.run import dbt_env
 from pipeline.state import state_dir
+from simulator import generate
+from tests.helpers import fetch
 
 pytestmark = pytest.mark.slow
 
@@ -110,20 +111,14 @@ def sigkill(proc: subprocess.Popen) -> None:
 
 
 def query(target: Target, sql: str) -> list[tuple]:
+    """`fetch`, retried while the DuckDB file is locked."""
     for attempt in range(50):  # a killed dbt may hold the DuckDB file for a moment (or a zombie)
         try:
-            conn = connect(target)
-            break
+            return fetch(target, sql)
         except Exception as exc:
             if "lock" not in str(exc).lower() or attempt == 49:
                 raise
             time.sleep(0.1)
-    try:
-        cur = conn.cursor()
-        cur.execute(sql)
-        return cur.fetchall()
-    finally:
-        conn.close()
 
 
 def checksums(target: Target) -> dict[str, str]:
@@ -395,12 +390,8 @@ def test_backfill_of_14_dates_through_luigid_and_status_shows_stage_timings(tmp_
     assert header == ["run_id", "ingest", "load", "transform", "check", "publish", "monitor", "total"]
     assert row[0] == run_id_of(proc)
     assert all(cell.endswith("s") for cell in row[1:8]) and float(row[3][:-1]) > 0, row
-    conn = connect(duckdb_target)
-    try:
-        monitored = conn.execute("select distinct monitor_date, monitor "
-                                 "from pulse_meta.monitor_results").fetchall()
-    finally:
-        conn.close()
+    monitored = fetch(duckdb_target, "select distinct monitor_date, monitor "
+                                     "from pulse_meta.monitor_results")
     assert {d for d, _ in monitored} == {DAY1 + timedelta(days=days - 1)}, "monitors ran for the newest date"
     assert {"publish_deadline", "volume_anomaly", "freshness"} <= {m for _, m in monitored}
     assert "nothing" in status.stdout.split("incomplete:")[1].split("published:")[0]

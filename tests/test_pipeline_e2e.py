@@ -13,10 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from ingest.load.warehouse import Target, connect
+from ingest.load.warehouse import Target
 from ingest.run import IngestOptions
-from ingest.simulator import generate
 from pipeline.run import run_pipeline
+from simulator import generate
+from tests.helpers import fetch
 
 START = date(2026, 10, 5)
 DAYS = 5
@@ -33,23 +34,13 @@ def raw_dir(tmp_path_factory) -> tuple[Path, dict]:
     return out, stats
 
 
-def rows(target: Target, sql: str) -> list[tuple]:
-    conn = connect(target)
-    try:
-        cur = conn.cursor()
-        cur.execute(sql)
-        return cur.fetchall()
-    finally:
-        conn.close()
-
-
 def snapshot(target: Target) -> dict[str, list[tuple]]:
     """Every raw, intermediate and mart table's full content, in a stable order."""
-    tables = rows(target, "select table_schema, table_name from information_schema.tables "
-                          "where table_schema in ('raw', 'intermediate', 'marts') "
-                          "and table_type = 'BASE TABLE'")
+    tables = fetch(target, "select table_schema, table_name from information_schema.tables "
+                           "where table_schema in ('raw', 'intermediate', 'marts') "
+                           "and table_type = 'BASE TABLE'")
     assert len(tables) > 20, tables
-    return {f"{s}.{t}": sorted(rows(target, f"select * from {s}.{t}"), key=repr) for s, t in tables}
+    return {f"{s}.{t}": sorted(fetch(target, f"select * from {s}.{t}"), key=repr) for s, t in tables}
 
 
 def raw_line_count(raw: Path) -> int:
@@ -67,18 +58,18 @@ def test_full_run_reconciles_and_rerun_changes_nothing(raw_dir, tmp_path, any_ta
     quarantined = sum(m["quarantined_total"] for m in manifests.values())
     assert quarantined == stats["faults"]["malformed_json"] + stats["faults"]["missing_field"]
     # manifests → raw.events, per batch
-    loaded = dict(rows(any_target, "select cast(batch_date as varchar), count(*) from raw.events "
-                                   "group by batch_date"))
+    loaded = dict(fetch(any_target, "select cast(batch_date as varchar), count(*) from raw.events "
+                                    "group by batch_date"))
     assert loaded == {b: m["rows"] for b, m in manifests.items()}
     # raw.events → fct_events: one row per distinct event_id, even across batches
-    (distinct_ids,) = rows(any_target, "select count(distinct event_id) from raw.events")[0]
-    (fct_rows, fct_ids) = rows(any_target, "select count(*), count(distinct event_id) "
-                                           "from marts.fct_events")[0]
+    (distinct_ids,) = fetch(any_target, "select count(distinct event_id) from raw.events")[0]
+    (fct_rows, fct_ids) = fetch(any_target, "select count(*), count(distinct event_id) "
+                                            "from marts.fct_events")[0]
     assert fct_rows == fct_ids == distinct_ids
     assert distinct_ids < sum(m["rows"] for m in manifests.values()), \
         "the generated data should carry duplicates across batches"
-    assert rows(any_target, "select count(*) from marts.dim_users")[0][0] > 0
-    assert rows(any_target, "select count(*) from marts.rpt_active_users_daily")[0][0] == DAYS
+    assert fetch(any_target, "select count(*) from marts.dim_users")[0][0] > 0
+    assert fetch(any_target, "select count(*) from marts.rpt_active_users_daily")[0][0] == DAYS
 
     before = snapshot(any_target)
     again = run_pipeline(raw, tmp_path / "lake", START, END, any_target, OPTIONS)

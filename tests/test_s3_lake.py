@@ -8,8 +8,8 @@ import pytest
 from ingest.lake import open_lake, read_manifest
 from ingest.load.loader import load_batches
 from ingest.run import IngestOptions, ingest
+from tests.helpers import fetch
 from tests.test_ingest import line, write
-from tests.test_loader import fetch
 
 D1 = date(2026, 11, 1)
 

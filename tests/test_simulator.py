@@ -14,10 +14,10 @@ from typing import Any
 import orjson
 import pytest
 
-from ingest.simulator import EXPERIMENTS, PLANS, assign_variant, generate
-from ingest.simulator.clock import format_ts
-from ingest.simulator.experiments import has_double_exposure_bug
-from ingest.simulator.population import daily_signups
+from simulator import EXPERIMENTS, PLANS, assign_variant, generate
+from simulator.clock import format_ts
+from simulator.experiments import has_double_exposure_bug
+from simulator.population import daily_signups
 
 START = dt.date(2026, 10, 20)  # spans the EU DST switch (Oct 25) and the US one (Nov 1)
 DAYS = 13

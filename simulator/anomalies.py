@@ -11,7 +11,7 @@ import random
 from dataclasses import dataclass
 from typing import Any
 
-from .events import Event, new_uuid
+from simulator.events import SimulatedEvent, new_uuid
 
 _KEYS = {"date", "event", "factor", "late_batch"}
 
@@ -66,15 +66,15 @@ def delay_late_batch(files: list[list[bytes]], delayed: list[list[bytes]],
     return files, []
 
 
-def apply_anomalies(events: list[Event], rules: list[Anomaly],
-                    rng: random.Random) -> list[Event]:
+def apply_anomalies(events: list[SimulatedEvent], rules: list[Anomaly],
+                    rng: random.Random) -> list[SimulatedEvent]:
     """Thin out (factor < 1) or multiply (factor > 1, new event_ids) matching events."""
     if not rules:
         return events
     factors: dict[str, float] = {}
     for rule in rules:
         factors[rule.event] = factors.get(rule.event, 1.0) * rule.factor
-    out: list[Event] = []
+    out: list[SimulatedEvent] = []
     for ev in events:
         factor = factors.get(ev.record["event"])
         if factor is None:
@@ -86,5 +86,5 @@ def apply_anomalies(events: list[Event], rules: list[Anomaly],
                 out.append(ev)
             else:
                 record = dict(ev.record, event_id=new_uuid(rng))
-                out.append(Event(ev.ms, ev.seq, ev.server, record))
+                out.append(SimulatedEvent(ev.ms, ev.seq, ev.server, record))
     return out

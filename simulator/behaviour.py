@@ -11,9 +11,9 @@ import math
 import random
 from typing import Any
 
-from . import billing
-from .clock import local_weekday, sample_time_in_day
-from .config import (
+from simulator import billing
+from simulator.clock import local_weekday, sample_time_in_day
+from simulator.config import (
     DAY_MS,
     DOUBLE_EXPOSURE_WRONG_RATE,
     EXPERIMENTS,
@@ -25,9 +25,9 @@ from .config import (
     WEEKDAY_FACTOR,
     BehaviourConfig,
 )
-from .events import Client, EventFactory
-from .experiments import assign_variant, effect, has_double_exposure_bug, wrong_variant
-from .population import (
+from simulator.events import Client, EventFactory
+from simulator.experiments import assign_variant, effect, has_double_exposure_bug, wrong_variant
+from simulator.population import (
     Population,
     User,
     Visit,

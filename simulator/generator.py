@@ -16,14 +16,14 @@ from typing import Any
 
 from tqdm import tqdm
 
-from .anomalies import apply_anomalies, delay_late_batch, parse_anomalies
-from .behaviour import APP_SERVERS, Simulator
-from .clock import day_start_ms
-from .config import DAY_MS, FAULT_SPLIT, BehaviourConfig
-from .events import Event, EventFactory
-from .faults import FaultInjector
-from .population import Population
-from .writer import batch_dir, write_jsonl_gz
+from simulator.anomalies import apply_anomalies, delay_late_batch, parse_anomalies
+from simulator.behaviour import APP_SERVERS, Simulator
+from simulator.clock import day_start_ms
+from simulator.config import DAY_MS, FAULT_SPLIT, BehaviourConfig
+from simulator.events import EventFactory, SimulatedEvent
+from simulator.faults import FaultInjector
+from simulator.population import Population
+from simulator.writer import batch_dir, write_jsonl_gz
 
 
 def seeded(key: int | str) -> random.Random:
@@ -60,10 +60,10 @@ def generate(out_dir: str | Path, start: dt.date, days: int, users: int, seed: i
     out = Path(out_dir)
     period_start_ms = day_start_ms(start)
 
-    buffers: dict[int, list[Event]] = {}
+    buffers: dict[int, list[SimulatedEvent]] = {}
     state = {"day": 0, "dropped": 0}
 
-    def route(ev: Event) -> None:
+    def route(ev: SimulatedEvent) -> None:
         index = (ev.ms - period_start_ms) // DAY_MS
         if index >= days:
             state["dropped"] += 1  # spilled past the end of the period
@@ -95,7 +95,7 @@ def generate(out_dir: str | Path, start: dt.date, days: int, users: int, seed: i
 
         fault_rng = seeded(f"{seed}:faults:{date}")
         n_files = 2 if date.weekday() >= 5 or fault_rng.random() < 0.3 else APP_SERVERS
-        per_server: list[list[Event]] = [[] for _ in range(n_files)]
+        per_server: list[list[SimulatedEvent]] = [[] for _ in range(n_files)]
         for ev in events:
             per_server[ev.server % n_files].append(ev)
         files = [injector.file_lines(fault_rng, d, evs) for evs in per_server]

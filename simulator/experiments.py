@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 
-from .config import DOUBLE_EXPOSURE_SHARE, EXPERIMENTS
+from simulator.config import DOUBLE_EXPOSURE_SHARE, EXPERIMENTS
 
 
 def unit_hash(*parts: str) -> float:

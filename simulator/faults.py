@@ -12,8 +12,8 @@ from collections import Counter
 
 import orjson
 
-from .config import FAULT_SPLIT
-from .events import Event, new_uuid
+from simulator.config import FAULT_SPLIT
+from simulator.events import SimulatedEvent, new_uuid
 
 _KINDS = list(FAULT_SPLIT)
 _WEIGHTS = list(FAULT_SPLIT.values())
@@ -33,7 +33,7 @@ class FaultInjector:
         self.carry = carry
         self.counts = counts
 
-    def file_lines(self, rng: random.Random, day: int, events: list[Event]) -> list[bytes]:
+    def file_lines(self, rng: random.Random, day: int, events: list[SimulatedEvent]) -> list[bytes]:
         """Serialized lines of one file, with same-file faults placed near their source."""
         lines: list[bytes] = []
         extras: list[tuple[int, int, bytes]] = []  # (insert before index, order, line)

@@ -13,7 +13,7 @@ from functools import lru_cache
 from itertools import accumulate
 from zoneinfo import ZoneInfo
 
-from .config import DAY_MS, DIURNAL
+from simulator.config import DAY_MS, DIURNAL
 
 UTC = dt.timezone.utc
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=UTC)

@@ -9,9 +9,9 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from .config import CURRENCY, PLAN_ORDER, PLAN_WEIGHTS, PLANS
-from .events import Client, EventFactory
-from .population import Workspace
+from simulator.config import CURRENCY, PLAN_ORDER, PLAN_WEIGHTS, PLANS
+from simulator.events import Client, EventFactory
+from simulator.population import Workspace
 
 
 def _props(ws: Workspace, **extra: Any) -> dict[str, Any]:

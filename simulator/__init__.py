@@ -6,9 +6,9 @@ regression) and realistic delivery faults.  The constants re-exported here are t
 truth the marts and tests can check against.
 """
 
-from .config import EXPERIMENTS, PERF_REGRESSION, PLANS, BehaviourConfig
-from .experiments import assign_variant
-from .generator import generate
+from simulator.config import EXPERIMENTS, PERF_REGRESSION, PLANS, BehaviourConfig
+from simulator.experiments import assign_variant
+from simulator.generator import generate
 
 __all__ = ["EXPERIMENTS", "PERF_REGRESSION", "PLANS", "BehaviourConfig", "assign_variant",
            "generate"]

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
-from .clock import format_ts
+from simulator.clock import format_ts
 
 
 @dataclass(slots=True)
@@ -35,7 +35,7 @@ class Client:
 
 
 @dataclass(slots=True)
-class Event:
+class SimulatedEvent:
     """A generated event: its UTC instant (for ordering/batching) and the raw record."""
 
     ms: int
@@ -52,13 +52,13 @@ def new_uuid(rng: random.Random) -> str:
 class EventFactory:
     """Creates records with fresh deterministic ids and hands them to a sink."""
 
-    def __init__(self, rng: random.Random, sink: Callable[[Event], None]) -> None:
+    def __init__(self, rng: random.Random, sink: Callable[[SimulatedEvent], None]) -> None:
         self.rng = rng
         self.sink = sink
         self.seq = 0
 
     def emit(self, client: Client, name: str, ms: int,
-             properties: dict[str, Any] | None = None) -> Event:
+             properties: dict[str, Any] | None = None) -> SimulatedEvent:
         """Record `name` at UTC `ms` from `client`."""
         self.seq += 1
         record = {
@@ -74,6 +74,6 @@ class EventFactory:
             "country": client.country,
             "properties": properties,
         }
-        event = Event(ms, self.seq, client.server, record)
+        event = SimulatedEvent(ms, self.seq, client.server, record)
         self.sink(event)
         return event

@@ -13,8 +13,8 @@ import random
 from dataclasses import dataclass, field
 from typing import Any
 
-from .clock import day_start_ms, sample_time_in_day
-from .config import (
+from simulator.clock import day_start_ms, sample_time_in_day
+from simulator.config import (
     BLOG_SLUGS,
     CAMPAIGNS,
     COUNTRIES,
