@@ -7,22 +7,17 @@ import pytest
 
 from ingest.lake import open_lake
 from ingest.load.loader import LoadError, load_batches
-from ingest.load.warehouse import connect
 from ingest.run import IngestOptions, ingest
 from tests.test_ingest import line, write
+from warehouse import connect
 
 D1, D2 = date(2026, 11, 1), date(2026, 11, 2)
 INLINE = IngestOptions(runner="inline", max_quarantine_share=0.9)
 
 
 def fetch(target, sql):
-    conn = connect(target)
-    try:
-        cur = conn.cursor()
-        cur.execute(sql)
-        return cur.fetchall()
-    finally:
-        conn.close()
+    with connect(target) as client:
+        return client.fetchall(sql)
 
 
 def test_load_is_idempotent_and_audited(tmp_path, any_target):

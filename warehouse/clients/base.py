@@ -91,6 +91,10 @@ class SqlClient:
     # A warehouse that allows one writing process at a time (DuckDB): connections queue on a
     # file lock of this name instead of failing on the database's own lock error.
     SINGLE_WRITER_LOCK: ClassVar[str | None] = None
+    # Capabilities callers ask for instead of branching on the warehouse's name.
+    # JSON_KEY_ROWS: a JSON object's keys can be expanded into rows (the schema-drift model
+    # int_event_schema_first_seen needs it; Redshift has no such function, dbt disables it).
+    JSON_KEY_ROWS: ClassVar[bool] = True
 
     def __init__(self, target: Target) -> None:
         self.target = target
