@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 import yaml
 
-from ingest.load.warehouse import Target, connect
 from ingest.run import IngestOptions
 from ingest.simulator import generate
 from monitor.config import AlertConfig, MonitorConfig, SinkConfig
@@ -19,6 +18,8 @@ from monitor.results import RESULTS_TABLE
 from monitor.run import run_monitors
 from pipeline.cli import main
 from pipeline.run import run_pipeline
+from warehouse import connect, meta
+from warehouse.target import Target
 
 START = date(2026, 9, 7)  # a Monday
 DAYS = 42
@@ -52,13 +53,8 @@ def warehouse(raw, tmp_path_factory) -> tuple[Target, Path]:
 
 
 def query(target: Target, sql: str) -> list[tuple]:
-    conn = connect(target)
-    try:
-        cur = conn.cursor()
-        cur.execute(sql)
-        return cur.fetchall()
-    finally:
-        conn.close()
+    with connect(target) as client:
+        return client.fetchall(sql)
 
 
 def verdicts(target: Target) -> dict[tuple[str, str], tuple[bool, str | None, float]]:
@@ -124,12 +120,10 @@ def test_cli_after_the_late_batch_with_a_failing_sink(warehouse, tmp_path, capsy
     target, lake = warehouse
     monkeypatch.setenv("PULSE_DUCKDB_PATH", target.duckdb_path)
     day = LATE_DAY + timedelta(days=1)
-    conn = connect(target)
-    try:
-        record_publication(conn, "duckdb", day, datetime.combine(day, datetime.min.time(), timezone.utc)
+    with connect(target) as client:
+        meta.setup(client)
+        record_publication(client, day, datetime.combine(day, datetime.min.time(), timezone.utc)
                            + timedelta(hours=23), "run-1")
-    finally:
-        conn.close()
     config = tmp_path / "monitor.yml"
     config.write_text(yaml.safe_dump({"lake": str(lake), "alerts": {
         "state_path": str(tmp_path / "state.json"), "full_text_dir": str(tmp_path / "full"),
