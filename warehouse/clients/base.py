@@ -141,11 +141,16 @@ class SqlClient:
         return None if row is None else row[0]
 
     def fetch(self, sql: str, params: Sequence[Any] | None = None) -> list[tuple]:
-        """A read that leaves the connection usable when it fails (rolls back, re-raises)."""
+        """A read that leaves the connection usable when it fails (rolls back, re-raises).
+
+        Inside `transaction()` it only re-raises: the transaction rolls back as a whole, instead
+        of its earlier statements being discarded while the block carries on.
+        """
         try:
             return self.fetchall(sql, params)
         except Exception:
-            self.rollback()
+            if not self._depth:
+                self.rollback()
             raise
 
     # -- transactions ---------------------------------------------------------------------
