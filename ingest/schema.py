@@ -8,16 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-# Logical column types and their spelling per warehouse.
-SQL_TYPES: dict[str, dict[str, str]] = {
-    "string": {"duckdb": "varchar", "postgres": "text", "redshift": "varchar(65535)"},
-    "short_string": {"duckdb": "varchar", "postgres": "text", "redshift": "varchar(256)"},
-    "timestamp": {"duckdb": "timestamp", "postgres": "timestamp", "redshift": "timestamp"},
-    "date": {"duckdb": "date", "postgres": "date", "redshift": "date"},
-    "integer": {"duckdb": "bigint", "postgres": "bigint", "redshift": "bigint"},
-    "double": {"duckdb": "double", "postgres": "double precision", "redshift": "double precision"},
-    "boolean": {"duckdb": "boolean", "postgres": "boolean", "redshift": "boolean"},
-}
+from warehouse.clients.base import LOGICAL_TYPES
 
 
 @dataclass(frozen=True)
@@ -28,7 +19,7 @@ class Column:
     description: str = ""
 
     def __post_init__(self) -> None:
-        if self.type not in SQL_TYPES:
+        if self.type not in LOGICAL_TYPES:  # spelled per warehouse by its client
             raise ValueError(f"column {self.name}: unknown type {self.type!r}")
 
 
@@ -77,11 +68,3 @@ EVENTS = TableSchema(
 )
 
 TABLES: dict[str, TableSchema] = {EVENTS.name: EVENTS}
-
-
-def ddl_columns(table: TableSchema, dialect: str, with_load_id: bool = True) -> str:
-    """Column definitions for CREATE TABLE in the given dialect."""
-    cols = list(table.columns) + ([LOAD_ID_COLUMN] if with_load_id else [])
-    return ",\n  ".join(
-        f"{c.name} {SQL_TYPES[c.type][dialect]}{'' if c.nullable else ' not null'}" for c in cols
-    )

@@ -11,15 +11,16 @@ from datetime import date
 from ingest.lake import open_lake, read_manifest
 from monitor.config import IngestMonitorConfig
 from monitor.results import MonitorResult
-from monitor.sql import fetch, table_exists
+from warehouse import meta
+from warehouse.clients import SqlClient
 
 
-def volume_anomalies(conn, dialect: str, day: date) -> list[MonitorResult]:
+def volume_anomalies(client: SqlClient, day: date) -> list[MonitorResult]:
     """Anomalous event volumes of `day` (drops are errors, spikes warnings)."""
-    if not table_exists(conn, dialect, "marts", "rpt_event_volume_anomalies"):
+    if not client.table_exists("marts", "rpt_event_volume_anomalies"):
         return [MonitorResult("volume_anomaly", "all", "error",
                               "marts.rpt_event_volume_anomalies does not exist; run dbt build")]
-    rows = fetch(conn, dialect, """
+    rows = client.fetch("""
         select event_name, observed, expected, lower_bound, upper_bound, score, is_anomaly, direction
         from marts.rpt_event_volume_anomalies where event_date = %s order by event_name""", [day])
     if not rows:
@@ -41,12 +42,11 @@ def volume_anomalies(conn, dialect: str, day: date) -> list[MonitorResult]:
     return results
 
 
-def freshness(conn, dialect: str, day: date, cfg: IngestMonitorConfig) -> list[MonitorResult]:
+def freshness(client: SqlClient, day: date, cfg: IngestMonitorConfig) -> list[MonitorResult]:
     """Is batch `day` loaded, and is it not empty? Uses the loader's audit and raw.events."""
-    if not table_exists(conn, dialect, "pulse_meta", "load_audit"):
+    if not client.table_exists(meta.SCHEMA, meta.LOAD_AUDIT.name):
         return [MonitorResult("freshness", "events", "error", "no load audit: nothing was ever loaded")]
-    (latest,) = fetch(conn, dialect, "select max(batch_date) from pulse_meta.load_audit "
-                                     "where table_name = 'events' and status in ('loaded', 'unchanged')")[0]
+    latest = meta.latest_loaded_batch(client, "events")
     if latest is None:
         return [MonitorResult("freshness", "events", "error", "no events batch was ever loaded")]
     lag = (day - latest).days
@@ -56,16 +56,16 @@ def freshness(conn, dialect: str, day: date, cfg: IngestMonitorConfig) -> list[M
                              f"latest loaded events batch is {latest} ({max(lag, 0)} day(s) before {day})",
                              float(lag), 0.0)]
     if lag <= 0:
-        (rows,) = fetch(conn, dialect, "select count(*) from raw.events where batch_date = %s", [day])[0]
+        (rows,) = client.fetch("select count(*) from raw.events where batch_date = %s", [day])[0]
         if rows == 0:
             results.append(MonitorResult("freshness", "events_rows", "error",
                                          f"batch {day} is loaded but holds no events", 0.0))
     return results
 
 
-def late_share(conn, dialect: str, day: date, cfg: IngestMonitorConfig) -> list[MonitorResult]:
+def late_share(client: SqlClient, day: date, cfg: IngestMonitorConfig) -> list[MonitorResult]:
     """Share of batch `day`'s rows whose events belong to earlier days (a late batch lands here)."""
-    total, late = fetch(conn, dialect, """
+    total, late = client.fetch("""
         select count(*), count(case when cast(event_at as date) < batch_date then 1 end)
         from raw.events where batch_date = %s""", [day])[0]
     if not total:
@@ -103,12 +103,12 @@ def ingest_health(lake_uri: str | None, day: date, cfg: IngestMonitorConfig) -> 
     return results
 
 
-def schema_drift(conn, dialect: str, day: date) -> list[MonitorResult]:
+def schema_drift(client: SqlClient, day: date) -> list[MonitorResult]:
     """Event names and property keys first seen in batch `day` (not on the very first batch)."""
-    if not table_exists(conn, dialect, "intermediate", "int_event_schema_first_seen"):
+    if not client.JSON_KEY_ROWS or not client.table_exists("intermediate", "int_event_schema_first_seen"):
         return [MonitorResult("schema_drift", "all", "ok",
                               "int_event_schema_first_seen is not built on this warehouse; skipped")]
-    rows = fetch(conn, dialect, """
+    rows = client.fetch("""
         select schema_element, event_name, property_key
         from intermediate.int_event_schema_first_seen
         where first_seen_batch_date = %s

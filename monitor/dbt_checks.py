@@ -12,22 +12,20 @@ import tempfile
 from datetime import date
 from pathlib import Path
 
-from ingest.load.warehouse import Target
 from monitor.results import MonitorResult
-from pipeline.dbt import DbtError, run_dbt
+from warehouse.dbt import DbtError, run_dbt
+from warehouse.target import Target
 
 DBT_STATUS = {"pass": "ok", "warn": "warn", "fail": "error", "error": "error", "skipped": "error"}
 
 
 def critical_value_tests(target: Target, day: date) -> list[MonitorResult]:
-    from pipeline.run import dbt_env
-
     with tempfile.TemporaryDirectory(prefix="pulse-monitor-dbt-") as scratch:
         args = ["test", "--select", "tag:pulse_monitor", "--vars", json.dumps({"monitor_date": str(day)}),
                 "--target-path", str(Path(scratch) / "target")]
         failed_run = None
         try:
-            run_dbt(args, target=target.name, env=dbt_env(target), capture=True)
+            run_dbt(args, target=target, capture=True)
         except DbtError as exc:  # failing tests exit 1; the results file tells which
             failed_run = exc
         results_file = Path(scratch) / "target" / "run_results.json"

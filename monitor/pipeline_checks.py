@@ -1,9 +1,9 @@
 """Pipeline monitors: task duration regressions and the publication deadline of a batch.
 
-Task runs come from ``pulse_meta.pipeline_task_runs`` (pipeline/history.py). Publication is
-read from ``pulse_meta.published_batches (batch_date date, published_at timestamp, run_id
-text)``, one row per publication written by the orchestrator; it is created here when
-missing, so the deadline check works (and fires) before the first publication.
+Task runs and publications are read through `warehouse.meta` (``pipeline_task_runs``,
+``published_batches``). A check never creates a table: before pulse_meta is set up, the
+duration check says there is no history and the deadline check treats the batch as not
+published (so the deadline still fires before the first publication).
 """
 
 from __future__ import annotations
@@ -13,16 +13,16 @@ from datetime import date, datetime, time, timedelta, timezone
 
 from monitor.config import PipelineMonitorConfig
 from monitor.results import MonitorResult
-from monitor.sql import fetch, table_exists
-from pipeline.state import PUBLISHED_TABLE, ensure_meta_tables, publish
+from warehouse import meta
+from warehouse.clients import SqlClient
 
 
-def record_publication(conn, dialect: str, batch_date: date, published_at: datetime,
+def record_publication(client: SqlClient, batch_date: date, published_at: datetime,
                        run_id: str) -> None:
-    """Write one publication row at a given time (tests, and backfilled history)."""
-    ensure_meta_tables(conn, dialect)
-    publish(conn, dialect, batch_date.isoformat(), 0, 0, run_id,
-            published_at=published_at.astimezone(timezone.utc).replace(tzinfo=None))
+    """Write one publication row at a given time (tests, and backfilled history); the caller
+    has set pulse_meta up (`warehouse.meta.setup`)."""
+    meta.publish(client, batch_date.isoformat(), 0, 0, run_id,
+                 published_at=published_at.astimezone(timezone.utc).replace(tzinfo=None))
 
 
 def p95(values: list[float]) -> float:
@@ -32,25 +32,18 @@ def p95(values: list[float]) -> float:
     return statistics.quantiles(values, n=20, method="inclusive")[18]
 
 
-def duration_regressions(conn, dialect: str, day: date,
+def duration_regressions(client: SqlClient, day: date,
                          cfg: PipelineMonitorConfig) -> list[MonitorResult]:
     """Tasks of batch `day` that took longer than `duration_multiple` x their recent p95."""
-    if not table_exists(conn, dialect, "pulse_meta", "pipeline_task_runs"):
+    if not meta.is_set_up(client):
         return [MonitorResult("task_duration", "all", "ok", "no run history yet")]
-    latest = fetch(conn, dialect, """
-        select task_family, task_id, started_at, duration_seconds from pulse_meta.pipeline_task_runs
-        where batch_date = %s and status = 'done' and duration_seconds is not null
-        order by task_family, started_at desc""", [day])
+    latest = meta.finished_tasks_of_batch(client, day)
     results, seen = [], set()
     for family, task_id, started_at, duration in latest:
         if family in seen:
             continue  # only the latest run of each task family for the day
         seen.add(family)
-        history = [r[0] for r in fetch(conn, dialect, f"""
-            select duration_seconds from pulse_meta.pipeline_task_runs
-            where task_family = %s and status = 'done' and duration_seconds is not null
-              and started_at < %s
-            order by started_at desc limit {int(cfg.duration_history_runs)}""", [family, started_at])]
+        history = meta.duration_history(client, family, started_at, cfg.duration_history_runs)
         if len(history) < cfg.duration_min_history:
             results.append(MonitorResult("task_duration", family, "ok",
                                          f"{family}: {len(history)} earlier runs, too few for a verdict",
@@ -71,14 +64,11 @@ def deadline_for(day: date, cfg: PipelineMonitorConfig) -> datetime:
                             time(hours, minutes), tzinfo=timezone.utc)
 
 
-def publish_deadline(conn, dialect: str, day: date, cfg: PipelineMonitorConfig,
+def publish_deadline(client: SqlClient, day: date, cfg: PipelineMonitorConfig,
                      now: datetime) -> list[MonitorResult]:
     """Was batch `day` published by its deadline (D + offset days at HH:MM UTC)?"""
-    if not table_exists(conn, dialect, "pulse_meta", "published_batches"):
-        ensure_meta_tables(conn, dialect)
     deadline = deadline_for(day, cfg)
-    (published_at,) = fetch(conn, dialect, f"select min(published_at) from {PUBLISHED_TABLE} "
-                                           "where batch_date = %s", [day])[0]
+    published_at = meta.first_published_at(client, day) if meta.is_set_up(client) else None
     if published_at is None:
         if now >= deadline:
             return [MonitorResult("publish_deadline", str(day), "error",

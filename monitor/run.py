@@ -14,11 +14,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 
-from ingest.load.warehouse import Target, connect
 from monitor import data_checks, pipeline_checks
 from monitor.alerts import Alert, AlertDeliveryError, Delivery, send_alert
 from monitor.config import MonitorConfig, load_config
 from monitor.results import ALERT_SEVERITY, MonitorResult, store_results
+from warehouse import meta
+from warehouse.clients import SqlClient
+from warehouse.locks import connection
+from warehouse.target import Target
 
 log = logging.getLogger(__name__)
 
@@ -42,11 +45,14 @@ class MonitorReport:
         return 1 if failed else 0
 
 
-def _guarded(name: str, check: Callable[[], list[MonitorResult]]) -> list[MonitorResult]:
+def _guarded(name: str, check: Callable[[], list[MonitorResult]],
+             client: SqlClient | None = None) -> list[MonitorResult]:
     try:
         return check()
     except Exception as exc:
         log.exception("monitor %s crashed", name)
+        if client is not None:  # a failed statement must not abort the checks after it
+            client.rollback()
         return [MonitorResult(name, "monitor", "error", f"monitor {name} crashed: "
                                                          f"{type(exc).__name__}: {str(exc)[:500]}")]
 
@@ -54,23 +60,19 @@ def _guarded(name: str, check: Callable[[], list[MonitorResult]]) -> list[Monito
 def collect(target: Target, day: date, config: MonitorConfig, now: datetime) -> list[MonitorResult]:
     """Run every monitor for `day` and return all results (ok ones included)."""
     results: list[MonitorResult] = []
-    conn = connect(target)
-    try:
-        d = target.dialect
+    with connection(target) as client:
         checks: list[tuple[str, Callable[[], list[MonitorResult]]]] = [
-            ("freshness", lambda: data_checks.freshness(conn, d, day, config.ingest)),
-            ("volume_anomaly", lambda: data_checks.volume_anomalies(conn, d, day)),
-            ("late_arrivals", lambda: data_checks.late_share(conn, d, day, config.ingest)),
+            ("freshness", lambda: data_checks.freshness(client, day, config.ingest)),
+            ("volume_anomaly", lambda: data_checks.volume_anomalies(client, day)),
+            ("late_arrivals", lambda: data_checks.late_share(client, day, config.ingest)),
             ("ingest_health", lambda: data_checks.ingest_health(config.lake, day, config.ingest)),
-            ("schema_drift", lambda: data_checks.schema_drift(conn, d, day)),
-            ("task_duration", lambda: pipeline_checks.duration_regressions(conn, d, day, config.pipeline)),
+            ("schema_drift", lambda: data_checks.schema_drift(client, day)),
+            ("task_duration", lambda: pipeline_checks.duration_regressions(client, day, config.pipeline)),
             ("publish_deadline",
-             lambda: pipeline_checks.publish_deadline(conn, d, day, config.pipeline, now)),
+             lambda: pipeline_checks.publish_deadline(client, day, config.pipeline, now)),
         ]
         for name, check in checks:
-            results += _guarded(name, check)
-    finally:
-        conn.close()
+            results += _guarded(name, check, client)
     if config.run_dbt_tests:  # dbt opens its own connection (DuckDB allows one writer)
         from monitor.dbt_checks import critical_value_tests
 
@@ -103,11 +105,9 @@ def run_monitors(target: Target, day: date, config: MonitorConfig | None = None,
     now = now or datetime.now(timezone.utc)
     report = MonitorReport(run_id=uuid.uuid4().hex, day=day)
     report.results = collect(target, day, config, now)
-    conn = connect(target)
-    try:
-        store_results(conn, target.dialect, report.run_id, day, now, report.results)
-    finally:
-        conn.close()
+    with connection(target) as client:
+        meta.setup(client)  # the explicit set-up step of `pulse monitor`; checks never create
+        store_results(client, report.run_id, day, now, report.results)
     if not send:
         return report
     for alert in alerts_for(day, report.results):

@@ -8,18 +8,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from ingest.load.warehouse import Target, connect
+from warehouse import Target, connect
 
 
 def _rows(target: Target, sql: str) -> tuple[list[str], list[tuple]]:
     """(column names, rows) of `sql` on `target`."""
-    conn = connect(target)
-    try:
-        cur = conn.cursor()
-        cur.execute(sql)
-        return [d[0] for d in cur.description or ()], cur.fetchall()
-    finally:
-        conn.close()
+    with connect(target) as client:
+        cur = client.execute(sql)
+        return [d[0] for d in cur.description or ()], [tuple(r) for r in cur.fetchall()]
 
 
 def fetch(target: Target, sql: str) -> list[tuple]:

@@ -16,9 +16,9 @@ from ingest.run import IngestOptions, ingest
 from ingest.schema import Column
 from ingest.table_sources import SOURCES_PATH, sources_yaml
 from ingest.tables import DeriveError, Event, LogTable, log_tables
-from pipeline.dbt import project_dir
 from tests.helpers import fetch
 from tests.test_ingest import line, write
+from warehouse.dbt import project_dir
 
 D1 = date(2026, 11, 1)
 

@@ -7,10 +7,8 @@ from datetime import date, datetime, timedelta, timezone
 
 import orjson
 
-from ingest.load.loader import AUDIT_TABLE, ensure_tables
-from ingest.load.warehouse import connect
-from ingest.schema import EVENTS
-from monitor.config import IngestMonitorConfig, PipelineMonitorConfig
+from ingest.load.loader import create_raw_tables
+from monitor.config import IngestMonitorConfig, MonitorConfig, PipelineMonitorConfig
 from monitor.data_checks import freshness, ingest_health
 from monitor.pipeline_checks import (
     deadline_for,
@@ -19,7 +17,8 @@ from monitor.pipeline_checks import (
     record_publication,
 )
 from monitor.results import RESULTS_TABLE, MonitorResult, store_results
-from pipeline.history import TaskRun, record_task_run
+from warehouse import connect, meta
+from warehouse.meta import TaskRun, record_task_run
 
 DAY = date(2026, 11, 1)
 T0 = datetime(2026, 10, 1, 2, 0)
@@ -30,30 +29,32 @@ def by_key(results):
 
 
 def test_duration_regression_against_recent_p95(any_target):
-    conn = connect(any_target)
-    d = any_target.dialect
+    client = connect(any_target)
     try:
+        (none,) = duration_regressions(client, DAY, PipelineMonitorConfig())
+        assert none.message == "no run history yet" and not meta.is_set_up(client)
+        meta.setup(client)
         for i in range(10):  # history: LoadTask 90..108 s, TransformTask 100 s, PublishTask 2 runs
             day = str(DAY - timedelta(days=10 - i))
-            record_task_run(conn, d, TaskRun("r", "LoadTask", f"load-{i}", day, "done",
+            record_task_run(client, TaskRun("r", "LoadTask", f"load-{i}", day, "done",
                                              T0 + timedelta(days=i), duration_seconds=90 + 2 * i))
-            record_task_run(conn, d, TaskRun("r", "TransformTask", f"t-{i}", day, "done",
+            record_task_run(client, TaskRun("r", "TransformTask", f"t-{i}", day, "done",
                                              T0 + timedelta(days=i), duration_seconds=100))
-        record_task_run(conn, d, TaskRun("r", "LoadTask", "load-failed", str(DAY), "failed",
+        record_task_run(client, TaskRun("r", "LoadTask", "load-failed", str(DAY), "failed",
                                          T0 + timedelta(days=30), duration_seconds=9999))
         for i in range(2):
-            record_task_run(conn, d, TaskRun("r", "PublishTask", f"p-{i}", str(DAY - timedelta(days=i + 1)),
+            record_task_run(client, TaskRun("r", "PublishTask", f"p-{i}", str(DAY - timedelta(days=i + 1)),
                                              "done", T0 + timedelta(days=i), duration_seconds=10))
         today = T0 + timedelta(days=31)
-        record_task_run(conn, d, TaskRun("r2", "LoadTask", "load-today", str(DAY), "done", today,
+        record_task_run(client, TaskRun("r2", "LoadTask", "load-today", str(DAY), "done", today,
                                          duration_seconds=250))
-        record_task_run(conn, d, TaskRun("r2", "TransformTask", "t-today", str(DAY), "done", today,
+        record_task_run(client, TaskRun("r2", "TransformTask", "t-today", str(DAY), "done", today,
                                          duration_seconds=150))
-        record_task_run(conn, d, TaskRun("r2", "PublishTask", "p-today", str(DAY), "done", today,
+        record_task_run(client, TaskRun("r2", "PublishTask", "p-today", str(DAY), "done", today,
                                          duration_seconds=500))
-        results = by_key(duration_regressions(conn, d, DAY, PipelineMonitorConfig()))
+        results = by_key(duration_regressions(client, DAY, PipelineMonitorConfig()))
     finally:
-        conn.close()
+        client.close()
     assert results["LoadTask"].status == "warn"           # 250 s > 2 x p95 (~107 s)
     assert 200 < results["LoadTask"].expected < 220
     assert results["TransformTask"].status == "ok"        # 150 s < 2 x 100 s
@@ -64,40 +65,38 @@ def test_publish_deadline(any_target):
     cfg = PipelineMonitorConfig(publish_deadline_utc="06:00")
     deadline = deadline_for(DAY, cfg)
     assert deadline == datetime(2026, 11, 2, 6, 0, tzinfo=timezone.utc)
-    conn = connect(any_target)
-    d = any_target.dialect
+    client = connect(any_target)
     try:
-        # the table does not exist yet: created on read, and the verdict depends on the time
-        assert publish_deadline(conn, d, DAY, cfg, deadline - timedelta(minutes=1))[0].status == "ok"
-        missed = publish_deadline(conn, d, DAY, cfg, deadline + timedelta(minutes=1))[0]
+        # pulse_meta is not set up yet: not published, and the verdict depends on the time
+        assert publish_deadline(client, DAY, cfg, deadline - timedelta(minutes=1))[0].status == "ok"
+        missed = publish_deadline(client, DAY, cfg, deadline + timedelta(minutes=1))[0]
         assert missed.status == "error" and "not published" in missed.message
-        record_publication(conn, d, DAY, deadline + timedelta(hours=2), "run-late")
-        assert publish_deadline(conn, d, DAY, cfg, deadline + timedelta(hours=3))[0].status == "warn"
+        assert not meta.is_set_up(client)  # the check created nothing
+        meta.setup(client)
+        record_publication(client, DAY, deadline + timedelta(hours=2), "run-late")
+        assert publish_deadline(client, DAY, cfg, deadline + timedelta(hours=3))[0].status == "warn"
         other = DAY + timedelta(days=1)
-        record_publication(conn, d, other, deadline_for(other, cfg) - timedelta(hours=3), "run-ok")
-        assert publish_deadline(conn, d, other, cfg, deadline_for(other, cfg))[0].status == "ok"
+        record_publication(client, other, deadline_for(other, cfg) - timedelta(hours=3), "run-ok")
+        assert publish_deadline(client, other, cfg, deadline_for(other, cfg))[0].status == "ok"
     finally:
-        conn.close()
+        client.close()
 
 
 def test_freshness_from_the_load_audit(any_target):
-    conn = connect(any_target)
-    d = any_target.dialect
+    client = connect(any_target)
     try:
-        cur = conn if d == "duckdb" else conn.cursor()
-        ensure_tables(cur, d, [EVENTS])
-        mark = "?" if d == "duckdb" else "%s"
-        cur.execute(f"insert into {AUDIT_TABLE} values ({', '.join([mark] * 9)})",
-                    [1, "events", DAY - timedelta(days=2), "loaded", 0, "x", "lake", T0, T0])
-        conn.commit()
+        meta.setup(client)
+        create_raw_tables(client, ["events"])
+        with client.transaction():
+            meta.record_load(client, 1, "events", DAY - timedelta(days=2), "loaded", 0, "x", "lake", T0)
         cfg = IngestMonitorConfig(freshness_warn_days=1, freshness_error_days=2)
-        assert freshness(conn, d, DAY, cfg)[0].status == "error"
-        assert freshness(conn, d, DAY - timedelta(days=1), cfg)[0].status == "warn"
-        at_day = by_key(freshness(conn, d, DAY - timedelta(days=2), cfg))
+        assert freshness(client, DAY, cfg)[0].status == "error"
+        assert freshness(client, DAY - timedelta(days=1), cfg)[0].status == "warn"
+        at_day = by_key(freshness(client, DAY - timedelta(days=2), cfg))
         assert at_day["events"].status == "ok"
         assert at_day["events_rows"].status == "error"  # loaded, but raw.events holds nothing
     finally:
-        conn.close()
+        client.close()
 
 
 def write_manifest(lake, day: date, lines: int, reasons: dict[str, int], status: str = "ok") -> None:
@@ -124,20 +123,39 @@ def test_ingest_health_per_batch_and_reason(tmp_path):
 
 
 def test_results_are_replaced_per_monitor_date(any_target):
-    conn = connect(any_target)
-    d = any_target.dialect
+    client = connect(any_target)
     now = datetime(2026, 11, 2, 7, 0, tzinfo=timezone.utc)
     try:
+        meta.setup(client)
         first = [MonitorResult("freshness", "events", "ok", "fine"),
                  MonitorResult("volume_anomaly", "login", "error", "x", 1, 9)]
-        store_results(conn, d, "run1", DAY, now, first)
-        store_results(conn, d, "run1", DAY + timedelta(days=1), now,
+        store_results(client, "run1", DAY, now, first)
+        store_results(client, "run1", DAY + timedelta(days=1), now,
                       [MonitorResult("freshness", "events", "ok", "fine")])
-        store_results(conn, d, "run2", DAY, now, [MonitorResult("freshness", "events", "warn", "late")])
-        cur = conn if d == "duckdb" else conn.cursor()
-        cur.execute(f"select run_id, cast(monitor_date as varchar), monitor, status from {RESULTS_TABLE} "
-                    "order by monitor_date")
-        rows = cur.fetchall()
+        store_results(client, "run2", DAY, now, [MonitorResult("freshness", "events", "warn", "late")])
+        rows = client.fetchall(f"select run_id, cast(monitor_date as varchar), monitor, status "
+                               f"from {RESULTS_TABLE} order by monitor_date")
     finally:
-        conn.close()
+        client.close()
     assert rows == [("run2", "2026-11-01", "freshness", "warn"), ("run1", "2026-11-02", "freshness", "ok")]
+
+
+def test_run_monitors_on_an_empty_warehouse_sets_up_and_stores(any_target, tmp_path, monkeypatch):
+    """No dbt, nothing loaded: every monitor gives a verdict (a crashing one does not abort the
+    others on the same connection), pulse_meta is set up once and the results are stored."""
+    monkeypatch.setenv("PULSE_STATE_DIR", str(tmp_path / "state"))
+    from monitor.run import run_monitors
+
+    config = MonitorConfig(lake=None, run_dbt_tests=False)
+    now = datetime(2026, 11, 2, 7, 0, tzinfo=timezone.utc)
+    report = run_monitors(any_target, DAY, config, now=now, send=False)
+    found = {(r.monitor, r.check_key): r for r in report.results}
+    assert found[("freshness", "events")].status == "error"
+    assert found[("late_arrivals", "monitor")].status == "error"  # raw.events is missing: crashed
+    assert found[("schema_drift", "all")].status == "ok"
+    assert found[("task_duration", "all")].message == "no run history yet"
+    assert found[("publish_deadline", str(DAY))].status == "error"
+    with connect(any_target) as client:
+        assert meta.is_set_up(client)
+        stored = client.fetchall(f"select monitor, check_key, status from {RESULTS_TABLE}")
+    assert sorted(stored) == sorted((r.monitor, r.check_key, r.status) for r in report.results)

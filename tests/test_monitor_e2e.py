@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 import yaml
 
-from ingest.load.warehouse import Target, connect
 from ingest.run import IngestOptions
 from monitor.config import AlertConfig, MonitorConfig, SinkConfig
 from monitor.pipeline_checks import record_publication
@@ -20,6 +19,8 @@ from pipeline.cli import main
 from pipeline.run import run_pipeline
 from simulator import generate
 from tests.helpers import fetch
+from warehouse import connect, meta
+from warehouse.target import Target
 
 START = date(2026, 9, 7)  # a Monday
 DAYS = 42
@@ -115,12 +116,10 @@ def test_cli_after_the_late_batch_with_a_failing_sink(warehouse, tmp_path, capsy
     target, lake = warehouse
     monkeypatch.setenv("PULSE_DUCKDB_PATH", target.duckdb_path)
     day = LATE_DAY + timedelta(days=1)
-    conn = connect(target)
-    try:
-        record_publication(conn, "duckdb", day, datetime.combine(day, datetime.min.time(), timezone.utc)
+    with connect(target) as client:
+        meta.setup(client)
+        record_publication(client, day, datetime.combine(day, datetime.min.time(), timezone.utc)
                            + timedelta(hours=23), "run-1")
-    finally:
-        conn.close()
     config = tmp_path / "monitor.yml"
     config.write_text(yaml.safe_dump({"lake": str(lake), "alerts": {
         "state_path": str(tmp_path / "state.json"), "full_text_dir": str(tmp_path / "full"),

@@ -10,10 +10,11 @@ import orjson
 import pytest
 
 from ingest.lake import LocalLake
-from ingest.load.loader import load_partition
-from ingest.load.warehouse import Target
+from ingest.load.loader import create_raw_tables, load_partition
 from ingest.run import IngestOptions, ingest
 from tests.test_ingest import line, write
+from warehouse.clients import RedshiftClient
+from warehouse.target import Target
 
 
 class FakeRedshift:
@@ -41,6 +42,16 @@ class FakeRedshift:
         pass
 
 
+def redshift_client(conn: FakeRedshift) -> RedshiftClient:
+    """The real Redshift client, talking to the fake connection."""
+
+    class Client(RedshiftClient):
+        def _connect(self):
+            return conn
+
+    return Client(Target("redshift"))
+
+
 class S3LikeLake(LocalLake):
     """A local lake that calls itself s3:// so the Redshift path accepts it."""
 
@@ -55,7 +66,9 @@ def test_redshift_load_copies_from_a_manifest_and_replaces_the_batch(tmp_path, m
     write(raw, date(2026, 11, 1), "a.jsonl", [line("e1"), line("e2")])
     ingest(raw, lake_dir, [date(2026, 11, 1)], IngestOptions(runner="inline"))
     conn = FakeRedshift(staged_rows=2)
-    result = load_partition(conn, Target("redshift"), S3LikeLake(lake_dir), "events", "2026-11-01")
+    client = redshift_client(conn)
+    create_raw_tables(client, ["events"])
+    result = load_partition(client, S3LikeLake(lake_dir), "events", "2026-11-01")
     assert (result.status, result.load_id, conn.committed) == ("loaded", 7, True)
     copy = next(s for s in conn.sql if s.startswith("copy "))
     assert "from 's3://bucket/lake/events/batch_date=2026-11-01/_redshift_copy.manifest'" in copy
@@ -75,5 +88,17 @@ def test_redshift_count_mismatch_rolls_back(tmp_path, monkeypatch):
     ingest(raw, lake_dir, [date(2026, 11, 1)], IngestOptions(runner="inline"))
     conn = FakeRedshift(staged_rows=1)
     with pytest.raises(Exception, match="staged 1 rows"):
-        load_partition(conn, Target("redshift"), S3LikeLake(lake_dir), "events", "2026-11-01")
+        load_partition(redshift_client(conn), S3LikeLake(lake_dir), "events", "2026-11-01")
     assert not conn.committed and not any(s.startswith("delete") for s in conn.sql)
+
+
+def test_redshift_refuses_a_lake_that_is_not_on_s3(tmp_path, monkeypatch):
+    monkeypatch.setenv("PULSE_RS_IAM_ROLE", "arn:aws:iam::123:role/pulse-copy")
+    raw, lake_dir = tmp_path / "raw", tmp_path / "lake"
+    write(raw, date(2026, 11, 1), "a.jsonl", [line("e1")])
+    ingest(raw, lake_dir, [date(2026, 11, 1)], IngestOptions(runner="inline"))
+    conn = FakeRedshift(staged_rows=1)
+    with pytest.raises(ValueError, match=r"need an s3:// lake"):
+        load_partition(redshift_client(conn), LocalLake(lake_dir), "events", "2026-11-01")
+    assert not conn.committed and not any(s.startswith("copy") for s in conn.sql)
+    assert not (lake_dir / "events/batch_date=2026-11-01/_redshift_copy.manifest").exists()

@@ -8,21 +8,21 @@ incremental models find new data.
 
 from __future__ import annotations
 
-import contextlib
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timezone
 
 from ingest.lake import Lake, read_manifest
-from ingest.load.copy import COPIERS
-from ingest.load.warehouse import Target, dialect_cursor, identifier
-from ingest.schema import TableSchema, ddl_columns
+from ingest.load.copy import LakePartitionFiles
+from ingest.schema import LOAD_ID_COLUMN, TableSchema
 from ingest.tables import all_tables
+from warehouse import meta
+from warehouse.clients import SqlClient
+from warehouse.locks import connection
+from warehouse.target import Target, identifier
 
 log = logging.getLogger(__name__)
 RAW_SCHEMA = "raw"
-META_SCHEMA = "pulse_meta"
-AUDIT_TABLE = f"{META_SCHEMA}.load_audit"
 
 
 class LoadError(RuntimeError):
@@ -38,43 +38,29 @@ class LoadResult:
     load_id: int | None
 
 
-def _utcnow() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+def raw_columns(table: TableSchema) -> list[tuple[str, str, bool]]:
+    """(name, logical type, nullable) of a raw table: the lake columns plus _load_id."""
+    return [(c.name, c.type, c.nullable) for c in (*table.columns, LOAD_ID_COLUMN)]
 
 
-def ensure_tables(cur, dialect: str, tables: list[TableSchema]) -> None:
-    cur.execute(f"create schema if not exists {RAW_SCHEMA}")
-    cur.execute(f"create schema if not exists {META_SCHEMA}")
-    text = "varchar(65535)" if dialect == "redshift" else "text"
-    cur.execute(f"""create table if not exists {AUDIT_TABLE} (
-        load_id bigint not null, table_name {text} not null, batch_date date not null,
-        status {text} not null, rows_loaded bigint not null, manifest_checksum {text} not null,
-        lake_uri {text} not null, started_at timestamp not null, finished_at timestamp not null)""")
-    for table in tables:
-        cur.execute(f"create table if not exists {RAW_SCHEMA}.{identifier(table.name)} "
-                    f"(\n  {ddl_columns(table, dialect)}\n)")
+def create_raw_tables(client: SqlClient, tables: Iterable[str] | None = None) -> None:
+    """Create schema ``raw`` and the raw table of every declared table (or of `tables`), idempotent.
+
+    Part of the explicit set-up step, next to `warehouse.meta.setup`; loads never create tables.
+    """
+    declared = all_tables()
+    with client.transaction():
+        client.create_schema(RAW_SCHEMA)
+        for name in (declared if tables is None else tables):
+            table = declared[name]
+            client.create_table(f"{RAW_SCHEMA}.{identifier(table.name)}", raw_columns(table))
 
 
-def _last_checksum(cur, table: str, batch: str) -> str | None:
-    cur.execute(f"select manifest_checksum from {AUDIT_TABLE} where table_name = %s "
-                "and batch_date = %s and status = 'loaded' order by load_id desc limit 1",
-                [table, batch])
-    row = cur.fetchone()
-    return row[0] if row else None
+def load_partition(client: SqlClient, lake: Lake, table_name: str, batch: str) -> LoadResult:
+    """Load one partition in one transaction; raise LoadError if it cannot be trusted.
 
-
-def _next_load_id(cur) -> int:
-    cur.execute(f"select coalesce(max(load_id), 0) + 1 from {AUDIT_TABLE}")
-    return int(cur.fetchone()[0])
-
-
-def _audit(cur, load_id, table, batch, status, rows, checksum, lake_uri, started) -> None:
-    cur.execute(f"insert into {AUDIT_TABLE} values (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
-                [load_id, table, batch, status, rows, checksum, lake_uri, started, _utcnow()])
-
-
-def load_partition(conn, target: Target, lake: Lake, table_name: str, batch: str) -> LoadResult:
-    """Load one partition in one transaction; raise LoadError if it cannot be trusted."""
+    pulse_meta and the raw table must exist (`meta.setup`, `create_raw_tables`).
+    """
     table = all_tables()[table_name]
     manifest = read_manifest(lake, table.name, batch)
     if manifest is None:
@@ -85,58 +71,41 @@ def load_partition(conn, target: Target, lake: Lake, table_name: str, batch: str
     if manifest["columns"] != table.column_names:
         raise LoadError(f"{table.name} batch {batch}: lake columns {manifest['columns']} "
                         f"differ from the schema {table.column_names}")
-    dialect = target.dialect
-    copier = COPIERS[dialect]
-    started = _utcnow()
-    cur = dialect_cursor(conn, dialect)
+    files = LakePartitionFiles(lake, table.name, batch, [f["name"] for f in manifest["files"]],
+                               manifest.get("format", "csv.gz"))
+    started = meta.utcnow()
     raw = f"{RAW_SCHEMA}.{identifier(table.name)}"
-    try:
-        if dialect == "duckdb":
-            cur.execute("begin transaction")
-        ensure_tables(cur, dialect, [table])
-        if dialect == "postgres":
-            cur.execute(f"lock table {AUDIT_TABLE} in exclusive mode")
-        elif dialect == "redshift":
-            cur.execute(f"lock {AUDIT_TABLE}")
-        if _last_checksum(cur, table.name, batch) == manifest["checksum"]:
-            _audit(cur, _next_load_id(cur), table.name, batch, "unchanged", 0,
-                   manifest["checksum"], lake.uri, started)
-            conn.commit()
+    with client.transaction():
+        meta.lock_load_audit(client)
+        if meta.loaded_checksum(client, table.name, batch) == manifest["checksum"]:
+            meta.record_load(client, meta.next_load_id(client), table.name, batch, "unchanged", 0,
+                             manifest["checksum"], lake.uri, started)
             return LoadResult(table.name, batch, "unchanged", manifest["rows"], None)
-        load_id = _next_load_id(cur)
+        load_id = meta.next_load_id(client)
         stage = f"stage_{identifier(table.name)}"
-        cur.execute(f"create temporary table {stage} as select {', '.join(table.column_names)} "
-                    f"from {raw} where 1 = 0")
-        copier(cur, lake, table, batch, [f["name"] for f in manifest["files"]], stage,
-               manifest.get("format", "csv.gz"))
-        cur.execute(f"select count(*) from {stage}")
-        staged = int(cur.fetchone()[0])
+        client.create_staging_like(stage, raw, table.column_names)
+        if files.names:
+            client.copy_into(stage, [(c.name, c.type) for c in table.columns], files)
+        staged = int(client.scalar(f"select count(*) from {stage}"))
         if staged != manifest["rows"]:
             raise LoadError(f"{table.name} batch {batch}: staged {staged} rows but the manifest "
                             f"says {manifest['rows']}")
         cols = ", ".join(table.column_names)
-        cur.execute(f"delete from {raw} where batch_date = %s", [batch])
-        cur.execute(f"insert into {raw} ({cols}, _load_id) select {cols}, {load_id} from {stage}")
-        cur.execute(f"drop table {stage}")
-        _audit(cur, load_id, table.name, batch, "loaded", staged, manifest["checksum"],
-               lake.uri, started)
-        conn.commit()
-    except BaseException:
-        with contextlib.suppress(Exception):  # DuckDB may already have aborted it
-            conn.rollback()
-        raise
+        client.execute(f"delete from {raw} where batch_date = %s", [batch])
+        client.execute(f"insert into {raw} ({cols}, _load_id) select {cols}, {int(load_id)} from {stage}")
+        client.execute(f"drop table {stage}")
+        meta.record_load(client, load_id, table.name, batch, "loaded", staged, manifest["checksum"],
+                         lake.uri, started)
     log.info("loaded %s batch %s: %d rows (load %d)", table.name, batch, staged, load_id)
     return LoadResult(table.name, batch, "loaded", staged, load_id)
 
 
 def load_batches(target: Target, lake: Lake, batches: list[str],
                  tables: list[str] | None = None) -> list[LoadResult]:
-    """Load many partitions over one connection (one transaction per partition)."""
-    from ingest.load.warehouse import connect
-
-    conn = connect(target)
-    try:
-        return [load_partition(conn, target, lake, t, b)
-                for b in sorted(batches) for t in (tables or list(all_tables()))]
-    finally:
-        conn.close()
+    """Set up the warehouse, then load many partitions over one connection (one transaction
+    per partition)."""
+    names = list(tables or all_tables())
+    with connection(target) as client:
+        meta.setup(client)
+        create_raw_tables(client, names)
+        return [load_partition(client, lake, t, b) for b in sorted(batches) for t in names]

@@ -91,6 +91,10 @@ class SqlClient:
     # A warehouse that allows one writing process at a time (DuckDB): connections queue on a
     # file lock of this name instead of failing on the database's own lock error.
     SINGLE_WRITER_LOCK: ClassVar[str | None] = None
+    # Capabilities callers ask for instead of branching on the warehouse's name.
+    # JSON_KEY_ROWS: a JSON object's keys can be expanded into rows (the schema-drift model
+    # int_event_schema_first_seen needs it; Redshift has no such function, dbt disables it).
+    JSON_KEY_ROWS: ClassVar[bool] = True
 
     def __init__(self, target: Target) -> None:
         self.target = target
@@ -137,11 +141,16 @@ class SqlClient:
         return None if row is None else row[0]
 
     def fetch(self, sql: str, params: Sequence[Any] | None = None) -> list[tuple]:
-        """A read that leaves the connection usable when it fails (rolls back, re-raises)."""
+        """A read that leaves the connection usable when it fails (rolls back, re-raises).
+
+        Inside `transaction()` it only re-raises: the transaction rolls back as a whole, instead
+        of its earlier statements being discarded while the block carries on.
+        """
         try:
             return self.fetchall(sql, params)
         except Exception:
-            self.rollback()
+            if not self._depth:
+                self.rollback()
             raise
 
     # -- transactions ---------------------------------------------------------------------

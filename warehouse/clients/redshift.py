@@ -27,6 +27,7 @@ class RedshiftClient(SqlClient):
     TYPES: ClassVar[dict[str, str]] = {
         "string": "varchar(65535)", "short_string": "varchar(256)", "timestamp": "timestamp",
         "date": "date", "integer": "bigint", "double": "double precision", "boolean": "boolean"}
+    JSON_KEY_ROWS: ClassVar[bool] = False
 
     def _connect(self):
         import redshift_connector
