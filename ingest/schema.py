@@ -19,6 +19,20 @@ SQL_TYPES: dict[str, dict[str, str]] = {
     "boolean": {"duckdb": "boolean", "postgres": "boolean", "redshift": "boolean"},
 }
 
+# The same logical types in Parquet lake files, as pyarrow aliases: names, so importing the
+# schema (as every job worker does) needs no pyarrow.
+ARROW_TYPES: dict[str, str] = {
+    "string": "string", "short_string": "string", "timestamp": "timestamp[us]", "date": "date32",
+    "integer": "int64", "double": "double", "boolean": "bool",
+}
+
+
+def arrow_type(logical: str):
+    """The pyarrow DataType of a logical column type."""
+    import pyarrow as pa
+
+    return pa.type_for_alias(ARROW_TYPES[logical])
+
 
 @dataclass(frozen=True)
 class Column:
@@ -28,7 +42,7 @@ class Column:
     description: str = ""
 
     def __post_init__(self) -> None:
-        if self.type not in SQL_TYPES:
+        if self.type not in SQL_TYPES or self.type not in ARROW_TYPES:
             raise ValueError(f"column {self.name}: unknown type {self.type!r}")
 
 

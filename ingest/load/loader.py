@@ -80,10 +80,10 @@ def load_partition(conn, target: Target, lake: Lake, table_name: str, batch: str
     if manifest is None:
         raise LoadError(f"{table.name} batch {batch} is not published in {lake.uri} "
                         "(no _manifest.json); run ingest first")
-    if manifest["status"] != "ok":
-        raise LoadError(f"{table.name} batch {batch} failed ingest: {manifest['status_reason']}")
-    if manifest["columns"] != table.column_names:
-        raise LoadError(f"{table.name} batch {batch}: lake columns {manifest['columns']} "
+    if not manifest.ok:
+        raise LoadError(f"{table.name} batch {batch} failed ingest: {manifest.status_reason}")
+    if list(manifest.columns) != table.column_names:
+        raise LoadError(f"{table.name} batch {batch}: lake columns {list(manifest.columns)} "
                         f"differ from the schema {table.column_names}")
     dialect = target.dialect
     copier = COPIERS[dialect]
@@ -98,27 +98,26 @@ def load_partition(conn, target: Target, lake: Lake, table_name: str, batch: str
             cur.execute(f"lock table {AUDIT_TABLE} in exclusive mode")
         elif dialect == "redshift":
             cur.execute(f"lock {AUDIT_TABLE}")
-        if _last_checksum(cur, table.name, batch) == manifest["checksum"]:
+        if _last_checksum(cur, table.name, batch) == manifest.checksum:
             _audit(cur, _next_load_id(cur), table.name, batch, "unchanged", 0,
-                   manifest["checksum"], lake.uri, started)
+                   manifest.checksum, lake.uri, started)
             conn.commit()
-            return LoadResult(table.name, batch, "unchanged", manifest["rows"], None)
+            return LoadResult(table.name, batch, "unchanged", manifest.rows, None)
         load_id = _next_load_id(cur)
         stage = f"stage_{identifier(table.name)}"
         cur.execute(f"create temporary table {stage} as select {', '.join(table.column_names)} "
                     f"from {raw} where 1 = 0")
-        copier(cur, lake, table, batch, [f["name"] for f in manifest["files"]], stage,
-               manifest.get("format", "csv.gz"))
+        copier(cur, lake, table, batch, [f.name for f in manifest.files], stage, manifest.format)
         cur.execute(f"select count(*) from {stage}")
         staged = int(cur.fetchone()[0])
-        if staged != manifest["rows"]:
+        if staged != manifest.rows:
             raise LoadError(f"{table.name} batch {batch}: staged {staged} rows but the manifest "
-                            f"says {manifest['rows']}")
+                            f"says {manifest.rows}")
         cols = ", ".join(table.column_names)
         cur.execute(f"delete from {raw} where batch_date = %s", [batch])
         cur.execute(f"insert into {raw} ({cols}, _load_id) select {cols}, {load_id} from {stage}")
         cur.execute(f"drop table {stage}")
-        _audit(cur, load_id, table.name, batch, "loaded", staged, manifest["checksum"],
+        _audit(cur, load_id, table.name, batch, "loaded", staged, manifest.checksum,
                lake.uri, started)
         conn.commit()
     except BaseException:
