@@ -2,9 +2,9 @@
 
 Layout::
 
-    <lake>/<table>/batch_date=<D>/part-00000-<sha8>.csv.gz   data files
-    <lake>/<table>/batch_date=<D>/_manifest.json             written last
-    <lake>/_quarantine/batch_date=<D>/quarantine-<sha8>.jsonl.gz
+    <lake>/<table>/batch_date=<D>/part-00000-<sha12>.csv.gz   data files (or .parquet)
+    <lake>/<table>/batch_date=<D>/_manifest.json              written last
+    <lake>/events/batch_date=<D>/quarantine-<sha12>.jsonl.gz  rejected lines of the batch
 
 Readers trust only partitions whose manifest exists and only the files it lists, so a
 partition appears all at once when its manifest is written, and a rerun that replaces it
