@@ -22,8 +22,7 @@ from mrjob.util import to_lines
 
 from ingest.contract import Limits
 from ingest.jobs.ingest_job import IngestJob
-from ingest.lake import open_lake
-from ingest.publish import BatchFailed, Publisher
+from ingest.lake import BatchFailed, Manifest, Publisher, open_lake
 
 log = logging.getLogger(__name__)
 RUNNERS = ("inline", "local", "spark", "hadoop", "emr")
@@ -121,8 +120,9 @@ def job_args(files: list[str], options: IngestOptions, tmp: str) -> list[str]:
 
 
 def ingest(raw_dir: str | Path, lake_uri: str | Path, batch_dates: list[date],
-           options: IngestOptions = IngestOptions()) -> dict[str, dict]:
-    """Ingest the batches in one job run; return the published manifests by batch date.
+           options: IngestOptions = IngestOptions()) -> dict[str, dict[str, Manifest]]:
+    """Ingest the batches in one job run; return the published manifests by batch date, then
+    table (``events`` and every log table).
 
     Raises BatchFailed (after publishing, so the manifests explain why) when any batch's
     quarantine share is over the threshold.
@@ -148,12 +148,12 @@ def ingest(raw_dir: str | Path, lake_uri: str | Path, batch_dates: list[date],
     else:
         publisher.consume([])
     manifests = publisher.publish()
-    failed = {f"{t} {b}": x["status_reason"] for b, m in manifests.items()
-              for t, x in [("events", m), *m["tables"].items()] if x["status"] != "ok"}
-    for batch, m in manifests.items():
+    failed = {f"{t} {b}": m.status_reason for b, tables in manifests.items()
+              for t, m in tables.items() if not m.ok}
+    for batch, tables in manifests.items():
+        m = tables["events"]
         log.info("ingested batch %s: %d lines -> %d rows, %d quarantined, %d duplicates",
-                 batch, m["input"]["lines"], m["rows"], m["quarantined_total"],
-                 m["duplicates_in_batch"])
+                 batch, m.input.lines, m.rows, m.quarantined_total, m.duplicates_in_batch)
     if failed:
         raise BatchFailed("; ".join(f"{tb}: {why}" for tb, why in failed.items()))
     return manifests

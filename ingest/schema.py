@@ -10,6 +10,20 @@ from dataclasses import dataclass, field
 
 from warehouse.clients.base import LOGICAL_TYPES
 
+# The same logical types in Parquet lake files, as pyarrow aliases: names, so importing the
+# schema (as every job worker does) needs no pyarrow.
+ARROW_TYPES: dict[str, str] = {
+    "string": "string", "short_string": "string", "timestamp": "timestamp[us]", "date": "date32",
+    "integer": "int64", "double": "double", "boolean": "bool",
+}
+
+
+def arrow_type(logical: str):
+    """The pyarrow DataType of a logical column type."""
+    import pyarrow as pa
+
+    return pa.type_for_alias(ARROW_TYPES[logical])
+
 
 @dataclass(frozen=True)
 class Column:
@@ -19,7 +33,7 @@ class Column:
     description: str = ""
 
     def __post_init__(self) -> None:
-        if self.type not in LOGICAL_TYPES:  # spelled per warehouse by its client
+        if self.type not in LOGICAL_TYPES or self.type not in ARROW_TYPES:  # SQL spelling: the clients
             raise ValueError(f"column {self.name}: unknown type {self.type!r}")
 
 

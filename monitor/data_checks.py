@@ -86,15 +86,15 @@ def ingest_health(lake_uri: str | None, day: date, cfg: IngestMonitorConfig) -> 
     if manifest is None:
         return [MonitorResult("ingest_health", "manifest", "error",
                               f"batch {day} is not published in the lake {lake_uri}")]
-    lines = manifest["input"]["lines"]
-    share = manifest["quarantined_total"] / lines if lines else 0.0
-    status = ("error" if manifest["status"] != "ok" or share > cfg.quarantine_share_error else
+    lines = manifest.input.lines
+    share = manifest.quarantined_total / lines if lines else 0.0
+    status = ("error" if not manifest.ok or share > cfg.quarantine_share_error else
               "warn" if share > cfg.quarantine_share_warn else "ok")
     results = [MonitorResult("ingest_health", "quarantine", status,
-                             f"batch {day}: {manifest['quarantined_total']:,} of {lines:,} lines "
-                             f"quarantined ({share:.2%}), status {manifest['status']}",
+                             f"batch {day}: {manifest.quarantined_total:,} of {lines:,} lines "
+                             f"quarantined ({share:.2%}), status {manifest.status}",
                              share, cfg.quarantine_share_warn)]
-    for reason, count in sorted(manifest["quarantined"].items()):
+    for reason, count in sorted(manifest.quarantined.items()):
         reason_share = count / lines if lines else 0.0
         if reason_share > cfg.reason_share_warn:
             results.append(MonitorResult("ingest_health", f"quarantine.{reason}", "warn",

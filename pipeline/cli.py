@@ -8,8 +8,8 @@ import sys
 from datetime import date
 
 from ingest.contract import Limits
+from ingest.lake import BatchFailed
 from ingest.load.warehouse import TARGETS, target_from_env
-from ingest.publish import BatchFailed
 from ingest.run import RUNNERS, IngestOptions, MissingInput
 
 # Exit codes cron and the orchestrator can act on.

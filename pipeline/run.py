@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 
-from ingest.lake import open_lake
+from ingest.lake import Manifest, open_lake
 from ingest.load.loader import LoadResult, load_batches
 from ingest.load.warehouse import Target
 from ingest.run import IngestOptions, ingest
@@ -40,7 +40,7 @@ def dbt_env(target: Target) -> dict[str, str]:
 
 @dataclass
 class RunResult:
-    manifests: dict[str, dict] = field(default_factory=dict)
+    manifests: dict[str, dict[str, Manifest]] = field(default_factory=dict)  # batch -> table ->
     loads: list[LoadResult] = field(default_factory=list)
 
 

@@ -35,11 +35,11 @@ def run_summary(target: Target, lake: str, start: date, end: date, run_id: str) 
     """One line: lines → rows from the manifests, what this run executed, what is published."""
     manifests = [m for d in date_range(start, end)
                  if (m := read_manifest(open_lake(lake), "events", d.isoformat())) is not None]
-    lines = sum(m["input"]["lines"] for m in manifests)
-    rows = sum(m["rows"] for m in manifests)
-    quarantined = sum(m["quarantined_total"] for m in manifests)
-    dups = sum(m["duplicates_in_batch"] for m in manifests)
-    damaged = [f["path"] for m in manifests for f in m["input"]["files"] if f["damaged"]]
+    lines = sum(m.input.lines for m in manifests)
+    rows = sum(m.rows for m in manifests)
+    quarantined = sum(m.quarantined_total for m in manifests)
+    dups = sum(m.duplicates_in_batch for m in manifests)
+    damaged = [f.path for m in manifests for f in m.input.files if f.damaged]
     if damaged:
         log.warning("%d damaged raw file(s), lines before the damage were kept: %s",
                     len(damaged), ", ".join(damaged[:10]))

@@ -27,11 +27,10 @@ import orjson
 from luigi.parameter import ParameterVisibility
 
 from ingest.contract import Limits
-from ingest.lake import open_lake, read_manifest
+from ingest.lake import BatchFailed, Manifest, open_lake, read_manifest
 from ingest.load import copy as load_copy
 from ingest.load.loader import load_partition
 from ingest.load.warehouse import Target, dialect_cursor
-from ingest.publish import BatchFailed
 from ingest.run import IngestOptions, MissingInput, ingest
 from ingest.tables import all_tables
 from pipeline import pausepoints, state
@@ -187,7 +186,7 @@ class IngestTask(PulseTask):
 
     def _ingested(self, day: str) -> bool:
         manifest = read_manifest(open_lake(self.setting("lake")), "events", day)
-        return manifest is not None and manifest["status"] == "ok"
+        return manifest is not None and manifest.ok
 
     def complete(self) -> bool:
         return self.check(lambda: self._ingested(self.batch()))
@@ -215,9 +214,9 @@ class IngestTask(PulseTask):
         m = read_manifest(open_lake(self.setting("lake")), "events", self.batch())
         if m is None:
             raise MissingInput(f"batch {self.batch()} was not ingested")
-        if m["status"] != "ok":
-            raise BatchFailed(f"batch {self.batch()}: {m['status_reason']}")
-        return m["input"]["lines"], m["rows"]
+        if not m.ok:
+            raise BatchFailed(f"batch {self.batch()}: {m.status_reason}")
+        return m.input.lines, m.rows
 
 
 class LoadTask(PulseTask):
@@ -245,7 +244,7 @@ class LoadTask(PulseTask):
             deps.append(LoadTask(batch_date=day, table=table, **self.base()))
         return deps
 
-    def manifest(self) -> dict | None:
+    def manifest(self) -> Manifest | None:
         return read_manifest(open_lake(self.setting("lake")), self.table, self.batch())
 
     def complete(self) -> bool:
@@ -255,7 +254,7 @@ class LoadTask(PulseTask):
                 return False
             with self.conn() as conn:
                 return state.loaded_checksum(conn, self.dialect, self.table, self.batch()) \
-                    == manifest["checksum"]
+                    == manifest.checksum
         return self.check(ok)
 
     @contextmanager
@@ -281,11 +280,11 @@ class LoadTask(PulseTask):
         lake = open_lake(self.setting("lake"))
         manifest = self.manifest()
         with self.conn() as conn:
-            if state.loaded_checksum(conn, self.dialect, self.table, self.batch()) != manifest["checksum"]:
+            if state.loaded_checksum(conn, self.dialect, self.table, self.batch()) != manifest.checksum:
                 state.unpublish(conn, self.dialect, self.batch())  # withdraw before replacing
             with self._pause_inside_transaction():
                 result = load_partition(conn, self.target, lake, self.table, self.batch())
-        return manifest["rows"], result.rows
+        return manifest.rows, result.rows
 
 
 class TransformTask(PulseTask):
@@ -408,9 +407,9 @@ class CheckTask(PulseTask):
         day = self.batch()
         manifest = read_manifest(open_lake(self.setting("lake")), "events", day)
         (raw_rows,) = self.query_one("select count(*) from raw.events where batch_date = %s", [day])
-        if manifest is None or raw_rows != manifest["rows"]:
+        if manifest is None or raw_rows != manifest.rows:
             raise CheckFailed(f"raw.events holds {raw_rows} rows for {day}, the manifest "
-                              f"{manifest and manifest['rows']}")
+                              f"{manifest and manifest.rows}")
         (missing,) = self.query_one(
             "select count(distinct r.event_id) from raw.events as r left join marts.fct_events as f "
             "on r.event_id = f.event_id where r.batch_date = %s and f.event_id is null", [day])

@@ -61,7 +61,7 @@ def test_access_log_files_ingest_beside_jsonl(tmp_path):
     write(raw, batch, "app.jsonl", [orjson.dumps({"event_id": "e1", "event": "login",
           "ts": "2026-11-26T10:00:00Z", "user_id": "u1"}).decode()])
     m = ingest(raw, lake, [batch], IngestOptions(runner="inline", max_quarantine_share=0.5))
-    m = m["2026-11-26"]
-    assert (m["rows"], m["duplicates_in_batch"], m["quarantined"]) == (
+    m = m["2026-11-26"]["events"]
+    assert (m.rows, m.duplicates_in_batch, m.quarantined) == (
         2, 1, {"invalid_access_log": 1})
     assert sorted(r[1] for r in rows(lake, batch)) == ["login", "page_view"]

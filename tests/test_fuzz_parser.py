@@ -10,8 +10,7 @@ from hypothesis import strategies as st
 from ingest.contract import REASONS, Limits, Rejection
 from ingest.formats.jsonl import parse_jsonl
 from ingest.jobs.logic import run_in_memory
-from ingest.lake import open_lake
-from ingest.publish import Publisher
+from ingest.lake import Publisher, open_lake
 from ingest.reader import Line
 
 BATCH = date(2026, 11, 25)
@@ -71,9 +70,9 @@ def test_totals_always_reconcile(tmp_path_factory, files, compress, data):
         inputs.append((str(path), str(path)))
     publisher = Publisher(open_lake(root / "lake"), [BATCH.isoformat()], max_quarantine_share=1.0)
     publisher.consume(run_in_memory(inputs))
-    manifest = publisher.publish()[BATCH.isoformat()]
+    manifest = publisher.publish()[BATCH.isoformat()]["events"]
     total_lines = sum(len(c) for c in files)
-    assert manifest["reconciled"]
-    assert manifest["input"]["lines"] >= total_lines
-    assert manifest["rows"] + manifest["quarantined_total"] + manifest["duplicates_in_batch"] == \
-        manifest["input"]["lines"]
+    assert manifest.reconciled
+    assert manifest.input.lines >= total_lines
+    assert manifest.rows + manifest.quarantined_total + manifest.duplicates_in_batch == \
+        manifest.input.lines

@@ -19,8 +19,8 @@ def run(tmp_path, files: dict[str, list], gz: set[str] = frozenset()):
     raw, lake = tmp_path / "raw", tmp_path / "lake"
     for name, lines in files.items():
         write(raw, D1, name, lines, gz=name in gz)
-    m = ingest(raw, lake, [D1], LENIENT)["2026-11-01"]
-    assert m["reconciled"], m
+    m = ingest(raw, lake, [D1], LENIENT)["2026-11-01"]["events"]
+    assert m.reconciled, m
     return m, lake
 
 
@@ -46,12 +46,12 @@ def test_every_hostile_line_class_has_its_reason(tmp_path):
         line("noff", ts="2026-11-01T10:00:00").encode(),  # no offset: kept as UTC, counted
     ]
     m, lake = run(tmp_path, {"a.jsonl": hostile})
-    assert m["quarantined"] == {
+    assert m.quarantined == {
         "blank_line": 1, "invalid_event_name": 1, "invalid_json": 1, "invalid_property_type": 1,
         "invalid_timestamp": 1, "invalid_utf8": 1, "line_too_long": 1,
         "missing_required_field": 1, "missing_required_property": 2, "not_an_object": 2,
         "timestamp_in_future": 1, "timestamp_too_old": 1, "wrong_type": 1}
-    assert (m["rows"], m["duplicates_in_batch"], m["input"]["ts_without_offset"]) == (2, 1, 1)
+    assert (m.rows, m.duplicates_in_batch, m.input.ts_without_offset) == (2, 1, 1)
     q = quarantine(lake, D1)
     assert {r["source_line"] for r in q} == set(range(1, 16))
     big = next(r for r in q if r["reason"] == "line_too_long")
@@ -70,12 +70,12 @@ def test_empty_file_and_corrupt_gzip_member(tmp_path):
     (raw / "multi.jsonl.gz").write_bytes(good + bytes(second))
     (raw / "empty.jsonl").write_bytes(b"")
     (raw / "empty.jsonl.gz").write_bytes(gzip.compress(b"", mtime=0))
-    m = ingest(tmp_path / "raw", tmp_path / "lake", [D1], LENIENT)["2026-11-01"]
-    assert m["reconciled"] and m["input"]["damaged_files"] == 1
-    files = {f["path"]: f for f in m["input"]["files"]}
-    assert files["2026-11-01/empty.jsonl"]["lines"] == 0
-    assert files["2026-11-01/multi.jsonl.gz"]["damaged"]
-    assert "Error" in files["2026-11-01/multi.jsonl.gz"]["error"]
+    m = ingest(tmp_path / "raw", tmp_path / "lake", [D1], LENIENT)["2026-11-01"]["events"]
+    assert m.reconciled and m.input.damaged_files == 1
+    files = {f.path: f for f in m.input.files}
+    assert files["2026-11-01/empty.jsonl"].lines == 0
+    assert files["2026-11-01/multi.jsonl.gz"].damaged
+    assert "Error" in files["2026-11-01/multi.jsonl.gz"].error
     ids = {r[0] for r in rows(tmp_path / "lake", D1)}
     assert {f"g{i}" for i in range(100)} <= ids  # the first member survives whole
 
@@ -84,15 +84,15 @@ def test_windows_line_endings_and_missing_final_newline(tmp_path):
     raw = tmp_path / "raw" / D1.isoformat()
     raw.mkdir(parents=True)
     (raw / "a.jsonl").write_bytes(line("c1").encode() + b"\r\n" + line("c2").encode())
-    m = ingest(tmp_path / "raw", tmp_path / "lake", [D1], LENIENT)["2026-11-01"]
-    assert (m["rows"], m["quarantined_total"]) == (2, 0)
+    m = ingest(tmp_path / "raw", tmp_path / "lake", [D1], LENIENT)["2026-11-01"]["events"]
+    assert (m.rows, m.quarantined_total) == (2, 0)
 
 
 def test_zlib_error_text_is_bounded(tmp_path):
     raw = tmp_path / "raw" / D1.isoformat()
     raw.mkdir(parents=True)
     (raw / "junk.jsonl.gz").write_bytes(b"\x1f\x8b" + zlib.compress(b"x" * 1000))
-    m = ingest(tmp_path / "raw", tmp_path / "lake", [D1], LENIENT)["2026-11-01"]
-    f = m["input"]["files"][0]
-    assert f["damaged"] and len(f["error"]) <= 500 and m["reconciled"]
-    assert orjson.dumps(m)  # manifest stays serialisable
+    m = ingest(tmp_path / "raw", tmp_path / "lake", [D1], LENIENT)["2026-11-01"]["events"]
+    f = m.input.files[0]
+    assert f.damaged and len(f.error) <= 500 and m.reconciled
+    assert orjson.loads(m.to_json())  # manifest stays serialisable

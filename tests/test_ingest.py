@@ -8,8 +8,7 @@ import orjson
 import pytest
 
 from ingest.contract import Limits
-from ingest.lake import open_lake, read_manifest
-from ingest.publish import BatchFailed
+from ingest.lake import BatchFailed, open_lake, read_manifest
 from ingest.run import IngestOptions, MissingInput, ingest
 
 INLINE = IngestOptions(runner="inline", max_quarantine_share=0.9)
@@ -36,17 +35,17 @@ def rows(lake: Path, batch: date) -> list[list[str]]:
 
     manifest = read_manifest(open_lake(lake), "events", batch.isoformat())
     out = []
-    for f in manifest["files"]:
-        path = lake / "events" / f"batch_date={batch}" / f["name"]
+    for f in manifest.files:
+        path = lake / "events" / f"batch_date={batch}" / f.name
         out.extend(list(csv.reader(io.StringIO(gzip.decompress(path.read_bytes()).decode())))[1:])
     return out
 
 
 def quarantine(lake: Path, batch: date) -> list[dict]:
     manifest = read_manifest(open_lake(lake), "events", batch.isoformat())
-    if not manifest["quarantine_file"]:
+    if not manifest.quarantine_file:
         return []
-    path = lake / "events" / f"batch_date={batch}" / manifest["quarantine_file"]
+    path = lake / "events" / f"batch_date={batch}" / manifest.quarantine_file
     return [orjson.loads(x) for x in gzip.decompress(path.read_bytes()).splitlines()]
 
 
@@ -56,11 +55,11 @@ def test_dedup_quarantine_and_reconciliation(tmp_path):
     write(raw, D1, "b.jsonl.gz", [line("e3"), line("e2"), line("e4", event="Bad")], gz=True)
     write(raw, D2, "a.jsonl", [line("e1", ts="2026-11-01T23:00:00Z")])
     manifests = ingest(raw, lake, [D1, D2], INLINE)
-    m = manifests["2026-11-01"]
-    assert m["input"]["lines"] == 8
-    assert (m["rows"], m["duplicates_in_batch"], m["quarantined_total"]) == (3, 2, 3)
-    assert m["quarantined"] == {"blank_line": 1, "invalid_event_name": 1, "invalid_json": 1}
-    assert m["reconciled"] and m["status"] == "ok"
+    m = manifests["2026-11-01"]["events"]
+    assert m.input.lines == 8
+    assert (m.rows, m.duplicates_in_batch, m.quarantined_total) == (3, 2, 3)
+    assert m.quarantined == {"blank_line": 1, "invalid_event_name": 1, "invalid_json": 1}
+    assert m.reconciled and m.status == "ok"
     kept = {r[0]: (r[13], r[14]) for r in rows(lake, D1)}
     assert kept == {"e1": ("2026-11-01/a.jsonl", "1"), "e2": ("2026-11-01/a.jsonl", "2"),
                     "e3": ("2026-11-01/b.jsonl.gz", "1")}
@@ -77,7 +76,7 @@ def test_rerun_republishes_identical_partitions(tmp_path):
     first = ingest(raw, lake, [D1], INLINE)
     files_before = sorted(p.name for p in (lake / "events").rglob("*"))
     second = ingest(raw, lake, [D1], IngestOptions(runner="local", max_quarantine_share=0.9))
-    assert first["2026-11-01"]["checksum"] == second["2026-11-01"]["checksum"]
+    assert first["2026-11-01"]["events"].checksum == second["2026-11-01"]["events"].checksum
     assert sorted(p.name for p in (lake / "events").rglob("*")) == files_before
 
 
@@ -96,9 +95,9 @@ def test_empty_file_and_empty_batch_publish_zero_row_manifests(tmp_path):
     raw, lake = tmp_path / "raw", tmp_path / "lake"
     (raw / "2026-11-01").mkdir(parents=True)
     (raw / "2026-11-01" / "empty.jsonl").write_bytes(b"")
-    m = ingest(raw, lake, [D1], INLINE)["2026-11-01"]
-    assert (m["rows"], m["input"]["lines"], m["status"]) == (0, 0, "ok")
-    assert m["input"]["files"][0]["path"] == "2026-11-01/empty.jsonl"
+    m = ingest(raw, lake, [D1], INLINE)["2026-11-01"]["events"]
+    assert (m.rows, m.input.lines, m.status) == (0, 0, "ok")
+    assert m.input.files[0].path == "2026-11-01/empty.jsonl"
 
 
 def test_missing_batch_folder_is_an_error_not_zeros(tmp_path):
@@ -112,7 +111,7 @@ def test_batch_over_quarantine_threshold_is_failed_and_says_why(tmp_path):
     write(raw, D1, "a.jsonl", [line("e1"), "x", "y"])
     with pytest.raises(BatchFailed, match="quarantine share"):
         ingest(raw, lake, [D1], IngestOptions(runner="inline", max_quarantine_share=0.5))
-    assert read_manifest(open_lake(lake), "events", "2026-11-01")["status"] == "failed"
+    assert read_manifest(open_lake(lake), "events", "2026-11-01").status == "failed"
 
 
 def test_damaged_gzip_keeps_lines_before_the_damage(tmp_path):
@@ -120,27 +119,27 @@ def test_damaged_gzip_keeps_lines_before_the_damage(tmp_path):
     path = write(raw, D1, "a.jsonl.gz", [line(f"e{i:04d}") for i in range(2000)], gz=True)
     data = path.read_bytes()
     path.write_bytes(data[: len(data) // 2])
-    m = ingest(raw, lake, [D1], INLINE)["2026-11-01"]
-    assert m["input"]["damaged_files"] == 1 and m["reconciled"]
-    assert 0 < m["rows"] < 2000
-    assert m["quarantined"].get("damaged_file_fragment", 0) <= 1
+    m = ingest(raw, lake, [D1], INLINE)["2026-11-01"]["events"]
+    assert m.input.damaged_files == 1 and m.reconciled
+    assert 0 < m.rows < 2000
+    assert m.quarantined.get("damaged_file_fragment", 0) <= 1
 
 
 def test_history_import_lifts_the_late_limit(tmp_path):
     raw, lake = tmp_path / "raw", tmp_path / "lake"
     write(raw, D1, "dump.jsonl", [line("old", ts="2025-01-01T00:00:00Z")])
     strict = IngestOptions(runner="inline", max_quarantine_share=1.0)
-    assert ingest(raw, lake, [D1], strict)["2026-11-01"]["quarantined"] == {"timestamp_too_old": 1}
+    assert ingest(raw, lake, [D1], strict)["2026-11-01"]["events"].quarantined == {"timestamp_too_old": 1}
     opts = IngestOptions(runner="inline", limits=Limits(max_late_days=None))
-    assert ingest(raw, lake, [D1], opts)["2026-11-01"]["rows"] == 1
+    assert ingest(raw, lake, [D1], opts)["2026-11-01"]["events"].rows == 1
 
 
 def test_relative_raw_dir_and_unreadable_files_are_not_silent(tmp_path, monkeypatch):
     raw = tmp_path / "raw"
     write(raw, D1, "a.jsonl", [line("e1"), line("e2")])
     monkeypatch.chdir(tmp_path)
-    m = ingest("raw", "lake", [D1], IngestOptions(runner="local"))["2026-11-01"]
-    assert (m["rows"], m["input"]["damaged_files"]) == (2, 0)
+    m = ingest("raw", "lake", [D1], IngestOptions(runner="local"))["2026-11-01"]["events"]
+    assert (m.rows, m.input.damaged_files) == (2, 0)
     from ingest.jobs.logic import map_file
 
     with pytest.raises(FileNotFoundError):

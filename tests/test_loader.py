@@ -1,5 +1,6 @@
 """Loading lake partitions into DuckDB and PostgreSQL: idempotent, audited, all or nothing."""
 
+from dataclasses import replace
 from datetime import date
 
 import orjson
@@ -69,8 +70,8 @@ def test_a_failed_copy_leaves_the_previous_rows(tmp_path, any_target):
     write(raw, D1, "a.jsonl", [line("e7"), line("e8")])
     manifests = ingest(raw, lake, [D1], INLINE)
     manifest_path = lake / "events" / "batch_date=2026-11-01" / "_manifest.json"
-    broken = {**manifests["2026-11-01"], "rows": 5}  # lie about the row count
-    manifest_path.write_bytes(orjson.dumps(broken))
+    broken = replace(manifests["2026-11-01"]["events"], rows=5)  # lie about the row count
+    manifest_path.write_bytes(broken.to_json())
     with pytest.raises(LoadError, match="staged 2 rows"):
         load_batches(any_target, open_lake(lake), ["2026-11-01"], ["events"])
     assert fetch(any_target, "select event_id from raw.events order by 1") == [("e1",), ("e2",)]
@@ -81,12 +82,12 @@ def test_parquet_lake_loads_the_same_rows_as_csv(tmp_path, any_target):
     write(raw, D1, "a.jsonl", [line("e1", properties={"q": 'a,"b"\n'}, country="DE"),
                                line("e2", user_id=None, anonymous_id="", workspace_id="w"),
                                line("e3", ts="2026-11-01T10:00:00")])
-    csv_m = ingest(raw, tmp_path / "csv", [D1], INLINE)["2026-11-01"]
+    csv_m = ingest(raw, tmp_path / "csv", [D1], INLINE)["2026-11-01"]["events"]
     pq_m = ingest(raw, tmp_path / "pq", [D1], IngestOptions(runner="inline", lake_format="parquet",
                                                           max_quarantine_share=0.9))
-    pq_m = pq_m["2026-11-01"]
-    assert pq_m["format"] == "parquet" and pq_m["files"][0]["name"].endswith(".parquet")
-    assert pq_m["rows"] == csv_m["rows"] == 2  # e2 has an empty anonymous_id and no user_id
+    pq_m = pq_m["2026-11-01"]["events"]
+    assert pq_m.format == "parquet" and pq_m.files[0].name.endswith(".parquet")
+    assert pq_m.rows == csv_m.rows == 2  # e2 has an empty anonymous_id and no user_id
     sql = "select * from raw.events order by event_id"
     load_batches(any_target, open_lake(tmp_path / "csv"), ["2026-11-01"], ["events"])
     from_csv = fetch(any_target, sql)

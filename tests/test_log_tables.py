@@ -36,9 +36,9 @@ def test_my_table_end_to_end(tmp_path, any_target):
     raw, lake = tmp_path / "raw", tmp_path / "lake"
     write(raw, D1, "a.jsonl", [perf("p1"), perf("p2", duration=3), perf("p1"), line("x1")])
     manifests = ingest(raw, lake, [D1], IngestOptions(runner="inline"))
-    m = manifests["2026-11-01"]["tables"]["perf_timings"]
-    assert (m["rows"], m["duplicates_in_batch"], m["derived_rows"], m["reconciled"]) == (2, 1, 3, True)
-    assert read_manifest(open_lake(lake), "perf_timings", "2026-11-01")["checksum"] == m["checksum"]
+    m = manifests["2026-11-01"]["perf_timings"]
+    assert (m.rows, m.duplicates_in_batch, m.derived_rows, m.reconciled) == (2, 1, 3, True)
+    assert read_manifest(open_lake(lake), "perf_timings", "2026-11-01").checksum == m.checksum
     load_batches(any_target, open_lake(lake), ["2026-11-01"])
     got = fetch(any_target, "select event_id, action, duration_ms, platform, source_line "
                             "from raw.perf_timings order by event_id")
@@ -72,16 +72,16 @@ def test_failing_derive_is_counted_not_fatal(tmp_path, monkeypatch):
     monkeypatch.setattr(tables, "log_tables", lambda: {**log_tables.__wrapped__(),
                                                        "broken_example": broken})
     import ingest.jobs.logic as logic
-    import ingest.publish as publish
+    import ingest.lake.publisher as publisher
 
     monkeypatch.setattr(logic, "log_tables", tables.log_tables)
-    monkeypatch.setattr(publish, "all_tables", lambda: {
+    monkeypatch.setattr(publisher, "all_tables", lambda: {
         **tables.all_tables(), "broken_example": broken.schema})
     raw, lake = tmp_path / "raw", tmp_path / "lake"
     write(raw, D1, "a.jsonl", [perf(f"p{i}", duration=i) for i in range(40)])
     m = ingest(raw, lake, [D1], IngestOptions(runner="inline", max_quarantine_share=0.9))
-    b = m["2026-11-01"]["tables"]["broken_example"]
-    assert (b["rows"], b["derive_errors"], b["status"]) == (20, 20, "ok")
-    assert "ZeroDivisionError" in b["derive_error_samples"][0]["error"]
+    b = m["2026-11-01"]["broken_example"]
+    assert (b.rows, b.derive_errors, b.status) == (20, 20, "ok")
+    assert "ZeroDivisionError" in b.derive_error_samples[0]["error"]
     manifest = orjson.loads((lake / "broken_example/batch_date=2026-11-01/_manifest.json").read_bytes())
     assert manifest["derive_errors"] == 20

@@ -3,11 +3,12 @@ with hand-made run history, publications, audit rows and lake manifests (no dbt)
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime, timedelta, timezone
 
-import orjson
-
+from ingest.lake import InputFile, Manifest
 from ingest.load.loader import create_raw_tables
+from ingest.schema import EVENTS
 from monitor.config import IngestMonitorConfig, MonitorConfig, PipelineMonitorConfig
 from monitor.data_checks import freshness, ingest_health
 from monitor.pipeline_checks import (
@@ -100,11 +101,14 @@ def test_freshness_from_the_load_audit(any_target):
 
 
 def write_manifest(lake, day: date, lines: int, reasons: dict[str, int], status: str = "ok") -> None:
+    manifest = Manifest.build(
+        "events", day.isoformat(), contract_version=1, fmt="csv.gz", columns=EVENTS.column_names,
+        files=[], rows=lines - sum(reasons.values()),
+        inputs=[InputFile("a.jsonl", lines, 0, False, None, {})], duplicates=0,
+        max_quarantine_share=1.0, job={}, quarantined=reasons)
     folder = lake / "events" / f"batch_date={day}"
     folder.mkdir(parents=True)
-    (folder / "_manifest.json").write_bytes(orjson.dumps({
-        "status": status, "input": {"lines": lines}, "quarantined": reasons,
-        "quarantined_total": sum(reasons.values())}))
+    (folder / "_manifest.json").write_bytes(replace(manifest, status=status).to_json())
 
 
 def test_ingest_health_per_batch_and_reason(tmp_path):

@@ -138,7 +138,7 @@ def published_dates(target: Target) -> list[str]:
 
 def manifest_rows(work: Path) -> dict[str, int]:
     lake = open_lake(work / "lake")
-    return {d.isoformat(): read_manifest(lake, "events", d.isoformat())["rows"] for d in DAYS}
+    return {d.isoformat(): read_manifest(lake, "events", d.isoformat()).rows for d in DAYS}
 
 
 def alerts(work: Path) -> list[dict]:

@@ -50,23 +50,23 @@ def raw_line_count(raw: Path) -> int:
 def test_full_run_reconciles_and_rerun_changes_nothing(raw_dir, tmp_path, any_target):
     raw, stats = raw_dir
     result = run_pipeline(raw, tmp_path / "lake", START, END, any_target, OPTIONS)
-    manifests = result.manifests
+    manifests = {b: tables["events"] for b, tables in result.manifests.items()}
     # raw lines → manifests: every line is a row, a quarantined line or a duplicate
-    lines = sum(m["input"]["lines"] for m in manifests.values())
+    lines = sum(m.input.lines for m in manifests.values())
     assert lines == raw_line_count(raw) == stats["lines"]
-    assert all(m["reconciled"] for m in manifests.values())
-    quarantined = sum(m["quarantined_total"] for m in manifests.values())
+    assert all(m.reconciled for m in manifests.values())
+    quarantined = sum(m.quarantined_total for m in manifests.values())
     assert quarantined == stats["faults"]["malformed_json"] + stats["faults"]["missing_field"]
     # manifests → raw.events, per batch
     loaded = dict(fetch(any_target, "select cast(batch_date as varchar), count(*) from raw.events "
                                     "group by batch_date"))
-    assert loaded == {b: m["rows"] for b, m in manifests.items()}
+    assert loaded == {b: m.rows for b, m in manifests.items()}
     # raw.events → fct_events: one row per distinct event_id, even across batches
     (distinct_ids,) = fetch(any_target, "select count(distinct event_id) from raw.events")[0]
     (fct_rows, fct_ids) = fetch(any_target, "select count(*), count(distinct event_id) "
                                             "from marts.fct_events")[0]
     assert fct_rows == fct_ids == distinct_ids
-    assert distinct_ids < sum(m["rows"] for m in manifests.values()), \
+    assert distinct_ids < sum(m.rows for m in manifests.values()), \
         "the generated data should carry duplicates across batches"
     assert fetch(any_target, "select count(*) from marts.dim_users")[0][0] > 0
     assert fetch(any_target, "select count(*) from marts.rpt_active_users_daily")[0][0] == DAYS

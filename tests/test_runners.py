@@ -24,8 +24,9 @@ def raw(tmp_path):
 
 
 def _checksums(manifests):
-    return {b: (m["checksum"], m["rows"], m["duplicates_in_batch"], m["quarantined_total"])
-            for b, m in manifests.items()}
+    events = {b: tables["events"] for b, tables in manifests.items()}
+    return {b: (m.checksum, m.rows, m.duplicates_in_batch, m.quarantined_total)
+            for b, m in events.items()}
 
 
 def test_inline_local_and_spark_runners_agree(raw, tmp_path, monkeypatch):

@@ -39,7 +39,7 @@ def test_ingest_publishes_to_s3_and_loaders_read_it(tmp_path, s3_endpoint, any_t
     lake = open_lake(uri)
     keys = lake.list("events/")
     assert any(k.endswith("_manifest.json") for k in keys)
-    assert read_manifest(lake, "events", "2026-11-01")["checksum"] == manifests["2026-11-01"]["checksum"]
+    assert read_manifest(lake, "events", "2026-11-01").checksum == manifests["2026-11-01"]["events"].checksum
     results = load_batches(any_target, lake, ["2026-11-01"], ["events"])
     assert [(r.status, r.rows) for r in results] == [("loaded", 2)]
     assert fetch(any_target, "select event_id from raw.events order by 1") == [("e1",), ("e2",)]
@@ -58,4 +58,4 @@ def test_s3_partition_is_invisible_until_its_manifest_is_written(tmp_path, s3_en
     ingest(raw, "s3://pulse-lake/l", [D1], IngestOptions(runner="inline"))
     keys = lake.list("events/batch_date=2026-11-01/")
     assert len([k for k in keys if "/part-" in k]) == 1
-    assert read_manifest(lake, "events", "2026-11-01")["rows"] == 2
+    assert read_manifest(lake, "events", "2026-11-01").rows == 2

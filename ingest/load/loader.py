@@ -66,35 +66,35 @@ def load_partition(client: SqlClient, lake: Lake, table_name: str, batch: str) -
     if manifest is None:
         raise LoadError(f"{table.name} batch {batch} is not published in {lake.uri} "
                         "(no _manifest.json); run ingest first")
-    if manifest["status"] != "ok":
-        raise LoadError(f"{table.name} batch {batch} failed ingest: {manifest['status_reason']}")
-    if manifest["columns"] != table.column_names:
-        raise LoadError(f"{table.name} batch {batch}: lake columns {manifest['columns']} "
+    if not manifest.ok:
+        raise LoadError(f"{table.name} batch {batch} failed ingest: {manifest.status_reason}")
+    if list(manifest.columns) != table.column_names:
+        raise LoadError(f"{table.name} batch {batch}: lake columns {list(manifest.columns)} "
                         f"differ from the schema {table.column_names}")
-    files = LakePartitionFiles(lake, table.name, batch, [f["name"] for f in manifest["files"]],
-                               manifest.get("format", "csv.gz"))
+    files = LakePartitionFiles(lake, table.name, batch, [f.name for f in manifest.files],
+                               manifest.format)
     started = meta.utcnow()
     raw = f"{RAW_SCHEMA}.{identifier(table.name)}"
     with client.transaction():
         meta.lock_load_audit(client)
-        if meta.loaded_checksum(client, table.name, batch) == manifest["checksum"]:
+        if meta.loaded_checksum(client, table.name, batch) == manifest.checksum:
             meta.record_load(client, meta.next_load_id(client), table.name, batch, "unchanged", 0,
-                             manifest["checksum"], lake.uri, started)
-            return LoadResult(table.name, batch, "unchanged", manifest["rows"], None)
+                             manifest.checksum, lake.uri, started)
+            return LoadResult(table.name, batch, "unchanged", manifest.rows, None)
         load_id = meta.next_load_id(client)
         stage = f"stage_{identifier(table.name)}"
         client.create_staging_like(stage, raw, table.column_names)
         if files.names:
             client.copy_into(stage, [(c.name, c.type) for c in table.columns], files)
         staged = int(client.scalar(f"select count(*) from {stage}"))
-        if staged != manifest["rows"]:
+        if staged != manifest.rows:
             raise LoadError(f"{table.name} batch {batch}: staged {staged} rows but the manifest "
-                            f"says {manifest['rows']}")
+                            f"says {manifest.rows}")
         cols = ", ".join(table.column_names)
         client.execute(f"delete from {raw} where batch_date = %s", [batch])
         client.execute(f"insert into {raw} ({cols}, _load_id) select {cols}, {int(load_id)} from {stage}")
         client.execute(f"drop table {stage}")
-        meta.record_load(client, load_id, table.name, batch, "loaded", staged, manifest["checksum"],
+        meta.record_load(client, load_id, table.name, batch, "loaded", staged, manifest.checksum,
                          lake.uri, started)
     log.info("loaded %s batch %s: %d rows (load %d)", table.name, batch, staged, load_id)
     return LoadResult(table.name, batch, "loaded", staged, load_id)

@@ -1,10 +1,10 @@
-"""The lake: a local folder or ``s3://bucket/prefix``, with atomic partition publishing.
+"""Lake storage: a local folder or ``s3://bucket/prefix``, and where partitions live in it.
 
 Layout::
 
-    <lake>/<table>/batch_date=<D>/part-00000-<sha8>.csv.gz   data files
-    <lake>/<table>/batch_date=<D>/_manifest.json             written last
-    <lake>/_quarantine/batch_date=<D>/quarantine-<sha8>.jsonl.gz
+    <lake>/<table>/batch_date=<D>/part-00000-<sha12>.csv.gz   data files (or .parquet)
+    <lake>/<table>/batch_date=<D>/_manifest.json              written last
+    <lake>/events/batch_date=<D>/quarantine-<sha12>.jsonl.gz  rejected lines of the batch
 
 Readers trust only partitions whose manifest exists and only the files it lists, so a
 partition appears all at once when its manifest is written, and a rerun that replaces it
@@ -21,9 +21,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
-import orjson
-
-MANIFEST = "_manifest.json"
+MANIFEST = "_manifest.json"  # written last: its presence publishes the partition
 
 
 class Lake(Protocol):
@@ -148,23 +146,3 @@ def open_lake(uri: str | Path) -> LocalLake | S3Lake:
 
 def partition_dir(table: str, batch: str) -> str:
     return f"{table}/batch_date={batch}"
-
-
-def read_manifest(lake: Lake, table: str, batch: str) -> dict | None:
-    """The published manifest of a partition, or None when it is not (fully) published."""
-    data = lake.read_bytes(f"{partition_dir(table, batch)}/{MANIFEST}")
-    return orjson.loads(data) if data is not None else None
-
-
-def publish_partition(lake: Lake, table: str, batch: str, files: dict[str, str],
-                      manifest: dict) -> None:
-    """Upload data files, then the manifest, then remove files the new manifest dropped."""
-    prefix = partition_dir(table, batch)
-    for name, local_path in files.items():
-        lake.write_file(f"{prefix}/{name}", local_path)
-    lake.write_bytes(f"{prefix}/{MANIFEST}",
-                     orjson.dumps(manifest, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS))
-    keep = {f"{prefix}/{name}" for name in files} | {f"{prefix}/{MANIFEST}"}
-    for rel in lake.list(prefix + "/"):
-        if rel not in keep:
-            lake.delete(rel)
