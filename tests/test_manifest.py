@@ -16,7 +16,9 @@ from ingest.lake import (
     open_lake,
     read_manifest,
 )
-from ingest.schema import ARROW_TYPES, EVENTS, SQL_TYPES
+from ingest.schema import ARROW_TYPES, EVENTS
+from warehouse.clients import CLIENTS
+from warehouse.clients.base import LOGICAL_TYPES
 
 WHERE = "events/batch_date=2026-11-01/_manifest.json"
 
@@ -108,5 +110,7 @@ def test_not_json_names_the_source():
         Manifest.from_json({k: v for k, v in events_manifest().to_dict().items() if k != "rows"})
 
 
-def test_every_logical_type_has_an_arrow_type():
-    assert set(ARROW_TYPES) == set(SQL_TYPES)
+def test_every_logical_type_has_an_arrow_type_and_a_type_on_every_warehouse():
+    assert set(ARROW_TYPES) == set(LOGICAL_TYPES)
+    for client in CLIENTS.values():
+        assert set(client.TYPES) == set(LOGICAL_TYPES), client.__name__
