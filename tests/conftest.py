@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from ingest.load.warehouse import Target
+from warehouse.target import Target
 
 # dbt writes target/ and logs/ in the project; give each test session its own, so parallel
 # sessions (and a developer's own dbt runs) never share partial-parse or manifest files.

@@ -30,11 +30,9 @@ import psycopg2
 import pytest
 
 from ingest.lake import open_lake, read_manifest
-from ingest.load.warehouse import Target, connect
 from ingest.simulator import generate
 from ingest.tables import all_tables
-from pipeline.run import dbt_env
-from pipeline.state import state_dir
+from warehouse import Target, connect
 
 pytestmark = pytest.mark.slow
 
@@ -42,6 +40,7 @@ DAY1 = date(2026, 10, 5)
 DAYS = [DAY1 + timedelta(days=i) for i in range(3)]
 TABLES = len(all_tables())  # events and every log table are loaded per date
 REPO = Path(__file__).resolve().parents[1]
+HOOKS = Path(__file__).resolve().parent / "hooks"  # the pause points, installed by sitecustomize
 PULSE = str(Path(sys.executable).with_name("pulse"))
 DATA_TABLES = ["raw.events", "marts.fct_events", "marts.dim_users", "marts.rpt_active_users_daily"]
 META_QUERIES = {
@@ -60,9 +59,10 @@ def raw(tmp_path_factory) -> Path:
 
 
 def pulse_env(target: Target, work: Path, **extra: str) -> dict[str, str]:
-    return {**os.environ, **dbt_env(target), "PULSE_STATE_DIR": str(work / "state"),
+    pythonpath = os.pathsep.join(p for p in (str(HOOKS), os.environ.get("PYTHONPATH")) if p)
+    return {**os.environ, **target.dbt_env(), "PULSE_STATE_DIR": str(work / "state"),
             "PULSE_ALERT_LOG": str(work / "alerts.log"), "PULSE_RETRY_BASE_SECONDS": "0.1",
-            "PULSE_PAUSE_DIR": str(work / "pause"), **extra}
+            "PULSE_PAUSE_DIR": str(work / "pause"), "PYTHONPATH": pythonpath, **extra}
 
 
 def run_args(raw: Path, work: Path, start: date, end: date, *more: str) -> list[str]:
@@ -112,18 +112,14 @@ def sigkill(proc: subprocess.Popen) -> None:
 def query(target: Target, sql: str) -> list[tuple]:
     for attempt in range(50):  # a killed dbt may hold the DuckDB file for a moment (or a zombie)
         try:
-            conn = connect(target)
+            client = connect(target)
             break
         except Exception as exc:
             if "lock" not in str(exc).lower() or attempt == 49:
                 raise
             time.sleep(0.1)
-    try:
-        cur = conn.cursor()
-        cur.execute(sql)
-        return cur.fetchall()
-    finally:
-        conn.close()
+    with client:
+        return client.fetchall(sql)
 
 
 def checksums(target: Target) -> dict[str, str]:
@@ -168,7 +164,7 @@ def table_exists(target: Target, schema: str, table: str) -> bool:
 
 def run_results(target: Target, work: Path) -> dict[str, str]:
     with mock.patch.dict(os.environ, {"PULSE_STATE_DIR": str(work / "state")}):
-        path = state_dir(target) / "dbt-target" / "run_results.json"
+        path = target.state_dir() / "dbt-target" / "run_results.json"
     return {r["unique_id"]: r["status"] for r in orjson.loads(path.read_bytes())["results"]}
 
 
@@ -395,12 +391,8 @@ def test_backfill_of_14_dates_through_luigid_and_status_shows_stage_timings(tmp_
     assert header == ["run_id", "ingest", "load", "transform", "check", "publish", "monitor", "total"]
     assert row[0] == run_id_of(proc)
     assert all(cell.endswith("s") for cell in row[1:8]) and float(row[3][:-1]) > 0, row
-    conn = connect(duckdb_target)
-    try:
-        monitored = conn.execute("select distinct monitor_date, monitor "
-                                 "from pulse_meta.monitor_results").fetchall()
-    finally:
-        conn.close()
+    with connect(duckdb_target) as client:
+        monitored = client.fetchall("select distinct monitor_date, monitor from pulse_meta.monitor_results")
     assert {d for d, _ in monitored} == {DAY1 + timedelta(days=days - 1)}, "monitors ran for the newest date"
     assert {"publish_deadline", "volume_anomaly", "freshness"} <= {m for _, m in monitored}
     assert "nothing" in status.stdout.split("incomplete:")[1].split("published:")[0]

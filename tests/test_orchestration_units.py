@@ -15,11 +15,11 @@ from pathlib import Path
 import psycopg2.errors
 import pytest
 
-from ingest.load.warehouse import Target
-from pipeline.dbt import DbtError
-from pipeline.locks import AlreadyRunning, LockSet
 from pipeline.orchestrate import LOG_TAIL_CHARS, log_tail
 from pipeline.retry import TaskTimeout, deadline, is_transient, retry_call
+from warehouse.dbt import DbtError
+from warehouse.locks import AlreadyRunning, LockSet
+from warehouse.target import Target
 
 
 class FakeClientError(Exception):
@@ -109,8 +109,8 @@ def _hold_in_child(target: Target, state: Path, name: str) -> subprocess.Popen:
     """A separate process that takes the lock and sleeps."""
     code = textwrap.dedent(f"""
         import sys, time
-        from ingest.load.warehouse import Target
-        from pipeline.locks import LockSet
+        from warehouse.locks import LockSet
+        from warehouse.target import Target
         locks = LockSet(Target(**{asdict(target)!r}))
         locks.acquire([{name!r}])
         print("held", flush=True)
