@@ -18,7 +18,6 @@ import luigi.configuration
 import orjson
 from luigi.execution_summary import LuigiStatusCode
 
-from ingest.load.loader import create_raw_tables
 from ingest.run import IngestOptions
 from monitor.alerts import Alert, send_alert
 from pipeline.retry import retry_call
@@ -169,6 +168,8 @@ def run_window(req: RunRequest) -> RunOutcome:
 
 def setup_warehouse(target: Target, wait_seconds: float = 600.0) -> None:
     """The run's set-up step: pulse_meta and the raw tables exist before any task runs."""
+    from ingest.load.loader import create_raw_tables
+
     with connection(target, wait_seconds) as client:
         meta.setup(client)
         create_raw_tables(client)
