@@ -15,10 +15,10 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import orjson
+from ingest.load.warehouse import Target, target_from_env
 
 from ingest.lake import open_lake
 from ingest.load.loader import load_batches
-from ingest.load.warehouse import Target, target_from_env
 from ingest.run import IngestOptions, ingest
 
 

@@ -21,9 +21,10 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from ingest.load.warehouse import Target, connect, target_from_env
-from ingest.run import IngestOptions
 from pipeline.dbt import run_dbt
 from pipeline.run import dbt_env, run_pipeline
+
+from ingest.run import IngestOptions
 from simulator import generate
 
 START = date(2026, 10, 1)

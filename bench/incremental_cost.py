@@ -29,12 +29,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from ingest.lake import open_lake
-from ingest.load.loader import load_batches
 from ingest.load.warehouse import Target, connect, target_from_env
-from ingest.run import IngestOptions, ingest
 from pipeline.dbt import run_dbt
 from pipeline.run import date_range, dbt_env
+
+from ingest.lake import open_lake
+from ingest.load.loader import load_batches
+from ingest.run import IngestOptions, ingest
 from simulator import generate
 
 START = date(2026, 7, 1)

@@ -28,11 +28,12 @@ os.environ.setdefault("DBT_TARGET_PATH", os.path.join(_SCRATCH, "target"))
 os.environ.setdefault("DBT_LOG_PATH", os.path.join(_SCRATCH, "logs"))
 
 from ingest.load.warehouse import Target, connect  # noqa: E402
+from pipeline.run import run_pipeline  # noqa: E402
+
 from ingest.run import IngestOptions  # noqa: E402
 from monitor.config import IngestMonitorConfig  # noqa: E402
 from monitor.data_checks import late_share  # noqa: E402
 from monitor.dbt_checks import critical_value_tests  # noqa: E402
-from pipeline.run import run_pipeline  # noqa: E402
 from simulator import generate  # noqa: E402
 
 START = date(2026, 7, 6)  # a Monday

@@ -5,12 +5,13 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-from datetime import date
 
 from ingest.contract import Limits
 from ingest.lake import BatchFailed
-from ingest.load.warehouse import TARGETS, target_from_env
 from ingest.run import RUNNERS, IngestOptions, MissingInput
+from pipeline.cli_args import add_target_argument, iso_date
+from pipeline.settings import MONITOR_CHOICES
+from warehouse.target import target_from_env
 
 # Exit codes cron and the orchestrator can act on.
 EXIT_OK = 0
@@ -22,18 +23,11 @@ EXIT_MISSING_INPUT = 4
 log = logging.getLogger("pulse")
 
 
-def _date(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a YYYY-MM-DD date") from None
-
-
 def _add_ingest_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--raw", default="data/raw", help="raw folder with YYYY-MM-DD batch folders")
     p.add_argument("--lake", default="data/lake", help="lake folder or s3://bucket/prefix")
-    p.add_argument("--from", dest="start", type=_date, required=True, help="first batch date")
-    p.add_argument("--to", dest="end", type=_date, help="last batch date (default: --from)")
+    p.add_argument("--from", dest="start", type=iso_date, required=True, help="first batch date")
+    p.add_argument("--to", dest="end", type=iso_date, help="last batch date (default: --from)")
     p.add_argument("--runner", choices=RUNNERS, default="local", help="mrjob runner")
     p.add_argument("--mrjob-conf", help="mrjob.conf for hadoop/emr/spark runners")
     p.add_argument("--format", dest="fmt", default="auto", help="raw format")
@@ -94,12 +88,10 @@ def cmd_summary(args: argparse.Namespace) -> int:
 
 
 def cmd_dbt(args: argparse.Namespace) -> int:
-    from pipeline.dbt import run_dbt
-    from pipeline.run import dbt_env
+    from warehouse.dbt import run_dbt
 
-    target = target_from_env(args.target)
     dbt_args = args.dbt_args[1:] if args.dbt_args[:1] == ["--"] else args.dbt_args
-    run_dbt(dbt_args, target=target.name, env=dbt_env(target))
+    run_dbt(dbt_args, target=target_from_env(args.target))
     return EXIT_OK
 
 
@@ -110,7 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("generate", help="write deterministic sample raw event logs")
     p.add_argument("--out", default="data/raw")
-    p.add_argument("--start", type=_date, required=True)
+    p.add_argument("--start", type=iso_date, required=True)
     p.add_argument("--days", type=int, default=28)
     p.add_argument("--users", type=int, default=2000)
     p.add_argument("--seed", type=int, default=42)
@@ -120,10 +112,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("run", help="ingest, load, transform, check and publish batch dates (Luigi)")
     _add_ingest_options(p)
-    p.add_argument("--target", choices=TARGETS, help="warehouse (default $PULSE_TARGET or duckdb)")
+    add_target_argument(p)
     p.add_argument("--full-refresh", action="store_true", help="rebuild incremental models")
     p.add_argument("--skip-dbt", action="store_true", help="only ingest and load")
-    p.add_argument("--monitor", choices=["last", "none"], default="last",
+    p.add_argument("--monitor", choices=MONITOR_CHOICES, default="last",
                    help="run the data and pipeline monitors for the newest date after publishing")
     p.add_argument("--workers", type=int, default=1, help="Luigi workers (parallel tasks)")
     p.add_argument("--scheduler-url", help="central luigid, e.g. http://127.0.0.1:8082/ "
@@ -138,11 +130,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("summary", help="print a short summary of the marts")
-    p.add_argument("--target", choices=TARGETS)
+    add_target_argument(p)
     p.set_defaults(func=cmd_summary)
 
     p = sub.add_parser("dbt", help="run dbt with pulse's profile, e.g. pulse dbt -- test")
-    p.add_argument("--target", choices=TARGETS)
+    add_target_argument(p)
     p.add_argument("dbt_args", nargs=argparse.REMAINDER)
     p.set_defaults(func=cmd_dbt)
 

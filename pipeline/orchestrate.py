@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
@@ -18,14 +18,14 @@ import luigi.configuration
 import orjson
 from luigi.execution_summary import LuigiStatusCode
 
-from ingest.load.warehouse import Target
 from ingest.run import IngestOptions
 from monitor.alerts import Alert, send_alert
-from pipeline import state
-from pipeline.locks import AlreadyRunning, held, warehouse
 from pipeline.retry import retry_call
-from pipeline.run import date_range
+from pipeline.settings import RunSettings
 from pipeline.tasks import PulseRun
+from warehouse import meta
+from warehouse.locks import AlreadyRunning, connection, held
+from warehouse.target import Target
 
 log = logging.getLogger("pulse.run")
 
@@ -36,6 +36,9 @@ LOG_TAIL_CHARS = 4000  # an alert carries at most this much of the log; the path
 
 @dataclass
 class RunRequest:
+    """What the caller (`pulse run`, a test, a benchmark) asks for; `settings` turns it into
+    the `RunSettings` every task of the run shares."""
+
     raw: str
     lake: str
     start: date
@@ -51,6 +54,19 @@ class RunRequest:
     dbt_timeout_seconds: float = 3 * 3600.0
     log_dir: str = "data/logs"
     monitor: str = "last"  # run the monitors for the newest date after publishing; or "none"
+    lock_wait_seconds: float = 600.0  # how long a task queues for a single-writer warehouse
+
+    def settings(self, run_id: str, run_dir: Path) -> RunSettings:
+        """The run's settings: paths made absolute, the window validated, once."""
+        lake = str(self.lake)
+        return RunSettings(
+            run_id=run_id, target=self.target, raw=str(Path(self.raw).resolve()),
+            lake=lake if lake.startswith("s3://") else str(Path(lake).resolve()),
+            start=self.start, end=self.end, ingest=self.options, full_refresh=self.full_refresh,
+            skip_dbt=self.skip_dbt, monitor=self.monitor,
+            task_timeout_seconds=float(self.task_timeout_seconds),
+            dbt_timeout_seconds=float(self.dbt_timeout_seconds),
+            failures_dir=str(run_dir / "failures"), lock_wait_seconds=float(self.lock_wait_seconds))
 
 
 @dataclass
@@ -64,7 +80,7 @@ class RunOutcome:
 
 
 def new_run_id() -> str:
-    return f"{state.utcnow():%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
+    return f"{meta.utcnow():%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
 
 
 def log_tail(path: Path | None, lines: int = LOG_TAIL_LINES, chars: int = LOG_TAIL_CHARS) -> str:
@@ -87,27 +103,6 @@ def wait_for_input(raw: str, dates: list[date], seconds: float) -> list[str]:
         time.sleep(min(5.0, max(0.1, stop - time.monotonic())))
         missing = missing_raw(raw, dates)
     return missing
-
-
-def _settings(req: RunRequest, run_id: str, run_dir: Path) -> dict:
-    limits = req.options.limits
-    return {
-        "run_id": run_id,
-        "target": asdict(req.target),
-        "raw": str(Path(req.raw).resolve()),
-        "lake": req.lake if str(req.lake).startswith("s3://") else str(Path(req.lake).resolve()),
-        "window": [req.start.isoformat(), req.end.isoformat()],
-        "ingest": {"runner": req.options.runner, "fmt": req.options.fmt,
-                   "max_late_days": limits.max_late_days, "max_future_days": limits.max_future_days,
-                   "max_quarantine_share": req.options.max_quarantine_share,
-                   "mrjob_conf": req.options.mrjob_conf, "lake_format": req.options.lake_format},
-        "full_refresh": req.full_refresh,
-        "skip_dbt": req.skip_dbt,
-        "monitor": req.monitor,
-        "task_timeout_seconds": req.task_timeout_seconds,
-        "dbt_timeout_seconds": req.dbt_timeout_seconds,
-        "failures_dir": str(run_dir / "failures"),
-    }
 
 
 def _attach_log(path: Path) -> logging.Handler:
@@ -171,15 +166,26 @@ def run_window(req: RunRequest) -> RunOutcome:
         handler.close()
 
 
+def setup_warehouse(target: Target, wait_seconds: float = 600.0) -> None:
+    """The run's set-up step: pulse_meta and the raw tables exist before any task runs."""
+    from ingest.load.loader import create_raw_tables
+
+    with connection(target, wait_seconds) as client:
+        meta.setup(client)
+        create_raw_tables(client)
+
+
 def _run(req: RunRequest, run_dir: Path, outcome: RunOutcome) -> RunOutcome:
-    dates = date_range(req.start, req.end)
+    settings = req.settings(outcome.run_id, run_dir)
+    dates = list(settings.dates)
     log.info("run %s: %s..%s into %s (log %s)", outcome.run_id, req.start, req.end,
              req.target.describe(), outcome.log_file)
     missing = wait_for_input(req.raw, dates, req.wait_for_input_seconds)
     try:
         with held(req.target, [f"batch:{d.isoformat()}" for d in dates]):
-            retry_call(lambda: _ensure_tables(req.target), what="create pulse_meta tables")
-            result = _build(req, outcome.run_id, run_dir)
+            retry_call(lambda: setup_warehouse(req.target, settings.lock_wait_seconds),
+                       what="set up the warehouse")
+            result = _build(req, settings)
     except AlreadyRunning as exc:
         outcome.exit_code, outcome.message = EXIT_ALREADY_RUNNING, f"already running: {exc}"
         log.error("%s", outcome.message)
@@ -210,12 +216,7 @@ def _run(req: RunRequest, run_dir: Path, outcome: RunOutcome) -> RunOutcome:
     return outcome
 
 
-def _ensure_tables(target: Target) -> None:
-    with warehouse(target) as conn:
-        state.ensure_meta_tables(conn, target.dialect)
-
-
-def _build(req: RunRequest, run_id: str, run_dir: Path):
+def _build(req: RunRequest, settings: RunSettings):
     config = luigi.configuration.get_config()
     config.set("core", "no_configure_logging", "true")
     config.set("worker", "check_unfulfilled_deps", "true")
@@ -223,8 +224,7 @@ def _build(req: RunRequest, run_id: str, run_dir: Path):
     # costs seconds per dependency level on short daily tasks
     config.set("worker", "wait_interval", "0.1")
     config.set("worker", "wait_jitter", "0.2")
-    task = PulseRun(warehouse=req.target.describe(), settings=_settings(req, run_id, run_dir),
-                    window_start=req.start, window_end=req.end)
+    task = PulseRun.of(settings)
     scheduler = {"scheduler_url": req.scheduler_url} if req.scheduler_url else {"local_scheduler": True}
     result = luigi.build([task], detailed_summary=True, workers=req.workers, no_lock=True, **scheduler)
     log.info("luigi: %s", result.one_line_summary)

@@ -7,12 +7,10 @@ from collections import defaultdict
 from datetime import date
 
 from ingest.lake import open_lake, read_manifest
-from ingest.load.loader import AUDIT_TABLE
-from ingest.load.warehouse import Target, dialect_cursor
-from pipeline.history import TASK_RUNS_TABLE
-from pipeline.locks import warehouse
-from pipeline.run import date_range
-from pipeline.state import PUBLISHED_TABLE, RUN_STATE_TABLE, ensure_meta_tables
+from pipeline.settings import date_range
+from warehouse import meta
+from warehouse.locks import connection
+from warehouse.target import Target
 
 STAGES = ("ingest", "load", "transform", "check", "publish", "monitor")
 
@@ -23,12 +21,6 @@ def stage_of(task_family: str) -> str:
     """IngestTask -> ingest; a team's own task families keep their name."""
     name = task_family[:-4] if task_family.endswith("Task") else task_family
     return name.lower()
-
-
-def _rows(conn, dialect: str, sql: str, params: list | None = None) -> list[tuple]:
-    cur = dialect_cursor(conn, dialect)
-    cur.execute(sql, params or [])
-    return cur.fetchall()
 
 
 def run_summary(target: Target, lake: str, start: date, end: date, run_id: str) -> str:
@@ -43,11 +35,12 @@ def run_summary(target: Target, lake: str, start: date, end: date, run_id: str) 
     if damaged:
         log.warning("%d damaged raw file(s), lines before the damage were kept: %s",
                     len(damaged), ", ".join(damaged[:10]))
-    with warehouse(target) as conn:
-        ran = _rows(conn, target.dialect, f"select task_family, status, count(*) from {TASK_RUNS_TABLE} "
-                    "where run_id = %s group by task_family, status order by 1, 2", [run_id])
-        (published,) = _rows(conn, target.dialect, f"select count(*) from {PUBLISHED_TABLE} "
-                             "where batch_date between %s and %s", [start.isoformat(), end.isoformat()])[0]
+    ran: list[tuple[str, str, int]] = []
+    published = 0
+    with connection(target) as client:
+        if meta.is_set_up(client):  # a run that failed before its set-up step ran nothing
+            ran = meta.run_task_counts(client, run_id)
+            published = meta.published_count(client, start, end)
     days = (end - start).days + 1
     tasks = ", ".join(f"{stage_of(f)} {n} {s}" for f, s, n in ran) or "nothing to do"
     return (f"{lines:,} lines -> {rows:,} rows, {quarantined:,} quarantined, {dups:,} duplicates; "
@@ -61,35 +54,17 @@ def _fmt_seconds(value: float | None) -> str:
 def status_report(target: Target, runs: int = 5) -> str:
     """Latest runs, what is incomplete, and where the time went per stage for the last runs."""
     out: list[str] = [f"warehouse {target.describe()}"]
-    d = target.dialect
-    with warehouse(target) as conn:
-        ensure_meta_tables(conn, d)
-        latest = _rows(conn, d, f"""
-            select run_id, min(started_at), max(finished_at), count(*),
-                   sum(case when status = 'done' then 1 else 0 end),
-                   sum(case when status = 'failed' then 1 else 0 end),
-                   sum(case when status in ('running', 'abandoned') then 1 else 0 end)
-            from {TASK_RUNS_TABLE} group by run_id order by min(started_at) desc limit {int(runs)}""")
+    with connection(target) as client:
+        if not meta.is_set_up(client):  # only reads: never creates pulse_meta
+            return "\n".join([*out, f"\nlatest runs (newest first, last {runs}):",
+                              "  (no runs recorded: pulse_meta is not set up yet)"])
+        latest = meta.latest_runs(client, runs)
         run_ids = [r[0] for r in latest]
-        timings = _rows(conn, d, f"""
-            select run_id, task_family, sum(duration_seconds), count(*) from {TASK_RUNS_TABLE}
-            where run_id in ({', '.join(['%s'] * len(run_ids)) or "''"})
-            group by run_id, task_family""", run_ids)
-        unfinished = _rows(conn, d, f"""
-            select task_id, status, started_at, error from {TASK_RUNS_TABLE} as r
-            where started_at = (select max(started_at) from {TASK_RUNS_TABLE} as l
-                                where l.task_id = r.task_id)
-              and status <> 'done' order by started_at desc limit 20""")
-        unpublished = _rows(conn, d, f"""
-            select a.batch_date, max(a.load_id) from {AUDIT_TABLE} as a
-            where a.status = 'loaded' group by a.batch_date
-            having max(a.load_id) <> coalesce((select max(p.load_id) from {PUBLISHED_TABLE} as p
-                                               where p.batch_date = a.batch_date), -1)
-            order by a.batch_date""")
-        transform = _rows(conn, d, f"select status, load_id, run_id from {RUN_STATE_TABLE} "
-                          "where stage = 'transform'")
-        published = _rows(conn, d, "select count(*), min(batch_date), max(batch_date) "
-                          f"from {PUBLISHED_TABLE}")
+        timings = meta.stage_timings(client, run_ids)
+        unfinished = meta.unfinished_tasks(client, 20)
+        unpublished = meta.unpublished_batches(client)
+        transform = meta.stage_states(client, "transform")
+        count, first, last = meta.published_summary(client)
     out.append(f"\nlatest runs (newest first, last {runs}):")
     out.append(f"  {'run_id':28} {'started (UTC)':19}  {'wall':>8} {'tasks':>5} {'done':>5} "
                f"{'failed':>6} {'unfinished':>10}")
@@ -111,7 +86,6 @@ def status_report(target: Target, runs: int = 5) -> str:
             out.append(f"  transform {status} at load {load_id} (run {run_id}); the next run does dbt retry")
     if len(out) == header:
         out.append("  nothing")
-    count, first, last = published[0]
     out.append(f"\npublished: {count} batch date(s)" + (f", {first} .. {last}" if count else ""))
     per_run: dict[str, dict[str, float]] = defaultdict(dict)
     for run_id, family, seconds, _ in timings:

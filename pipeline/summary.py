@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from ingest.load.warehouse import Target, connect
+from warehouse.locks import connection
+from warehouse.target import Target
 
 QUERIES = {
     "fct_events": "select count(*), count(distinct user_id), min(event_at), max(event_at) "
@@ -16,22 +17,17 @@ LATEST = ("select activity_date, dau, wau, mau, stickiness_dau_mau "
 
 
 def print_summary(target: Target) -> None:
-    conn = connect(target)
-    try:
-        cur = conn.cursor()
+    """Only reads the marts (dbt must have built them)."""
+    with connection(target) as client:
         print(f"warehouse {target.describe()}")
         for name, sql in QUERIES.items():
-            cur.execute(sql)
-            a, b, c, d = (v if v is not None else 0 for v in cur.fetchone())
+            a, b, c, d = (v if v is not None else 0 for v in client.fetchone(sql))
             if name == "fct_events":
                 print(f"  fct_events: {a:,} events from {b:,} users, {c} .. {d}")
             elif name == "dim_users":
                 print(f"  dim_users: {a:,} users, {b:,} with a signup event")
             else:
                 print(f"  rpt_active_users_daily: {a} days {c} .. {d}, peak DAU {b:,}")
-        cur.execute(LATEST)
         print("  last 7 days: date        DAU    WAU    MAU  DAU/MAU")
-        for day, dau, wau, mau, stick in cur.fetchall():
+        for day, dau, wau, mau, stick in client.fetchall(LATEST):
             print(f"               {day} {dau:6,} {wau:6,} {mau:6,}  {float(stick or 0):.3f}")
-    finally:
-        conn.close()

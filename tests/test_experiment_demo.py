@@ -11,11 +11,11 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
-
 from ingest.load.warehouse import Target
+from pipeline.run import run_pipeline
+
 from ingest.run import IngestOptions
 from pipeline.cli import main
-from pipeline.run import run_pipeline
 from simulator import EXPERIMENTS, generate
 from tests.helpers import fetch_dicts
 from tests.test_experiment_stats import build_experiment_models

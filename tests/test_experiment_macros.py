@@ -9,11 +9,10 @@ from __future__ import annotations
 import json
 
 import pytest
-from scipy import stats
-
 from ingest.load.warehouse import Target
 from pipeline.dbt import run_dbt
 from pipeline.run import dbt_env
+from scipy import stats
 
 pytestmark = pytest.mark.slow
 

@@ -23,12 +23,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from scipy import stats
-
 from ingest.load.warehouse import Target
-from ingest.run import IngestOptions
 from pipeline.dbt import project_dir, run_dbt
 from pipeline.run import dbt_env, run_pipeline
+from scipy import stats
+
+from ingest.run import IngestOptions
 from tests.conftest import _throwaway_database
 from tests.helpers import fetch_dicts
 

@@ -16,11 +16,11 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-
 from ingest.load.warehouse import Target, connect, identifier
-from ingest.run import IngestOptions
 from pipeline.dbt import run_dbt
 from pipeline.run import dbt_env, run_pipeline
+
+from ingest.run import IngestOptions
 from simulator import BehaviourConfig, generate
 from tests.helpers import fetch
 

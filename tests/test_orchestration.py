@@ -30,12 +30,10 @@ import psycopg2
 import pytest
 
 from ingest.lake import open_lake, read_manifest
-from ingest.load.warehouse import Target
 from ingest.tables import all_tables
-from pipeline.run import dbt_env
-from pipeline.state import state_dir
 from simulator import generate
 from tests.helpers import fetch
+from warehouse import Target
 
 pytestmark = pytest.mark.slow
 
@@ -43,6 +41,7 @@ DAY1 = date(2026, 10, 5)
 DAYS = [DAY1 + timedelta(days=i) for i in range(3)]
 TABLES = len(all_tables())  # events and every log table are loaded per date
 REPO = Path(__file__).resolve().parents[1]
+HOOKS = Path(__file__).resolve().parent / "hooks"  # the pause points, installed by sitecustomize
 PULSE = str(Path(sys.executable).with_name("pulse"))
 DATA_TABLES = ["raw.events", "marts.fct_events", "marts.dim_users", "marts.rpt_active_users_daily"]
 META_QUERIES = {
@@ -61,9 +60,10 @@ def raw(tmp_path_factory) -> Path:
 
 
 def pulse_env(target: Target, work: Path, **extra: str) -> dict[str, str]:
-    return {**os.environ, **dbt_env(target), "PULSE_STATE_DIR": str(work / "state"),
+    pythonpath = os.pathsep.join(p for p in (str(HOOKS), os.environ.get("PYTHONPATH")) if p)
+    return {**os.environ, **target.dbt_env(), "PULSE_STATE_DIR": str(work / "state"),
             "PULSE_ALERT_LOG": str(work / "alerts.log"), "PULSE_RETRY_BASE_SECONDS": "0.1",
-            "PULSE_PAUSE_DIR": str(work / "pause"), **extra}
+            "PULSE_PAUSE_DIR": str(work / "pause"), "PYTHONPATH": pythonpath, **extra}
 
 
 def run_args(raw: Path, work: Path, start: date, end: date, *more: str) -> list[str]:
@@ -163,7 +163,7 @@ def table_exists(target: Target, schema: str, table: str) -> bool:
 
 def run_results(target: Target, work: Path) -> dict[str, str]:
     with mock.patch.dict(os.environ, {"PULSE_STATE_DIR": str(work / "state")}):
-        path = state_dir(target) / "dbt-target" / "run_results.json"
+        path = target.state_dir() / "dbt-target" / "run_results.json"
     return {r["unique_id"]: r["status"] for r in orjson.loads(path.read_bytes())["results"]}
 
 

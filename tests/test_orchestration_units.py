@@ -15,11 +15,11 @@ from pathlib import Path
 import psycopg2.errors
 import pytest
 
-from ingest.load.warehouse import Target
-from pipeline.dbt import DbtError
-from pipeline.locks import AlreadyRunning, LockSet
 from pipeline.orchestrate import LOG_TAIL_CHARS, log_tail
 from pipeline.retry import TaskTimeout, deadline, is_transient, retry_call
+from warehouse.dbt import DbtError
+from warehouse.locks import AlreadyRunning, LockSet
+from warehouse.target import Target
 
 
 class FakeClientError(Exception):
@@ -109,8 +109,8 @@ def _hold_in_child(target: Target, state: Path, name: str) -> subprocess.Popen:
     """A separate process that takes the lock and sleeps."""
     code = textwrap.dedent(f"""
         import sys, time
-        from ingest.load.warehouse import Target
-        from pipeline.locks import LockSet
+        from warehouse.locks import LockSet
+        from warehouse.target import Target
         locks = LockSet(Target(**{asdict(target)!r}))
         locks.acquire([{name!r}])
         print("held", flush=True)
@@ -147,3 +147,45 @@ def test_alert_log_tail_is_bounded_and_keeps_the_end(tmp_path):
     assert len(tail) <= LOG_TAIL_CHARS + len("[...]")
     assert tail.endswith("THE ERROR") and tail.startswith("[...]")
     assert log_tail(tmp_path / "missing.log") == ""
+
+
+def test_run_settings_cross_the_luigi_boundary_as_one_parameter_parsed_once(tmp_path):
+    from datetime import date
+
+    from ingest.contract import Limits
+    from ingest.run import IngestOptions
+    from pipeline.orchestrate import RunRequest
+    from pipeline.settings import RunSettings
+    from pipeline.tasks import LoadTask, PulseRun
+
+    target = Target("duckdb", duckdb_path=str(tmp_path / "w.duckdb"))
+    req = RunRequest(raw="raw", lake=str(tmp_path / "lake"), start=date(2026, 10, 5),
+                     end=date(2026, 10, 7), target=target,
+                     options=IngestOptions(limits=Limits(max_late_days=None), lake_format="parquet"))
+    settings = req.settings("run-1", tmp_path / "run-1")
+    assert settings.dates == (date(2026, 10, 5), date(2026, 10, 6), date(2026, 10, 7))
+    assert settings.raw == str(Path("raw").resolve()) and settings.target is target
+    text = settings.to_json()
+    assert RunSettings.from_json(text) == settings
+    assert RunSettings.from_json(text) is RunSettings.from_json(text), "parsed once per process"
+
+    run = PulseRun.of(settings)
+    assert "settings" not in run.to_str_params(), "private and insignificant: not in task ids"
+    load = LoadTask(batch_date=date(2026, 10, 6), warehouse=run.warehouse, settings=text)
+    assert load.settings == settings and load.task_id == LoadTask(
+        batch_date=date(2026, 10, 6), warehouse=run.warehouse,
+        settings=RunSettings.from_json(text.replace("run-1", "run-2"))).task_id
+    with pytest.raises(ValueError, match="before"):
+        RunRequest(raw="raw", lake="lake", start=date(2026, 10, 7), end=date(2026, 10, 5),
+                   target=target).settings("run-1", tmp_path)
+
+
+def test_status_only_reads_a_warehouse_without_pulse_meta(tmp_path, monkeypatch):
+    from pipeline.status import status_report
+    from warehouse import connect
+
+    monkeypatch.setenv("PULSE_STATE_DIR", str(tmp_path / "state"))
+    target = Target("duckdb", duckdb_path=str(tmp_path / "w.duckdb"))
+    assert "(no runs recorded" in status_report(target)
+    with connect(target) as client:
+        assert client.fetchall("select table_name from information_schema.tables") == []

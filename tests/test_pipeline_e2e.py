@@ -12,10 +12,10 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-
 from ingest.load.warehouse import Target
-from ingest.run import IngestOptions
 from pipeline.run import run_pipeline
+
+from ingest.run import IngestOptions
 from simulator import generate
 from tests.helpers import fetch
 

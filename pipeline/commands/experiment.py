@@ -9,7 +9,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ingest.load.warehouse import TARGETS, Target, connect, identifier, target_from_env
+from pipeline.cli_args import add_target_argument
+from warehouse.locks import connection
+from warehouse.target import Target, target_from_env
 
 COLUMNS = ("metric_key", "metric_role", "variant", "is_control", "users", "metric_mean",
            "rel_lift", "rel_lift_ci_low", "rel_lift_ci_high", "p_value", "p_value_adjusted",
@@ -20,16 +22,9 @@ ROLE_ORDER = {"primary": 0, "secondary": 1, "guardrail": 2}
 
 def fetch_results(target: Target, experiment_key: str) -> list[dict]:
     """The experiment's rows, primary metrics first, control first within a metric."""
-    key = identifier(experiment_key)  # validated, so it can be inlined in every dialect
-    sql = (f"select {', '.join(COLUMNS)} from marts.rpt_experiment_results "
-           f"where experiment_key = '{key}'")
-    conn = connect(target)
-    try:
-        cur = conn.cursor()
-        cur.execute(sql)
-        rows = [dict(zip(COLUMNS, r, strict=True)) for r in cur.fetchall()]
-    finally:
-        conn.close()
+    sql = f"select {', '.join(COLUMNS)} from marts.rpt_experiment_results where experiment_key = %s"
+    with connection(target) as client:
+        rows = [dict(zip(COLUMNS, r, strict=True)) for r in client.fetch(sql, [experiment_key])]
     return sorted(rows, key=lambda r: (ROLE_ORDER.get(r["metric_role"], 9), r["metric_key"],
                                        not r["is_control"], r["variant"]))
 
@@ -105,6 +100,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     sub = p.add_subparsers(dest="experiment_command", required=True)
     report = sub.add_parser("report", help="print an experiment's results and plot its lifts")
     report.add_argument("experiment_key", help="experiment key from seeds/experiments.csv")
-    report.add_argument("--target", choices=TARGETS, help="warehouse (default $PULSE_TARGET or duckdb)")
+    add_target_argument(report)
     report.add_argument("--out", help="PNG path (default data/experiment_<key>.png)")
     report.set_defaults(func=cmd_report)

@@ -9,9 +9,11 @@ import argparse
 from dataclasses import replace
 from datetime import datetime, timezone
 
+from pipeline.cli_args import add_target_argument, iso_date
+from warehouse.target import target_from_env
+
 
 def cmd_monitor(args: argparse.Namespace) -> int:
-    from ingest.load.warehouse import target_from_env
     from monitor.config import load_config
     from monitor.run import run_monitors
 
@@ -37,12 +39,9 @@ def cmd_monitor(args: argparse.Namespace) -> int:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    from ingest.load.warehouse import TARGETS
-    from pipeline.cli import _date
-
     p = sub.add_parser("monitor", help="run the monitors for a batch date and send alerts")
-    p.add_argument("--date", type=_date, required=True, help="batch date to check (UTC)")
-    p.add_argument("--target", choices=TARGETS, help="warehouse (default $PULSE_TARGET or duckdb)")
+    p.add_argument("--date", type=iso_date, required=True, help="batch date to check (UTC)")
+    add_target_argument(p)
     p.add_argument("--config", help="monitor config YAML (default $PULSE_MONITOR_CONFIG)")
     p.add_argument("--lake", help="lake folder or s3:// URI for ingest health ('' to skip)")
     p.add_argument("--skip-dbt-tests", action="store_true", help="do not run the critical-value tests")

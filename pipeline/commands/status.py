@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from ingest.load.warehouse import TARGETS, target_from_env
+from pipeline.cli_args import add_target_argument
+from warehouse.target import target_from_env
 
 
 def cmd_status(args: argparse.Namespace) -> int:
@@ -16,6 +17,6 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("status", help="latest pipeline runs, incomplete work, time per stage")
-    p.add_argument("--target", choices=TARGETS)
+    add_target_argument(p)
     p.add_argument("--runs", type=int, default=5, help="how many recent runs to show")
     p.set_defaults(func=cmd_status)

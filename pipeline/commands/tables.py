@@ -8,7 +8,7 @@ import argparse
 def _run(args: argparse.Namespace) -> int:
     from ingest.table_sources import SOURCES_PATH, sources_yaml, sync
     from ingest.tables import log_tables
-    from pipeline.dbt import project_dir
+    from warehouse.dbt import project_dir
 
     if args.action == "list":
         for name, table in log_tables().items():

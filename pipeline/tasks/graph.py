@@ -1,0 +1,35 @@
+"""`PulseRun`: the whole window, the one task `pulse run` hands to Luigi."""
+
+from __future__ import annotations
+
+import luigi
+
+from ingest.tables import all_tables
+from pipeline.settings import RunSettings, RunSettingsParameter
+from pipeline.tasks.load import LoadTask
+from pipeline.tasks.monitor import MonitorTask
+from pipeline.tasks.publish import PublishTask
+
+
+class PulseRun(luigi.WrapperTask):
+    """Every date of the window published (or only loaded, with skip_dbt)."""
+
+    warehouse = luigi.Parameter()
+    settings: RunSettings = RunSettingsParameter()
+    window_start = luigi.DateParameter()
+    window_end = luigi.DateParameter()
+
+    @classmethod
+    def of(cls, settings: RunSettings) -> PulseRun:
+        return cls(warehouse=settings.target.describe(), settings=settings,
+                   window_start=settings.start, window_end=settings.end)
+
+    def requires(self) -> list[luigi.Task]:
+        s = self.settings
+        base = {"warehouse": self.warehouse, "settings": s}
+        if s.skip_dbt:
+            return [LoadTask(batch_date=d, table=t, **base) for d in s.dates for t in all_tables()]
+        tasks: list[luigi.Task] = [PublishTask(batch_date=d, **base) for d in s.dates]
+        if s.monitor == "last":  # the newest date, once published
+            tasks.append(MonitorTask(batch_date=s.dates[-1], **base))
+        return tasks

@@ -1,0 +1,107 @@
+"""Transform: one dbt invocation for the whole window (dbt builds incrementally from the loads)."""
+
+from __future__ import annotations
+
+import logging
+import subprocess
+from pathlib import Path
+
+import luigi
+import orjson
+
+from ingest.tables import all_tables
+from pipeline.retry import TRANSIENT_MESSAGES
+from pipeline.tasks import queries
+from pipeline.tasks.base import PulseTask
+from pipeline.tasks.load import LoadTask
+from warehouse import meta
+from warehouse.dbt import DbtError, run_dbt
+from warehouse.locks import held, writer_locks
+
+log = logging.getLogger("pulse.tasks")
+dbt_log = logging.getLogger("pulse.dbt")
+
+STAGE = "transform"
+STATE_KEY = "dbt"
+
+
+class TransientDbtError(ConnectionError):
+    """dbt failed because the warehouse was unreachable: worth another attempt."""
+
+
+class TransformTask(PulseTask):
+    """One dbt invocation for the whole window.
+
+    Complete when the last successful dbt run saw every load of the window (its watermark).
+    After a failed dbt run, the next attempt is ``dbt retry``: only failed and skipped nodes run.
+    """
+
+    window_start = luigi.DateParameter()
+    window_end = luigi.DateParameter()
+    stage = STAGE
+    STATE_KEY = STATE_KEY
+
+    def requires(self) -> list[luigi.Task]:
+        return [LoadTask(batch_date=d, table=t, **self.base())
+                for d in self.settings.dates for t in all_tables()]
+
+    def timeout(self) -> float:
+        return self.settings.dbt_timeout_seconds
+
+    def complete(self) -> bool:
+        if self.settings.full_refresh:
+            return False
+
+        def ok() -> bool:
+            with self.client() as client:
+                done = meta.read_state(client, STAGE, STATE_KEY)
+                needed = meta.max_load_id(client, [d.isoformat() for d in self.settings.dates])
+            return done is not None and done.status == "done" and (done.load_id or 0) >= needed
+        return self.check(ok)
+
+    def dbt_target_path(self) -> Path:
+        return self.target.state_dir() / "dbt-target"
+
+    def _retryable(self, previous: meta.StageState | None, watermark: int) -> bool:
+        """A failed run with no newer loads since, whose run_results show nodes to redo."""
+        results = self.dbt_target_path() / "run_results.json"
+        if self.settings.full_refresh or previous is None or previous.status != "failed" \
+                or previous.load_id != watermark or not results.exists():
+            return False
+        statuses = {r.get("status") for r in orjson.loads(results.read_bytes()).get("results", [])}
+        return bool(statuses & {"error", "fail", "skipped", "runtime error"})
+
+    def on_dbt_line(self, line: str, proc: subprocess.Popen) -> None:
+        """Each line dbt prints while it runs (`proc` is dbt): it goes into the run log."""
+        dbt_log.info("%s", line)
+
+    def _mark(self, status: str, watermark: int, command: str) -> None:
+        with self.client() as client:
+            meta.write_state(client, STAGE, STATE_KEY, status, watermark, self.settings.run_id,
+                             f"dbt {command}")
+
+    def execute(self) -> tuple[int, int]:
+        with held(self.target, ["transform"], self.timeout()):
+            with self.client() as client:
+                watermark = meta.max_load_id(client)
+                previous = meta.read_state(client, STAGE, STATE_KEY)
+            if self._retryable(previous, watermark):
+                args = ["retry"]
+            else:
+                args = ["build"] + (["--full-refresh"] if self.settings.full_refresh else [])
+            args += ["--target-path", str(self.dbt_target_path())]
+            log.info("dbt %s (watermark load %d)", args[0], watermark)
+            try:
+                # where the warehouse allows one writer, dbt needs it to itself
+                with held(self.target, writer_locks(self.target), self.timeout()):
+                    run_dbt(args, target=self.target, on_line=self.on_dbt_line)
+            except DbtError as exc:
+                self._mark("failed", watermark, args[0])
+                if any(m in exc.output_tail.lower() for m in TRANSIENT_MESSAGES):
+                    raise TransientDbtError(str(exc)) from exc
+                raise
+            self._mark("done", watermark, args[0])
+            with self.client() as client:
+                rows_in = queries.raw_event_count(client, self.settings.dates)
+                rows_out = queries.fct_event_count(client, self.settings.dates)
+        return rows_in, rows_out
