@@ -25,11 +25,11 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from ingest.load.warehouse import Target, connect
 from ingest.run import IngestOptions
-from pipeline.dbt import project_dir, run_dbt
-from pipeline.run import dbt_env, run_pipeline
 from tests.conftest import _throwaway_database
+from tests.pipeline_runs import run_graph, warehouse_target
+from warehouse import Target, connect
+from warehouse.dbt import project_dir, run_dbt
 
 pytestmark = pytest.mark.slow
 
@@ -319,7 +319,7 @@ def build_experiment_models(target: Target) -> None:
     """dbt build of the experiment marts and everything upstream (one dbt invocation)."""
     run_dbt(["build", "--fail-fast", "--select", "+rpt_experiment_results", "event_catalog",
              "--exclude", "tag:reconciliation", "--indirect-selection", "cautious"],
-            target=target.name, env=dbt_env(target))
+            target=target)
 
 
 @pytest.fixture(scope="module")
@@ -339,11 +339,12 @@ def built(request, synthetic) -> tuple[Target, list[dict]]:
         targets = iter([Target("duckdb", duckdb_path=str(base / "warehouse.duckdb"))])
     else:
         targets = _throwaway_database(request.getfixturevalue("pg_server"))
-    target = next(targets)
+    target = warehouse_target(next(targets))
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("PULSE_PROJECT_DIR", str(project))
-        run_pipeline(base / "raw", base / f"lake-{request.param}", START, END, target,
-                     IngestOptions(runner="inline"), build_dbt=False)
+        run_graph(base / "raw", base / f"lake-{request.param}", START, END, target,
+                  work=base / f"run-{request.param}", options=IngestOptions(runner="inline"),
+                  skip_dbt=True)
         build_experiment_models(target)
     yield target, events
     for _ in targets:  # drop the throwaway PostgreSQL database
@@ -351,14 +352,11 @@ def built(request, synthetic) -> tuple[Target, list[dict]]:
 
 
 def query(target: Target, sql: str) -> list[dict]:
-    conn = connect(target)
-    try:
-        cur = conn.cursor()
+    with connect(target) as client:
+        cur = client.conn.cursor()
         cur.execute(sql)
         names = [d[0] for d in cur.description]
         return [dict(zip(names, row)) for row in cur.fetchall()]
-    finally:
-        conn.close()
 
 
 # ----------------------------------------------------------------------------- tests

@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 import yaml
 
-from ingest.load.warehouse import Target, connect
 from ingest.run import IngestOptions
 from ingest.simulator import generate
 from monitor.config import AlertConfig, MonitorConfig, SinkConfig
@@ -18,7 +17,8 @@ from monitor.pipeline_checks import record_publication
 from monitor.results import RESULTS_TABLE
 from monitor.run import run_monitors
 from pipeline.cli import main
-from pipeline.run import run_pipeline
+from tests.pipeline_runs import run_graph
+from warehouse import Target, connect
 
 START = date(2026, 9, 7)  # a Monday
 DAYS = 42
@@ -47,18 +47,13 @@ def raw(tmp_path_factory) -> Path:
 def warehouse(raw, tmp_path_factory) -> tuple[Target, Path]:
     work = tmp_path_factory.mktemp("monitor-duckdb")
     target = Target("duckdb", duckdb_path=str(work / "warehouse.duckdb"))
-    run_pipeline(raw, work / "lake", START, END, target, OPTIONS)
+    run_graph(raw, work / "lake", START, END, target, work=work, options=OPTIONS)
     return target, work / "lake"
 
 
 def query(target: Target, sql: str) -> list[tuple]:
-    conn = connect(target)
-    try:
-        cur = conn.cursor()
-        cur.execute(sql)
-        return cur.fetchall()
-    finally:
-        conn.close()
+    with connect(target) as client:
+        return client.fetchall(sql)
 
 
 def verdicts(target: Target) -> dict[tuple[str, str], tuple[bool, str | None, float]]:
@@ -85,7 +80,7 @@ def test_injected_anomalies_are_flagged_and_clean_days_are_not(warehouse):
 
 
 def test_postgres_gives_the_same_verdicts(raw, warehouse, pg_target, tmp_path):
-    run_pipeline(raw, tmp_path / "lake", START, END, pg_target, OPTIONS)
+    run_graph(raw, tmp_path / "lake", START, END, pg_target, work=tmp_path, options=OPTIONS)
     duck, pg = verdicts(warehouse[0]), verdicts(pg_target)
     assert duck.keys() == pg.keys()
     assert {k for k, x in duck.items() if x[0]} == {k for k, x in pg.items() if x[0]}
@@ -124,12 +119,10 @@ def test_cli_after_the_late_batch_with_a_failing_sink(warehouse, tmp_path, capsy
     target, lake = warehouse
     monkeypatch.setenv("PULSE_DUCKDB_PATH", target.duckdb_path)
     day = LATE_DAY + timedelta(days=1)
-    conn = connect(target)
-    try:
-        record_publication(conn, "duckdb", day, datetime.combine(day, datetime.min.time(), timezone.utc)
+    with connect(target) as client:
+        record_publication(client.conn, "duckdb", day,
+                           datetime.combine(day, datetime.min.time(), timezone.utc)
                            + timedelta(hours=23), "run-1")
-    finally:
-        conn.close()
     config = tmp_path / "monitor.yml"
     config.write_text(yaml.safe_dump({"lake": str(lake), "alerts": {
         "state_path": str(tmp_path / "state.json"), "full_text_dir": str(tmp_path / "full"),
