@@ -15,11 +15,11 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import orjson
-from ingest.load.warehouse import Target, target_from_env
 
 from ingest.lake import open_lake
 from ingest.load.loader import load_batches
 from ingest.run import IngestOptions, ingest
+from warehouse import Target, target_from_env
 
 
 def write_history(raw: Path, start: date, days: int, per_day: int) -> list[date]:

@@ -16,16 +16,15 @@ import os
 import tempfile
 import time
 import uuid
-from dataclasses import replace
+from dataclasses import asdict, replace
 from datetime import date, timedelta
 from pathlib import Path
 
-from ingest.load.warehouse import Target, connect, target_from_env
-from pipeline.dbt import run_dbt
-from pipeline.run import dbt_env, run_pipeline
-
 from ingest.run import IngestOptions
+from pipeline import orchestrate
 from simulator import generate
+from warehouse import Target, connect, target_from_env
+from warehouse.dbt import run_dbt
 
 START = date(2026, 10, 1)
 MODELS = ("int_experiment_exposures", "int_experiment_health", "int_experiment_metric_events",
@@ -33,12 +32,9 @@ MODELS = ("int_experiment_exposures", "int_experiment_health", "int_experiment_m
 
 
 def _admin_run(server: Target, sql: str) -> None:
-    conn = connect(replace(server, dbname="postgres"))
-    conn.autocommit = True
-    try:
-        conn.cursor().execute(sql)
-    finally:
-        conn.close()
+    with connect(replace(server, dbname="postgres")) as client:
+        client.conn.autocommit = True
+        client.conn.cursor().execute(sql)
 
 
 def bench_target(name: str, raw: Path, work: Path, days: int) -> None:
@@ -51,11 +47,20 @@ def bench_target(name: str, raw: Path, work: Path, days: int) -> None:
         target, dropdb = replace(server, dbname=dbname), f'drop database if exists "{dbname}" with (force)'
     try:
         end = START + timedelta(days=days - 1)
-        run_pipeline(raw, work / f"lake-{name}", START, end, target, IngestOptions(runner="inline"))
+        # `pulse run` in-process: ingest, load, dbt build, check and publish per date
+        outcome = orchestrate.run_window(orchestrate.RunRequest(
+            raw=str(raw), lake=str(work / f"lake-{name}"), start=START, end=end,
+            target=orchestrate.Target(**asdict(target)), options=IngestOptions(runner="inline"),
+            log_dir=str(work / "runs"), monitor="none"))
+        if outcome.exit_code:
+            raise SystemExit(f"pulse run into {name} failed: {outcome.message} "
+                             f"(log {outcome.log_file})")
+        # the run's dbt wrote its artifacts to its state dir: parse once so the timed build
+        # starts from a warm partial parse, as it did after a build into DBT_TARGET_PATH
+        run_dbt(["parse"], target=target, capture=True)
         t0 = time.perf_counter()
         run_dbt(["build", "--select", "int_experiment_exposures+", "experiments+",
-                 "--indirect-selection", "cautious"], target=target.name, env=dbt_env(target),
-                capture=True)
+                 "--indirect-selection", "cautious"], target=target, capture=True)
         wall = time.perf_counter() - t0
         results = json.loads((Path(os.environ["DBT_TARGET_PATH"]) / "run_results.json").read_text())
         timing = {r["unique_id"].split(".")[-1]: r["execution_time"] for r in results["results"]}
@@ -76,6 +81,9 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="pulse-bench-exp-"))
     os.environ.setdefault("DBT_TARGET_PATH", str(work / "target"))
     os.environ.setdefault("DBT_LOG_PATH", str(work / "logs"))
+    # the runs' lock files, dbt artifacts and alerts (a failing run alerts) stay in `work`
+    os.environ["PULSE_STATE_DIR"] = str(work / "state")
+    os.environ["PULSE_ALERT_LOG"] = str(work / "alerts.log")
     stats = generate(work / "raw", START, args.days, args.users, seed=42, progress=False)
     print(f"data: {args.users} users, {args.days} days, {stats['events']:,} events")
     for name in args.targets.split(","):

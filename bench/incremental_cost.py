@@ -23,20 +23,17 @@ import sys
 import tempfile
 import time
 import uuid
-from dataclasses import replace
+from dataclasses import asdict, replace
 from datetime import date, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from ingest.load.warehouse import Target, connect, target_from_env
-from pipeline.dbt import run_dbt
-from pipeline.run import date_range, dbt_env
-
-from ingest.lake import open_lake
-from ingest.load.loader import load_batches
 from ingest.run import IngestOptions, ingest
+from pipeline import orchestrate
 from simulator import generate
+from warehouse import Target, connect, target_from_env
+from warehouse.dbt import run_dbt
 
 START = date(2026, 7, 1)
 HISTORY_SHORT = 7
@@ -47,7 +44,7 @@ EXCLUDE = ["--exclude", "tag:reconciliation"]
 
 def prepare_lake(workdir: Path, users: int) -> tuple[Path, list[date]]:
     """Generate and ingest HISTORY_LONG + 1 days once; reused by later runs."""
-    days = date_range(START, START + timedelta(days=HISTORY_LONG))
+    days = [START + timedelta(days=i) for i in range(HISTORY_LONG + 1)]
     lake = workdir / "lake"
     marker = workdir / f"ready-{users}.json"
     if not marker.exists():
@@ -61,7 +58,7 @@ def prepare_lake(workdir: Path, users: int) -> tuple[Path, list[date]]:
 def timed_dbt(target: Target, args: list[str]) -> tuple[float, dict[str, float]]:
     """Wall time of one dbt invocation and the execution time of each model in it."""
     started = time.perf_counter()
-    run_dbt(args, target=target.name, env=dbt_env(target), capture=True)
+    run_dbt(args, target=target, capture=True)
     elapsed = time.perf_counter() - started
     results = json.loads((Path(os.environ["DBT_TARGET_PATH"]) / "run_results.json").read_text())
     per_node = {r["unique_id"].split(".")[-1]: r["execution_time"] for r in results["results"]
@@ -69,21 +66,25 @@ def timed_dbt(target: Target, args: list[str]) -> tuple[float, dict[str, float]]
     return elapsed, per_node
 
 
+def load(target: Target, lake: Path, start: date, end: date) -> None:
+    """Load the (already ingested) batches with `pulse run --skip-dbt`, in-process."""
+    outcome = orchestrate.run_window(orchestrate.RunRequest(
+        raw=str(lake.parent / "raw"), lake=str(lake), start=start, end=end,
+        target=orchestrate.Target(**asdict(target)), options=IngestOptions(runner="local"),
+        skip_dbt=True, log_dir=str(Path(os.environ["PULSE_STATE_DIR"]) / "runs"), monitor="none"))
+    if outcome.exit_code:
+        raise SystemExit(f"loading {start}..{end} failed: {outcome.message} (log {outcome.log_file})")
+
+
 def measure(target: Target, lake: Path, history: list[date], new_day: date) -> dict:
     """Build `history`, then load `new_day` and time the incremental dbt run and test."""
-    lake_handle = open_lake(lake)
-    load_batches(target, lake_handle, [d.isoformat() for d in history])
-    run_dbt(["build", "--fail-fast", *EXCLUDE], target=target.name, env=dbt_env(target), capture=True)
-    load_batches(target, lake_handle, [new_day.isoformat()])
+    load(target, lake, history[0], history[-1])
+    run_dbt(["build", "--fail-fast", *EXCLUDE], target=target, capture=True)
+    load(target, lake, new_day, new_day)
     run_seconds, per_model = timed_dbt(target, ["run", *EXCLUDE])
     test_seconds, _ = timed_dbt(target, ["test", *EXCLUDE])
-    conn = connect(target)
-    try:
-        cur = conn.cursor()
-        cur.execute("select count(*) from marts.fct_events")
-        events = cur.fetchone()[0]
-    finally:
-        conn.close()
+    with connect(target) as client:
+        events = client.scalar("select count(*) from marts.fct_events")
     return {"run_s": run_seconds, "test_s": test_seconds, "events": events, "models": per_model}
 
 
@@ -154,6 +155,9 @@ def main(argv: list[str] | None = None) -> int:
     scratch = Path(tempfile.mkdtemp(prefix="pulse-bench-", dir=workdir))
     os.environ.setdefault("DBT_TARGET_PATH", str(scratch / "target"))
     os.environ.setdefault("DBT_LOG_PATH", str(scratch / "logs"))
+    # the loads' lock files, run logs and alerts (a failing run alerts) stay in the scratch dir
+    os.environ["PULSE_STATE_DIR"] = str(scratch / "state")
+    os.environ["PULSE_ALERT_LOG"] = str(scratch / "alerts.log")
     lake, days = prepare_lake(workdir, args.users)
     lines = json.loads((workdir / f"ready-{args.users}.json").read_text())["batches"]
     print(f"generated {START}..{days[-1]}, {args.users} signups; new batch {days[-1]}: "

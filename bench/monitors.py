@@ -18,6 +18,7 @@ import shutil
 import sys
 import tempfile
 import time
+from dataclasses import asdict
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -26,15 +27,17 @@ sys.path.insert(0, str(ROOT))
 _SCRATCH = tempfile.mkdtemp(prefix="pulse-bench-monitors-")
 os.environ.setdefault("DBT_TARGET_PATH", os.path.join(_SCRATCH, "target"))
 os.environ.setdefault("DBT_LOG_PATH", os.path.join(_SCRATCH, "logs"))
-
-from ingest.load.warehouse import Target, connect  # noqa: E402
-from pipeline.run import run_pipeline  # noqa: E402
+# the runs' lock files, dbt artifacts and alerts (a failing run alerts) stay in the scratch dir
+os.environ["PULSE_STATE_DIR"] = os.path.join(_SCRATCH, "state")
+os.environ["PULSE_ALERT_LOG"] = os.path.join(_SCRATCH, "alerts.log")
 
 from ingest.run import IngestOptions  # noqa: E402
 from monitor.config import IngestMonitorConfig  # noqa: E402
 from monitor.data_checks import late_share  # noqa: E402
 from monitor.dbt_checks import critical_value_tests  # noqa: E402
+from pipeline import orchestrate  # noqa: E402
 from simulator import generate  # noqa: E402
+from warehouse import Target, connect  # noqa: E402
 
 START = date(2026, 7, 6)  # a Monday
 
@@ -54,19 +57,21 @@ def build(out: Path, days: int, users: int, seed: int, anomalies: list[dict]) ->
     raw = out / "raw"
     generate(raw, START, days, users, seed=seed, progress=False, anomalies=anomalies)
     target = Target("duckdb", duckdb_path=str(out / "warehouse.duckdb"))
-    run_pipeline(raw, out / "lake", START, START + timedelta(days=days - 1), target,
-                 IngestOptions(runner="inline"))
+    # `pulse run` in-process: ingest, load, dbt build, check and publish per date
+    outcome = orchestrate.run_window(orchestrate.RunRequest(
+        raw=str(raw), lake=str(out / "lake"), start=START, end=START + timedelta(days=days - 1),
+        target=orchestrate.Target(**asdict(target)), options=IngestOptions(runner="inline"),
+        log_dir=str(out / "logs"), monitor="none"))
+    if outcome.exit_code:
+        raise SystemExit(f"pulse run into {out} failed: {outcome.message} (log {outcome.log_file})")
     return target
 
 
 def verdicts(target: Target) -> dict[tuple[str, date], bool]:
     """(event, day) -> is_anomaly for every scored event-day."""
-    conn = connect(target)
-    try:
-        rows = conn.execute("select event_name, event_date, is_anomaly from marts.rpt_event_volume_anomalies "
-                            "where expected is not null").fetchall()
-    finally:
-        conn.close()
+    with connect(target) as client:
+        rows = client.fetchall("select event_name, event_date, is_anomaly "
+                               "from marts.rpt_event_volume_anomalies where expected is not null")
     return {(e, d): bool(a) for e, d, a in rows}
 
 
@@ -107,11 +112,8 @@ def run(args: argparse.Namespace) -> int:
     late_flagged = sorted(e for e, d in flags if d == late_day)
     late_scored = sum(1 for _, d in dirty_v if d == late_day)
 
-    conn = connect(dirty)
-    try:
-        late = late_share(conn, "duckdb", late_day + timedelta(days=1), IngestMonitorConfig())
-    finally:
-        conn.close()
+    with connect(dirty) as client:
+        late = late_share(client.conn, "duckdb", late_day + timedelta(days=1), IngestMonitorConfig())
     signup_day = next((d for (e, d) in injected if e == "signup"), None)
     critical = critical_value_tests(dirty, signup_day) if signup_day else []
     zero_signups_caught = any(r.check_key == "critical_signups_nonzero" and r.status == "error"

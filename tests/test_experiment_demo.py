@@ -11,14 +11,14 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
-from ingest.load.warehouse import Target
-from pipeline.run import run_pipeline
 
 from ingest.run import IngestOptions
 from pipeline.cli import main
 from simulator import EXPERIMENTS, generate
 from tests.helpers import fetch_dicts
+from tests.pipeline_runs import run_graph
 from tests.test_experiment_stats import build_experiment_models
+from warehouse import Target
 
 pytestmark = pytest.mark.slow
 
@@ -31,8 +31,8 @@ def demo_warehouse(tmp_path_factory) -> Target:
     base = tmp_path_factory.mktemp("experiment-demo")
     generate(base / "raw", START, DAYS, users=2000, seed=42, progress=False)
     target = Target("duckdb", duckdb_path=str(base / "warehouse.duckdb"))
-    run_pipeline(base / "raw", base / "lake", START, START + timedelta(days=DAYS - 1), target,
-                 IngestOptions(runner="inline"), build_dbt=False)
+    run_graph(base / "raw", base / "lake", START, START + timedelta(days=DAYS - 1), target,
+              work=base, options=IngestOptions(runner="inline"), skip_dbt=True)
     build_experiment_models(target)
     return target
 

@@ -9,10 +9,10 @@ from __future__ import annotations
 import json
 
 import pytest
-from ingest.load.warehouse import Target
-from pipeline.dbt import run_dbt
-from pipeline.run import dbt_env
 from scipy import stats
+
+from warehouse import Target
+from warehouse.dbt import run_dbt
 
 pytestmark = pytest.mark.slow
 
@@ -52,7 +52,7 @@ def evaluate(target: Target) -> dict[str, dict[int, float | None]]:
         from (values {_values([(i, float(x), df) for i, (x, df) in enumerate(CHI_CASES)])}) as g (id, a, b)
     """
     proc = run_dbt(["--quiet", "show", "--inline", sql, "--limit", "-1", "--output", "json"],
-                   target=target.name, env=dbt_env(target), capture=True)
+                   target=target, capture=True)
     out: dict[str, dict[int, float | None]] = {"cdf": {}, "inv": {}, "t": {}, "chi": {}}
     for row in json.loads(proc.stdout)["show"]:
         out[row["kind"]][int(row["id"])] = None if row["v"] is None else float(row["v"])

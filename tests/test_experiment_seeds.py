@@ -6,8 +6,9 @@ import json
 
 import pytest
 
-from pipeline.dbt import DbtError, run_dbt
 from tests.test_experiment_stats import project_copy
+from warehouse import Target
+from warehouse.dbt import DbtError, run_dbt
 
 pytestmark = pytest.mark.slow
 
@@ -34,9 +35,9 @@ exp_b,no_such_metric,tertiary
 """
 
 
-def problems(test: str, env: dict[str, str]) -> list[dict]:
+def problems(test: str, target: Target) -> list[dict]:
     proc = run_dbt(["--quiet", "show", "--select", test, "--limit", "-1", "--output", "json"],
-                   target="duckdb", env=env, capture=True)
+                   target=target, capture=True)
     return json.loads(proc.stdout)["show"]
 
 
@@ -44,14 +45,14 @@ def test_broken_seeds_fail_loudly_with_a_reason_per_row(tmp_path, monkeypatch):
     (tmp_path / "project").mkdir()
     project = project_copy(tmp_path / "project", BAD_EXPERIMENTS, BAD_METRICS, BAD_ASSIGNMENTS)
     monkeypatch.setenv("PULSE_PROJECT_DIR", str(project))
-    env = {"PULSE_DUCKDB_PATH": str(tmp_path / "warehouse.duckdb")}
+    target = Target("duckdb", duckdb_path=str(tmp_path / "warehouse.duckdb"))
     with pytest.raises(DbtError) as failed:
         run_dbt(["build", "--select", "experiments", "experiment_metrics",
-                 "experiment_metric_assignments"], target="duckdb", env=env, capture=True)
+                 "experiment_metric_assignments"], target=target, capture=True)
     assert failed.value.returncode == 1
 
     experiment_problems = {(p["experiment_key"], p["variant"], p["problem"])
-                           for p in problems("assert_experiments_seed_valid", env)}
+                           for p in problems("assert_experiments_seed_valid", target)}
     assert experiment_problems == {
         ("exp_a", None, "needs exactly one control variant (is_control = true), has 2"),
         ("exp_a", "other", "weight must be positive"),
@@ -61,7 +62,7 @@ def test_broken_seeds_fail_loudly_with_a_reason_per_row(tmp_path, monkeypatch):
         ("exp_b", "Treatment", "variant must be 1-64 characters of [a-z0-9_]"),
     }
     metric_problems = {(p["metric_key"], p["problem"].split(" ")[0])
-                       for p in problems("assert_experiment_metrics_seed_valid", env)}
+                       for p in problems("assert_experiment_metrics_seed_valid", target)}
     assert metric_problems == {
         ("filter_without_value", "filter_property"),
         ("empty_window", "window_end_hours"),

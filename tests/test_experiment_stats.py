@@ -23,14 +23,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from ingest.load.warehouse import Target
-from pipeline.dbt import project_dir, run_dbt
-from pipeline.run import dbt_env, run_pipeline
 from scipy import stats
 
 from ingest.run import IngestOptions
 from tests.conftest import _throwaway_database
 from tests.helpers import fetch_dicts
+from tests.pipeline_runs import run_graph, warehouse_target
+from warehouse import Target
+from warehouse.dbt import project_dir, run_dbt
 
 pytestmark = pytest.mark.slow
 
@@ -320,7 +320,7 @@ def build_experiment_models(target: Target) -> None:
     """dbt build of the experiment marts and everything upstream (one dbt invocation)."""
     run_dbt(["build", "--fail-fast", "--select", "+rpt_experiment_results", "event_catalog",
              "--exclude", "tag:reconciliation", "--indirect-selection", "cautious"],
-            target=target.name, env=dbt_env(target))
+            target=target)
 
 
 @pytest.fixture(scope="module")
@@ -340,11 +340,12 @@ def built(request, synthetic) -> tuple[Target, list[dict]]:
         targets = iter([Target("duckdb", duckdb_path=str(base / "warehouse.duckdb"))])
     else:
         targets = _throwaway_database(request.getfixturevalue("pg_server"))
-    target = next(targets)
+    target = warehouse_target(next(targets))
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("PULSE_PROJECT_DIR", str(project))
-        run_pipeline(base / "raw", base / f"lake-{request.param}", START, END, target,
-                     IngestOptions(runner="inline"), build_dbt=False)
+        run_graph(base / "raw", base / f"lake-{request.param}", START, END, target,
+                  work=base / f"run-{request.param}", options=IngestOptions(runner="inline"),
+                  skip_dbt=True)
         build_experiment_models(target)
     yield target, events
     for _ in targets:  # drop the throwaway PostgreSQL database

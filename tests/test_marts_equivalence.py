@@ -16,13 +16,13 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-from ingest.load.warehouse import Target, connect, identifier
-from pipeline.dbt import run_dbt
-from pipeline.run import dbt_env, run_pipeline
 
 from ingest.run import IngestOptions
 from simulator import BehaviourConfig, generate
 from tests.helpers import fetch
+from tests.pipeline_runs import run_graph, warehouse_target
+from warehouse import Target, connect, identifier
+from warehouse.dbt import run_dbt
 
 START = date(2026, 10, 5)
 DAYS = 5
@@ -47,12 +47,12 @@ def raw_dir(tmp_path_factory) -> Path:
 
 
 def dbt(target: Target, args: list[str]) -> None:
-    run_dbt(args, target=target.name, env=dbt_env(target))
+    run_dbt(args, target=target)
 
 
 def load(raw: Path, lake: Path, target: Target, first: int, last: int) -> None:
-    run_pipeline(raw, lake, START + timedelta(days=first), START + timedelta(days=last), target,
-                 OPTIONS, build_dbt=False)
+    run_graph(raw, lake, START + timedelta(days=first), START + timedelta(days=last), target,
+              work=lake.parent / f"run-{lake.name}", options=OPTIONS, skip_dbt=True)
 
 
 def incremental_models() -> list[tuple[str, str]]:
@@ -65,9 +65,8 @@ def incremental_models() -> list[tuple[str, str]]:
 
 def differences(daily: Target, reference: Target, table: str) -> tuple[int, int, int, int]:
     """(rows daily, rows reference, rows only in daily, rows only in reference)."""
-    conn = connect(daily)
-    try:
-        cur = conn.cursor()
+    with connect(daily) as client:
+        cur = client.conn.cursor()
         if daily.name == "duckdb":
             cur.execute(f"attach '{reference.duckdb_path}' as reference (read_only)")
             other = f"reference.{table}"
@@ -85,8 +84,6 @@ def differences(daily: Target, reference: Target, table: str) -> tuple[int, int,
             cur.execute(sql)
             counts.append(cur.fetchone()[0])
         return tuple(counts)
-    finally:
-        conn.close()
 
 
 @pytest.fixture(scope="module", params=["duckdb", "postgres"])
@@ -114,7 +111,7 @@ def _pg_database(request, server: Target) -> Target:
     from tests.conftest import _throwaway_database
 
     gen = _throwaway_database(server)
-    target = next(gen)
+    target = warehouse_target(next(gen))
     request.addfinalizer(lambda: next(gen, None))
     return target
 

@@ -16,11 +16,10 @@ from monitor.pipeline_checks import record_publication
 from monitor.results import RESULTS_TABLE
 from monitor.run import run_monitors
 from pipeline.cli import main
-from pipeline.run import run_pipeline
 from simulator import generate
 from tests.helpers import fetch
-from warehouse import connect, meta
-from warehouse.target import Target
+from tests.pipeline_runs import run_graph
+from warehouse import Target, connect, meta
 
 START = date(2026, 9, 7)  # a Monday
 DAYS = 42
@@ -49,7 +48,7 @@ def raw(tmp_path_factory) -> Path:
 def warehouse(raw, tmp_path_factory) -> tuple[Target, Path]:
     work = tmp_path_factory.mktemp("monitor-duckdb")
     target = Target("duckdb", duckdb_path=str(work / "warehouse.duckdb"))
-    run_pipeline(raw, work / "lake", START, END, target, OPTIONS)
+    run_graph(raw, work / "lake", START, END, target, work=work, options=OPTIONS)
     return target, work / "lake"
 
 
@@ -77,7 +76,7 @@ def test_injected_anomalies_are_flagged_and_clean_days_are_not(warehouse):
 
 
 def test_postgres_gives_the_same_verdicts(raw, warehouse, pg_target, tmp_path):
-    run_pipeline(raw, tmp_path / "lake", START, END, pg_target, OPTIONS)
+    run_graph(raw, tmp_path / "lake", START, END, pg_target, work=tmp_path, options=OPTIONS)
     duck, pg = verdicts(warehouse[0]), verdicts(pg_target)
     assert duck.keys() == pg.keys()
     assert {k for k, x in duck.items() if x[0]} == {k for k, x in pg.items() if x[0]}

@@ -12,12 +12,14 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-from ingest.load.warehouse import Target
-from pipeline.run import run_pipeline
 
+from ingest.lake import open_lake, read_manifest
 from ingest.run import IngestOptions
 from simulator import generate
 from tests.helpers import fetch
+from tests.pipeline_runs import run_graph, warehouse_target
+from warehouse import Target
+from warehouse.dbt import run_dbt
 
 START = date(2026, 10, 5)
 DAYS = 5
@@ -47,10 +49,16 @@ def raw_line_count(raw: Path) -> int:
     return sum(len(gzip.decompress(p.read_bytes()).splitlines()) for p in raw.rglob("*.jsonl.gz"))
 
 
+def manifests_in(lake: Path) -> dict[str, dict]:
+    """The published events manifests of the window by batch date (what ingest returned)."""
+    days = [(START + timedelta(days=i)).isoformat() for i in range(DAYS)]
+    return {day: read_manifest(open_lake(str(lake)), "events", day) for day in days}
+
+
 def test_full_run_reconciles_and_rerun_changes_nothing(raw_dir, tmp_path, any_target):
     raw, stats = raw_dir
-    result = run_pipeline(raw, tmp_path / "lake", START, END, any_target, OPTIONS)
-    manifests = {b: tables["events"] for b, tables in result.manifests.items()}
+    run_graph(raw, tmp_path / "lake", START, END, any_target, work=tmp_path, options=OPTIONS)
+    manifests = manifests_in(tmp_path / "lake")
     # raw lines → manifests: every line is a row, a quarantined line or a duplicate
     lines = sum(m.input.lines for m in manifests.values())
     assert lines == raw_line_count(raw) == stats["lines"]
@@ -72,6 +80,14 @@ def test_full_run_reconciles_and_rerun_changes_nothing(raw_dir, tmp_path, any_ta
     assert fetch(any_target, "select count(*) from marts.rpt_active_users_daily")[0][0] == DAYS
 
     before = snapshot(any_target)
-    again = run_pipeline(raw, tmp_path / "lake", START, END, any_target, OPTIONS)
-    assert {r.status for r in again.loads} == {"unchanged"}
+    audit = sorted(fetch(any_target, "select * from pulse_meta.load_audit"), key=repr)
+    again = run_graph(raw, tmp_path / "lake", START, END, any_target, work=tmp_path, options=OPTIONS)
+    # nothing was loaded again: no load task ran and the load audit holds no new row
+    reloads = fetch(any_target, "select task_id from pulse_meta.pipeline_task_runs "
+                               f"where run_id = '{again.run_id}' and task_family = 'LoadTask'")
+    assert reloads == []
+    assert sorted(fetch(any_target, "select * from pulse_meta.load_audit"), key=repr) == audit
+    assert snapshot(any_target) == before
+    # the graph's rerun had nothing to do; dbt building the same loads again changes nothing either
+    run_dbt(["build"], target=warehouse_target(any_target))
     assert snapshot(any_target) == before
