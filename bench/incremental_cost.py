@@ -23,7 +23,7 @@ import sys
 import tempfile
 import time
 import uuid
-from dataclasses import asdict, replace
+from dataclasses import replace
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -70,7 +70,7 @@ def load(target: Target, lake: Path, start: date, end: date) -> None:
     """Load the (already ingested) batches with `pulse run --skip-dbt`, in-process."""
     outcome = orchestrate.run_window(orchestrate.RunRequest(
         raw=str(lake.parent / "raw"), lake=str(lake), start=start, end=end,
-        target=orchestrate.Target(**asdict(target)), options=IngestOptions(runner="local"),
+        target=target, options=IngestOptions(runner="local"),
         skip_dbt=True, log_dir=str(Path(os.environ["PULSE_STATE_DIR"]) / "runs"), monitor="none"))
     if outcome.exit_code:
         raise SystemExit(f"loading {start}..{end} failed: {outcome.message} (log {outcome.log_file})")

@@ -18,7 +18,6 @@ import shutil
 import sys
 import tempfile
 import time
-from dataclasses import asdict
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -60,7 +59,7 @@ def build(out: Path, days: int, users: int, seed: int, anomalies: list[dict]) ->
     # `pulse run` in-process: ingest, load, dbt build, check and publish per date
     outcome = orchestrate.run_window(orchestrate.RunRequest(
         raw=str(raw), lake=str(out / "lake"), start=START, end=START + timedelta(days=days - 1),
-        target=orchestrate.Target(**asdict(target)), options=IngestOptions(runner="inline"),
+        target=target, options=IngestOptions(runner="inline"),
         log_dir=str(out / "logs"), monitor="none"))
     if outcome.exit_code:
         raise SystemExit(f"pulse run into {out} failed: {outcome.message} (log {outcome.log_file})")

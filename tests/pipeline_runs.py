@@ -8,31 +8,23 @@ end of the run log unless the run succeeded.
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from datetime import date
 from pathlib import Path
 
 import pytest
 
 from ingest.run import IngestOptions
-from pipeline import orchestrate
 from pipeline.orchestrate import RunOutcome, RunRequest, log_tail, run_window
-from warehouse import Target
 
 
-def warehouse_target(target) -> Target:
-    """The `warehouse.Target` for a target from the conftest fixtures (which build ingest's)."""
-    return target if isinstance(target, Target) else Target(**asdict(target))
-
-
-def run_graph(raw: str | Path, lake: str | Path, start: date, end: date, target, *,
+def run_graph(raw: str | Path, lake: str | Path, start: date, end: date, target: Target, *,
               work: Path, options: IngestOptions = IngestOptions(), full_refresh: bool = False,
               skip_dbt: bool = False) -> RunOutcome:
     """`pulse run --monitor none` for [start, end]: ingest, load and (unless skip_dbt) dbt
     build, check and publish per date. State, alerts and logs go under `work`."""
     work = Path(work)
     request = RunRequest(raw=str(raw), lake=str(lake), start=start, end=end,
-                         target=orchestrate.Target(**asdict(target)), options=options,
+                         target=target, options=options,
                          full_refresh=full_refresh, skip_dbt=skip_dbt,
                          log_dir=str(work / "logs"), monitor="none")
     with pytest.MonkeyPatch.context() as mp:

@@ -28,7 +28,7 @@ from scipy import stats
 from ingest.run import IngestOptions
 from tests.conftest import _throwaway_database
 from tests.helpers import fetch_dicts
-from tests.pipeline_runs import run_graph, warehouse_target
+from tests.pipeline_runs import run_graph
 from warehouse import Target
 from warehouse.dbt import project_dir, run_dbt
 
@@ -340,7 +340,7 @@ def built(request, synthetic) -> tuple[Target, list[dict]]:
         targets = iter([Target("duckdb", duckdb_path=str(base / "warehouse.duckdb"))])
     else:
         targets = _throwaway_database(request.getfixturevalue("pg_server"))
-    target = warehouse_target(next(targets))
+    target = next(targets)
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("PULSE_PROJECT_DIR", str(project))
         run_graph(base / "raw", base / f"lake-{request.param}", START, END, target,

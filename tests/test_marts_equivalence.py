@@ -20,7 +20,7 @@ import pytest
 from ingest.run import IngestOptions
 from simulator import BehaviourConfig, generate
 from tests.helpers import fetch
-from tests.pipeline_runs import run_graph, warehouse_target
+from tests.pipeline_runs import run_graph
 from warehouse import Target, connect, identifier
 from warehouse.dbt import run_dbt
 
@@ -111,7 +111,7 @@ def _pg_database(request, server: Target) -> Target:
     from tests.conftest import _throwaway_database
 
     gen = _throwaway_database(server)
-    target = warehouse_target(next(gen))
+    target = next(gen)
     request.addfinalizer(lambda: next(gen, None))
     return target
 

@@ -17,7 +17,7 @@ from ingest.lake import open_lake, read_manifest
 from ingest.run import IngestOptions
 from simulator import generate
 from tests.helpers import fetch
-from tests.pipeline_runs import run_graph, warehouse_target
+from tests.pipeline_runs import run_graph
 from warehouse import Target
 from warehouse.dbt import run_dbt
 
@@ -89,5 +89,5 @@ def test_full_run_reconciles_and_rerun_changes_nothing(raw_dir, tmp_path, any_ta
     assert sorted(fetch(any_target, "select * from pulse_meta.load_audit"), key=repr) == audit
     assert snapshot(any_target) == before
     # the graph's rerun had nothing to do; dbt building the same loads again changes nothing either
-    run_dbt(["build"], target=warehouse_target(any_target))
+    run_dbt(["build"], target=any_target)
     assert snapshot(any_target) == before
