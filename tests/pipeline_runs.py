@@ -15,6 +15,7 @@ import pytest
 
 from ingest.run import IngestOptions
 from pipeline.orchestrate import RunOutcome, RunRequest, log_tail, run_window
+from warehouse import Target
 
 
 def run_graph(raw: str | Path, lake: str | Path, start: date, end: date, target: Target, *,
