@@ -31,7 +31,7 @@
     min_relative_change=0.3
 ) %}
 
-    {%- set monitor_date = var('monitor_date', none) -%}
+    {%- set monitor_date = var('monitor_date') -%}
     {%- if monitor_date and not modules.re.fullmatch('[0-9]{4}-[0-9]{2}-[0-9]{2}', monitor_date | string) -%}
         {{ exceptions.raise_compiler_error("monitor_date must be YYYY-MM-DD, got " ~ monitor_date) }}
     {%- endif -%}

@@ -6,13 +6,13 @@
       per variant against the configured weights, df = variants - 1, p from chi_square_sf.
     - Multi-variant users: share of exposed users logged in more than one variant.
 
-    is_trustworthy is false when srm_p_value < var('experiment_srm_alpha', 0.001) or
-    multi_variant_share > var('experiment_max_multi_variant_share', 0.01).
+    is_trustworthy is false when srm_p_value < var('experiment_srm_alpha') or
+    multi_variant_share > var('experiment_max_multi_variant_share').
 -#}
 {{ config(materialized='table') }}
 
-{%- set srm_alpha = var('experiment_srm_alpha', 0.001) | float -%}
-{%- set max_multi_variant_share = var('experiment_max_multi_variant_share', 0.01) | float -%}
+{%- set srm_alpha = var('experiment_srm_alpha') | float -%}
+{%- set max_multi_variant_share = var('experiment_max_multi_variant_share') | float -%}
 
 with
 

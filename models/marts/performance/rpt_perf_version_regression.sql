@@ -6,9 +6,9 @@
     the previous version's, with at least perf_regression_min_calls (default 30) calls on
     both versions. Only the window's events are read.
 -#}
-{%- set window_days = var('perf_regression_window_days', 28) | int -%}
-{%- set min_ratio = var('perf_regression_ratio', 1.2) | float -%}
-{%- set min_calls = var('perf_regression_min_calls', 30) | int -%}
+{%- set window_days = var('perf_regression_window_days') | int -%}
+{%- set min_ratio = var('perf_regression_ratio') | float -%}
+{%- set min_calls = var('perf_regression_min_calls') | int -%}
 
 with
 

@@ -7,7 +7,7 @@
     constant one rank by the waiting they cause. p50/p90/p99 are exact over the window. Only
     the window's events are read (bounded by event_date), never the whole history.
 -#}
-{%- set window_days = var('perf_window_days', 7) | int -%}
+{%- set window_days = var('perf_window_days') | int -%}
 
 with
 

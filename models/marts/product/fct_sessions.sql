@@ -35,8 +35,8 @@
             {% endif %}",
     )
 }}
-{%- set inactivity_minutes = var('session_inactivity_minutes', 30) | int -%}
-{%- set max_minutes = var('session_max_minutes', 720) | int -%}
+{%- set inactivity_minutes = var('session_inactivity_minutes') | int -%}
+{%- set max_minutes = var('session_max_minutes') | int -%}
 
 with
 

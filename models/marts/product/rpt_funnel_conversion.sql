@@ -22,7 +22,7 @@
         pre_hook="{{ prefer_hash_joins() }}",
     )
 }}
-{%- set max_steps = var('funnel_max_steps', 6) | int %}
+{%- set max_steps = var('funnel_max_steps') | int %}
 -- depends_on: {{ ref('fct_events') }}
 -- depends_on: {{ ref('int_anonymous_ids') }}
 
