@@ -4,9 +4,8 @@
     subscription_started). Identity is resolved at report time, so a device identified later
     still gets its touches attributed.
 
-    Incremental at event grain (delete+insert on event_id, new fct_events loads by load_id):
-    fct_events rows only appear or get replaced by an earlier arrival, so upserting them by
-    event_id gives the full-refresh rows.
+    Incremental at event grain (delete+insert on event_id) through the event_subset macro,
+    shared with int_subscription_events: this run's fct_events rows are upserted by event_id.
 -#}
 {{
     config(
@@ -21,20 +20,13 @@ with
 
 events as (
 
-    select
-        event_id,
-        event_name,
-        event_at,
-        user_id,
-        anonymous_id,
-        {{ json_text('properties', 'utm_source') }} as utm_source,
-        {{ json_text('properties', 'utm_medium') }} as utm_medium,
-        {{ json_text('properties', 'utm_campaign') }} as utm_campaign,
-        load_id
-    from {{ ref('fct_events') }}
-    {% if is_incremental() %}
-        where load_id > {{ load_watermark('load_id') }}
-    {% endif %}
+    {{ event_subset(
+        columns=[
+            'event_id', 'event_name', 'event_at', 'user_id', 'anonymous_id',
+            utm_columns('properties'), 'load_id',
+        ],
+        where='1 = 1',
+    ) }}
 
 ),
 

@@ -38,10 +38,9 @@ all_exposure_events as (
         event_id,
         user_id,
         anonymous_id,
-        {{ json_text('properties', 'experiment') }} as experiment_key,
-        {{ json_text('properties', 'variant') }} as variant
-    from {{ ref('fct_events') }}
-    where event_name = 'experiment_exposure'
+        experiment_key,
+        variant
+    from {{ ref('int_experiment_exposure_events') }}
 
 ),
 
@@ -59,7 +58,7 @@ experiment_list as (
 
 unattributed as (
 
-    -- exposures of devices never identified as a user (what int_user_events leaves out)
+    -- exposures of devices never identified as a user (what int_experiment_exposures leaves out)
     select
         all_exposure_events.experiment_key,
         count(*) as unattributed_exposures

@@ -2,8 +2,8 @@
     One row per anonymous_id (device/browser) ever seen: when it was first seen and, once it
     has been, the user it belongs to (the user_id of its first event that carried both ids).
 
-    Incremental (delete+insert on anonymous_id): the new fct_events rows of the devices they
-    mention are merged with the stored row of each such device. first_seen_at is a minimum and
+    Incremental (delete+insert on anonymous_id): this run's fct_events rows (int_events_this_run)
+    of the devices they mention are merged with the stored row of each such device. first_seen_at is a minimum and
     the identification is the first identified event by (event_at, event_id), both over a set
     that only grows, so merging gives what a full refresh gives, whatever the arrival order.
     first_seen_at lets fct_sessions find a newly identified device's anonymous history without
@@ -17,6 +17,7 @@
         on_schema_change='fail',
     )
 }}
+{%- set this_run = events_this_run() %}
 
 with
 
@@ -28,11 +29,8 @@ new_events as (
         event_id,
         event_at,
         load_id
-    from {{ ref('fct_events') }}
+    from {{ this_run }}
     where anonymous_id is not null
-    {% if is_incremental() %}
-        and load_id > {{ load_watermark() }}
-    {% endif %}
 
 ),
 

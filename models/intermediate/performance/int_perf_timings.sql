@@ -1,14 +1,30 @@
 {#-
-    perf_timing events with action and duration_ms read from properties: the input of the
-    performance marts. A view: models filter it on event_date / load_id and the filter
-    reaches fct_events.
+    One row per perf_timing event from the perf_timings log table (stg_perf_timings), its
+    earliest arrival across batches (deduplicated_arrivals, the precedence of fct_events): the
+    input of the performance marts. Events without a platform or app version count as
+    'unknown'.
+
+    Incremental (delete+insert on event_id): the rows of this run's loads are ranked with the
+    stored rows of the same event_ids, like fct_events.
 -#}
+{{
+    config(
+        materialized='incremental',
+        unique_key='event_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+    )
+}}
+
 with
 
-events as (
+deduplicated as (
 
-    select * from {{ ref('fct_events') }}
-    where event_name = 'perf_timing'
+    {{ deduplicated_arrivals(
+        ref('stg_perf_timings'),
+        columns=['timed_at', 'user_id', 'platform', 'app_version', 'action_name', 'duration_ms'],
+        timestamp_column='timed_at',
+    ) }}
 
 ),
 
@@ -16,14 +32,18 @@ final as (
 
     select
         event_id,
-        event_at,
-        event_date,
-        {{ json_text('properties', 'action') }} as action_name,
+        timed_at,
+        cast(timed_at as date) as timed_date,
+        user_id,
+        action_name,
         coalesce(platform, 'unknown') as platform,
         coalesce(app_version, 'unknown') as app_version,
-        {{ json_number('properties', 'duration_ms') }} as duration_ms,
+        duration_ms,
+        batch_date,
+        source_file,
+        source_line,
         load_id
-    from events
+    from deduplicated
 
 )
 

@@ -2,8 +2,8 @@
     One row per user_id ever seen. Built from int_user_events, i.e. the user's identified events
     plus the anonymous events of devices later identified as that user.
 
-    Incremental (delete+insert on user_id): the users of new fct_events loads, and the users
-    of devices identified since the last run, are recomputed from all their events; nobody
+    Incremental (delete+insert on user_id): the users of this run's events (int_events_this_run,
+    stitched), and the users of devices identified by this run's loads, are recomputed from all their events; nobody
     else is read. Counts are recomputed, never added, so reading a load twice changes nothing.
 -#}
 {{
@@ -14,8 +14,9 @@
         on_schema_change='fail',
     )
 }}
--- depends_on: {{ ref('int_stitched_events') }}
 -- depends_on: {{ ref('int_anonymous_ids') }}
+-- depends_on: {{ ref('int_identity_map') }}
+{%- set this_run = events_this_run() %}
 
 with
 
@@ -24,10 +25,8 @@ with
 changed_users as (
 
     select stitched.user_id
-    from {{ ref('int_stitched_events') }} as stitched
-    where
-        stitched.load_id > {{ load_watermark() }}
-        and stitched.user_id is not null
+    from ({{ stitched_events(this_run) }}) as stitched
+    where stitched.user_id is not null
 
     union
 
@@ -35,7 +34,7 @@ changed_users as (
     from {{ ref('int_anonymous_ids') }} as anonymous_ids
     where
         anonymous_ids.user_id is not null
-        and anonymous_ids.identified_load_id > {{ load_watermark() }}
+        and {{ in_run_limits('anonymous_ids.identified_load_id') }}
 
 ),
 

@@ -1,21 +1,4 @@
 {#-
-    Shared pieces of the incremental marts.
-
-    Every incremental mart finds its new input the same way fct_events does: the fct_events
-    rows of loads it has not seen, i.e. load_id above the highest load_id it has stored
-    (column max_load_id, or load_id for event-grain tables). A load that contributed no row
-    to a model leaves its watermark behind, so the next run reads that load again: work is
-    at-least-once and every model recomputes whole units (a day, a user's sessions from a
-    point on), so reading a load twice changes nothing.
--#}
-
-{#- The highest fct_events load_id this model has already processed (0 when empty). -#}
-{% macro load_watermark(column='max_load_id') -%}
-    (select coalesce(max(watermark_source.{{ column }}), 0) from {{ this }} as watermark_source)
-{%- endmacro %}
-
-
-{#-
     Custom incremental strategy `replace_from` (config: incremental_strategy='replace_from',
     unique_key=<owner column>, replace_from_column=<ordered column>).
 
@@ -54,15 +37,4 @@
     insert into {{ target }} ({{ dest_cols_csv }})
     select {{ dest_cols_csv }}
     from {{ source }}
-{%- endmacro %}
-
-
-{#-
-    Subquery body: the UTC event dates touched by fct_events rows this model has not seen
-    (load_id above its watermark). Date-grain models delete and rebuild exactly these dates.
--#}
-{% macro changed_event_dates(watermark_column='max_load_id') -%}
-    select distinct changed_events.event_date as changed_date
-    from {{ ref('fct_events') }} as changed_events
-    where changed_events.load_id > {{ load_watermark(watermark_column) }}
 {%- endmacro %}
