@@ -1,9 +1,9 @@
 {#-
     Volume anomaly scoring, shared by rpt_event_volume_anomalies and the volume_anomaly test.
 
-    Input: a CTE `input_cte` with columns series_name (text), metric_date (date) and observed
-    (a count), at most one row per series and date. Emits CTEs ending in `va_scored`:
-    series_name, metric_date, observed, expected, lower_bound, upper_bound, score,
+    Input: `input`, a relation or a CTE of the caller, with columns series_name (text),
+    metric_date (date) and observed (a count), at most one row per series and date. Returns a
+    complete select (its CTEs are its own) with the columns series_name, metric_date, observed, expected, lower_bound, upper_bound, score,
     is_anomaly, direction, history_weeks, with one row per series and day from the series'
     first date to the last date of the input (missing days count as 0, so a drop to zero is
     scored like any other day).
@@ -31,8 +31,8 @@
     Plain window functions, joins on integer day numbers and median(): DuckDB, PostgreSQL
     and Redshift.
 -#}
-{% macro volume_anomaly_ctes(
-    input_cte,
+{% macro volume_anomaly_scored(
+    input,
     sensitivity=3.0,
     min_history_weeks=3,
     history_weeks=8,
@@ -56,12 +56,24 @@
             ~ "1 <= min_history_weeks <= history_weeks, residual_days >= 7, min_relative_change >= 0)") }}
     {%- endif -%}
 
+with
+
+va_observed as (
+
+    select
+        series_name,
+        metric_date,
+        observed
+    from {{ input }}
+
+),
+
 va_series as (
 
     select
         series_name,
         min(metric_date) as first_date
-    from {{ input_cte }}
+    from va_observed
     group by series_name
 
 ),
@@ -71,7 +83,7 @@ va_bounds as (
     select
         min(metric_date) as first_date,
         max(metric_date) as last_date
-    from {{ input_cte }}
+    from va_observed
 
 ),
 
@@ -91,7 +103,7 @@ va_filled as (
     from va_series
     inner join va_spine
         on va_series.first_date <= va_spine.spine_date
-    left join {{ input_cte }} as va_input
+    left join va_observed as va_input
         on
             va_series.series_name = va_input.series_name
             and va_spine.spine_date = va_input.metric_date
@@ -150,6 +162,8 @@ va_scored as (
     from va_pass3
 
 )
+
+select * from va_scored
 {%- endmacro %}
 
 
