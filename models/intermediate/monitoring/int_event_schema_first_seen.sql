@@ -29,9 +29,9 @@ new_events as (
     from {{ ref('stg_events') }}
     where
         load_id <= {{ limits.upper }}
-        {% if is_incremental() -%}
-        and load_id > {{ limits.lower }}
-        {%- endif %}
+    {% if is_incremental() %}
+            and load_id > {{ limits.lower }}
+    {% endif %}
 
 ),
 
