@@ -6,8 +6,9 @@
     the same raw row loaded twice (a batch reloaded without deleting the old copy), in
     favour of the newest load.
 
-    Used by fct_events (full refresh and incremental runs rank the same way, which is what
-    makes both give the same table) and by its reconciliation test.
+    Used by deduplicated_arrivals below (fct_events and the log-table facts: full refresh and
+    incremental runs rank the same way, which is what
+    makes both give the same table) and by the fct_events reconciliation test.
 -#}
 {% macro event_precedence_order(relation_alias=none) -%}
     {%- set p = (relation_alias ~ '.') if relation_alias else '' -%}
