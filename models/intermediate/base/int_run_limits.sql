@@ -5,8 +5,8 @@
 
     - upper_load_id: the newest load staged, over stg_events and the log-table staging
       models. When a model that reads staging rows (fct_events, the log-table facts) is not
-      selected in this run, no higher than what it has processed, so no downstream model
-      records loads its input does not hold yet.
+      selected in this run but feeds a selected one, no higher than what it has processed,
+      so no downstream model records loads its input does not hold yet.
     - lower_load_id: the smallest processed_load_id in int_incremental_manifest over the
       incremental models selected in this run (all of them when none is); a model without a
       manifest row counts as 0. A model that failed in an earlier run thus pulls the lower
@@ -17,18 +17,35 @@
 {%- set staging_models = ['stg_events', 'stg_perf_timings', 'stg_experiment_exposures'] -%}
 {%- set selected = run_limit_models(selected_only=true) -%}
 {%- set expected = selected if selected else run_limit_models() -%}
-{#- incremental models reading staging rows directly, not selected in this run: upper is capped by them -#}
+{#-
+    Incremental models that read staging rows directly, are not selected in this run, but
+    feed a selected model: what they have processed caps the upper limit.
+-#}
 {%- set lagging_readers = [] -%}
-{%- for node in (graph.nodes.values() if execute else []) -%}
-    {%- if node.resource_type == 'model' and node.name in run_limit_models()
-        and node.name not in selected and selected -%}
-        {%- for parent in node.depends_on.nodes -%}
-            {%- if parent.split('.')[-1] in staging_models and node.name not in lagging_readers -%}
-                {%- do lagging_readers.append(node.name) -%}
-            {%- endif -%}
+{%- if execute and selected -%}
+    {%- set ancestors = [] -%}
+    {%- set queue = [] -%}
+    {%- for node in graph.nodes.values() if node.unique_id in selected_resources -%}
+        {%- do queue.append(node.unique_id) -%}
+    {%- endfor -%}
+    {%- for unique_id in queue -%}
+        {%- set node = graph.nodes.get(unique_id) -%}
+        {%- for parent in (node.depends_on.nodes if node else []) if parent not in ancestors -%}
+            {%- do ancestors.append(parent) -%}
+            {%- do queue.append(parent) -%}
         {%- endfor -%}
-    {%- endif -%}
-{%- endfor %}
+    {%- endfor -%}
+    {%- for unique_id in ancestors -%}
+        {%- set node = graph.nodes.get(unique_id) -%}
+        {%- if node and node.name in run_limit_models() and node.name not in selected -%}
+            {%- for parent in node.depends_on.nodes -%}
+                {%- if parent.split('.')[-1] in staging_models and node.name not in lagging_readers -%}
+                    {%- do lagging_readers.append(node.name) -%}
+                {%- endif -%}
+            {%- endfor -%}
+        {%- endif -%}
+    {%- endfor -%}
+{%- endif %}
 
 with
 
