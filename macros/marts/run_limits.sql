@@ -5,9 +5,8 @@
     stg_events and the log-table staging models), lower_load_id = the smallest load_id that
     every incremental model selected in this run has processed, taken from
     int_incremental_manifest (a model without a manifest row counts as 0: it reads
-    everything). A run reads loads in (lower_load_id, upper_load_id]; at the end of a
-    successful dbt run/build, record_run_limits (on-run-end) stores upper_load_id for every
-    incremental model that succeeded. A model that failed or was skipped keeps its old value,
+    everything). A run reads loads in (lower_load_id, upper_load_id]; record_run_limits (a
+    post-hook) stores upper_load_id for every incremental model once it is built. A model that failed or was skipped keeps its old value,
     so the next run's lower limit goes back to it: nothing a lagging model has not processed
     is skipped, and the others read those loads again, which changes nothing because every
     model recomputes whole units.
@@ -87,39 +86,27 @@
 
 
 {#-
-    on-run-end: record upper_load_id as processed for every incremental model that
-    succeeded in this dbt run / build (nothing for other commands, failed or skipped models).
+    Post-hook of every model (dbt_project.yml): after an incremental model is built, record
+    this run's upper_load_id as what it has processed in int_incremental_manifest. It runs
+    in the model's own transaction (PostgreSQL), so a model that fails records nothing.
+    Renders nothing for other models.
 -#}
-{% macro record_run_limits(results) -%}
-    {%- if not execute or flags.WHICH not in ('run', 'build') -%}
+{% macro record_run_limits() -%}
+    {%- if not execute or model.config.materialized != 'incremental' or model.name not in run_limit_models() -%}
         {{ return('') }}
     {%- endif -%}
-    {%- set known = run_limit_models() -%}
-    {%- set done = [] -%}
-    {%- for result in results -%}
-        {%- if result.node.resource_type == 'model' and result.status == 'success'
-            and result.node.name in known -%}
-            {%- do done.append(result.node.name) -%}
-        {%- endif -%}
-    {%- endfor -%}
     {%- set manifest = run_limits_relation('int_incremental_manifest') -%}
     {%- set limits = run_limits_relation('int_run_limits') -%}
-    {%- if not done or manifest is none or limits is none -%}
+    {%- if manifest is none or limits is none -%}
         {{ return('') }}
     {%- endif -%}
     delete from {{ manifest }}
-    where model_name in ('{{ done | join("', '") }}');
+    where model_name = '{{ model.name }}';
     insert into {{ manifest }} (model_name, processed_load_id)
     select
-        done_models.model_name,
+        cast('{{ model.name }}' as {{ dbt.type_string() }}) as model_name,
         run_limits.upper_load_id as processed_load_id
-    from (
-        {% for name in done -%}
-        select cast('{{ name }}' as {{ dbt.type_string() }}) as model_name
-        {% if not loop.last %}union all{% endif %}
-        {% endfor -%}
-    ) as done_models
-    cross join {{ limits }} as run_limits
+    from {{ limits }} as run_limits
 {%- endmacro %}
 
 

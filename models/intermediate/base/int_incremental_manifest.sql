@@ -1,7 +1,7 @@
 {#-
     The incremental manifest: one row per incremental model with the highest load_id it has
-    processed (macros/marts/run_limits.sql). Written by the on-run-end hook
-    record_run_limits after a successful run, read by int_run_limits. Building this model
+    processed (macros/marts/run_limits.sql). Written by the post-hook
+    record_run_limits of every incremental model once built, read by int_run_limits. Building this model
     never changes its rows (it selects none); a full refresh empties it, after which the
     next run reads all loads again (lower limit 0).
 -#}

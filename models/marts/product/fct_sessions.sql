@@ -14,7 +14,7 @@
     them). For each, the stored
     session that the change could extend (starting before it, ending less than the inactivity
     gap before it) is recomputed together with everything after it; older sessions cannot
-    change. The replace_from strategy (macros/marts/incremental.sql) deletes each changed
+    change. The replace_from strategy (macros/marts/replace_from.sql) deletes each changed
     person's sessions from its earliest recomputed start on, so merged or split sessions
     leave nothing stale; the post-hook drops the anonymous sessions of devices identified
     since. Needs a full refresh when a device's first identification moves to another user
