@@ -17,7 +17,7 @@
 -#}
 {% test critical_value_nonzero(model, column_name, date_column, required_column=none) %}
 
-    {%- set monitor_date = var('monitor_date', none) -%}
+    {%- set monitor_date = var('monitor_date') -%}
     {%- if monitor_date and not modules.re.fullmatch('[0-9]{4}-[0-9]{2}-[0-9]{2}', monitor_date | string) -%}
         {{ exceptions.raise_compiler_error("monitor_date must be YYYY-MM-DD, got " ~ monitor_date) }}
     {%- endif -%}

@@ -2,8 +2,10 @@
     One row per experiment and user exposed to it within the experiment's dates
     (seeds/experiments.csv; start_date 00:00 UTC inclusive .. end_date + 1 day exclusive).
 
-    Users are the stitched user (int_user_events): exposures that carry a user_id, plus
-    anonymous exposures of devices later identified as a user. Exposures of devices never
+    Exposures come from the experiment_exposures log table (int_experiment_exposure_events,
+    deduplicated across batches). Users are the stitched user: the exposure's user_id, else
+    the user its device was later identified as (int_identity_map), so an anonymous first
+    exposure counts for the user who logs in later on that device. Exposures of devices never
     identified, and exposures naming a variant the seed does not know, are left out here
     and counted in int_experiment_health.
 
@@ -25,15 +27,25 @@ experiments as (
 
 ),
 
+identity_map as (
+
+    select * from {{ ref('int_identity_map') }}
+
+),
+
 exposure_events as (
 
     select
-        user_id,
-        event_at,
-        {{ json_text('properties', 'experiment') }} as experiment_key,
-        {{ json_text('properties', 'variant') }} as variant
-    from {{ ref('int_user_events') }}
-    where event_name = 'experiment_exposure'
+        coalesce(exposures.user_id, identity_map.user_id) as user_id,
+        exposures.exposed_at as event_at,
+        exposures.experiment_key,
+        exposures.variant
+    from {{ ref('int_experiment_exposure_events') }} as exposures
+    left join identity_map
+        on
+            exposures.user_id is null
+            and exposures.anonymous_id = identity_map.anonymous_id
+    where coalesce(exposures.user_id, identity_map.user_id) is not null
 
 ),
 

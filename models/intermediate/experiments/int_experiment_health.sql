@@ -6,13 +6,13 @@
       per variant against the configured weights, df = variants - 1, p from chi_square_sf.
     - Multi-variant users: share of exposed users logged in more than one variant.
 
-    is_trustworthy is false when srm_p_value < var('experiment_srm_alpha', 0.001) or
-    multi_variant_share > var('experiment_max_multi_variant_share', 0.01).
+    is_trustworthy is false when srm_p_value < var('experiment_srm_alpha') or
+    multi_variant_share > var('experiment_max_multi_variant_share').
 -#}
 {{ config(materialized='table') }}
 
-{%- set srm_alpha = var('experiment_srm_alpha', 0.001) | float -%}
-{%- set max_multi_variant_share = var('experiment_max_multi_variant_share', 0.01) | float -%}
+{%- set srm_alpha = var('experiment_srm_alpha') | float -%}
+{%- set max_multi_variant_share = var('experiment_max_multi_variant_share') | float -%}
 
 with
 
@@ -38,10 +38,9 @@ all_exposure_events as (
         event_id,
         user_id,
         anonymous_id,
-        {{ json_text('properties', 'experiment') }} as experiment_key,
-        {{ json_text('properties', 'variant') }} as variant
-    from {{ ref('fct_events') }}
-    where event_name = 'experiment_exposure'
+        experiment_key,
+        variant
+    from {{ ref('int_experiment_exposure_events') }}
 
 ),
 
@@ -59,7 +58,7 @@ experiment_list as (
 
 unattributed as (
 
-    -- exposures of devices never identified as a user (what int_user_events leaves out)
+    -- exposures of devices never identified as a user (what int_experiment_exposures leaves out)
     select
         all_exposure_events.experiment_key,
         count(*) as unattributed_exposures

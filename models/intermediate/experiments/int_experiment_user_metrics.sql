@@ -9,7 +9,7 @@
     the window is over: window end <= the data watermark (the day after the last arrival batch
     in fct_events), so late-exposed users never enter with a truncated window.
 
-    The covariate window is [first exposure - var('experiment_cuped_pre_days', 14) days,
+    The covariate window is [first exposure - var('experiment_cuped_pre_days') days,
     first exposure).
 
     Values: binary = 1 if any matching event else 0; count = matching events; sum = sum of the
@@ -18,7 +18,7 @@
 -#}
 {{ config(materialized='table') }}
 
-{%- set pre_days = var('experiment_cuped_pre_days', 14) | int -%}
+{%- set pre_days = var('experiment_cuped_pre_days') | int -%}
 {%- set far_future = "cast('9999-12-31' as " ~ dbt.type_timestamp() ~ ")" -%}
 
 with

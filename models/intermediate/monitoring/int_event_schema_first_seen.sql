@@ -2,7 +2,7 @@
     Schema drift: when each event name and each (event name, property key) was first seen,
     by arrival batch. `pulse monitor` reports the elements first seen in the monitored batch.
 
-    Incremental: only loads this table has not seen are read; an element seen again keeps
+    Incremental: only the staged rows of this run's loads (int_run_limits) are read; an element seen again keeps
     its earliest batch (a reloaded older batch can move first_seen_batch_date back).
     Disabled on Redshift (no set-returning JSON key function; see json_object_key_rows).
 -#}
@@ -15,6 +15,7 @@
         enabled=target.type != 'redshift',
     )
 }}
+{%- set limits = get_run_limits() %}
 
 with
 
@@ -26,8 +27,10 @@ new_events as (
         load_id,
         properties
     from {{ ref('stg_events') }}
+    where
+        load_id <= {{ limits.upper }}
     {% if is_incremental() %}
-    where load_id > (select coalesce(max(seen.max_load_id), 0) as max_load_id from {{ this }} as seen)
+            and load_id > {{ limits.lower }}
     {% endif %}
 
 ),

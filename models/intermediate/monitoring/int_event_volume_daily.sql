@@ -4,7 +4,7 @@
     day's volume is what the monitors saw when the day's batch was published, it never
     changes afterwards, and a late batch shows up as a drop on its day.
 
-    Incremental: only event dates touched by loads this table has not seen yet are counted
+    Incremental: only the event dates of this run's events (int_events_this_run) are counted
     again (delete+insert by event_date), so a daily run costs in proportion to the new data.
 -#}
 {{
@@ -15,6 +15,7 @@
         on_schema_change='fail',
     )
 }}
+{%- set this_run = events_this_run() %}
 
 with
 
@@ -33,9 +34,7 @@ events as (
 
 changed_dates as (
 
-    select distinct event_date
-    from events
-    where load_id > (select coalesce(max(vol.max_load_id), 0) as max_load_id from {{ this }} as vol)
+    {{ changed_dates(this_run) }}
 
 ),
 
@@ -51,7 +50,7 @@ final as (
         max(load_id) as max_load_id
     from events
     {% if is_incremental() %}
-    where event_date in (select changed_dates.event_date from changed_dates)
+    where event_date in (select changed_dates.changed_date from changed_dates)
     {% endif %}
     group by event_name, event_date
 

@@ -10,7 +10,7 @@
     - p_value: two-sided Welch t-test of the means (Welch-Satterthwaite df; the t
       distribution through student_t_z, see macros/stats/student_t.sql).
     - rel_lift_ci_low/high: rel_lift -/+ z * se, z = normal_inv(1 - alpha/2) for
-      var('experiment_confidence_level', 0.95), se by the delta method:
+      var('experiment_confidence_level'), se by the delta method:
       se^2 = var_t / (n_t mean_c^2) + mean_t^2 var_c / (n_c mean_c^4).
     - CUPED: y' = y - theta (x - mean_x) with x the pre-exposure value and theta =
       cov(x, y) / var(x) pooled over all analysed users of the experiment and metric (0 when x
@@ -21,7 +21,7 @@
       experiment); is_trustworthy = false marks results nobody should act on.
     Control rows carry null lifts and p-values.
 -#}
-{%- set confidence = var('experiment_confidence_level', 0.95) | float -%}
+{%- set confidence = var('experiment_confidence_level') | float -%}
 
 with
 

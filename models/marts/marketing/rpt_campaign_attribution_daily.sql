@@ -15,7 +15,7 @@
     Every conversion gives exactly 1 credit per model, so each model's column sums to the
     number of conversions.
 -#}
-{%- set window_days = var('attribution_window_days', 30) | int -%}
+{%- set window_days = var('attribution_window_days') | int -%}
 
 with
 

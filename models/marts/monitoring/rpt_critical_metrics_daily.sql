@@ -6,7 +6,7 @@
     i.e. it had exposures in the previous experiment_running_days days). Checked by the
     critical_value_nonzero tests (tag pulse_monitor) and `pulse monitor`.
 -#}
-{%- set running_days = var('experiment_running_days', 7) | int -%}
+{%- set running_days = var('experiment_running_days') | int -%}
 
 with
 

@@ -1,9 +1,9 @@
 {#-
     Volume anomalies: for every event name and UTC day, the on-time count compared with the
     event's own history (day-of-week seasonality, local trend, robust MAD scale; see the
-    volume_anomaly_ctes macro for the model). Days up to the latest published batch date.
+    volume_anomaly_scored macro for the model). Days up to the latest published batch date.
 
-    Settings (vars, defaults here): anomaly_sensitivity 3.0, anomaly_min_history_weeks 3,
+    Settings (vars, defaults in dbt_project.yml): anomaly_sensitivity 3.0, anomaly_min_history_weeks 3,
     anomaly_history_weeks 8, anomaly_direction 'both', anomaly_min_expected 10,
     anomaly_min_relative_change 0.3.
 
@@ -42,15 +42,19 @@ va_input as (
 
 ),
 
-{{ volume_anomaly_ctes(
-    'va_input',
-    sensitivity=var('anomaly_sensitivity', 3.0),
-    min_history_weeks=var('anomaly_min_history_weeks', 3),
-    history_weeks=var('anomaly_history_weeks', 8),
-    direction=var('anomaly_direction', 'both'),
-    min_expected=var('anomaly_min_expected', 10),
-    min_relative_change=var('anomaly_min_relative_change', 0.3),
-) }},
+scored as (
+
+    {{ volume_anomaly_scored(
+        'va_input',
+        sensitivity=var('anomaly_sensitivity'),
+        min_history_weeks=var('anomaly_min_history_weeks'),
+        history_weeks=var('anomaly_history_weeks'),
+        direction=var('anomaly_direction'),
+        min_expected=var('anomaly_min_expected'),
+        min_relative_change=var('anomaly_min_relative_change'),
+    ) }}
+
+),
 
 final as (
 
@@ -65,7 +69,7 @@ final as (
         is_anomaly,
         direction,
         history_weeks
-    from va_scored
+    from scored
 
 )
 

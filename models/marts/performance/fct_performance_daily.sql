@@ -1,11 +1,12 @@
 {#-
     Client performance per UTC day, action, platform and app version: calls and the
-    p50 / p90 / p99 of duration_ms (continuous percentiles).
+    p50 / p90 / p99 of duration_ms (continuous percentiles), from the perf_timings log table
+    (int_perf_timings, deduplicated across batches).
 
-    Incremental by day (delete+insert on performance_date): the days touched by new
-    fct_events loads are rebuilt whole from their perf_timing events, so late and duplicate
-    events give the full-refresh rows. Percentiles of different days cannot be combined;
-    reports over several days read int_perf_timings.
+    Incremental by day (delete+insert on performance_date): the days of the timings of this
+    run's loads are rebuilt whole, so late and duplicate events give the full-refresh rows.
+    Percentiles of different days cannot be combined; reports over several days read
+    int_perf_timings.
 -#}
 {{
     config(
@@ -15,19 +16,10 @@
         on_schema_change='fail',
     )
 }}
--- depends_on: {{ ref('fct_events') }}
+
+{%- do get_run_limits() %}
 
 with
-
-{% if is_incremental() %}
-
-changed_dates as (
-
-    {{ changed_event_dates() }}
-
-),
-
-{% endif %}
 
 timings as (
 
@@ -35,8 +27,7 @@ timings as (
     where
         duration_ms is not null
     {% if is_incremental() %}
-            and event_date >= (select min(changed_dates.changed_date) from changed_dates)
-            and event_date in (select changed_dates.changed_date from changed_dates)
+            and {{ in_changed_dates('timed_date', ref('int_perf_timings'), 'timed_date') }}
     {% endif %}
 
 ),
@@ -44,7 +35,7 @@ timings as (
 final as (
 
     select
-        event_date as performance_date,
+        timed_date as performance_date,
         action_name,
         platform,
         app_version,
@@ -54,7 +45,7 @@ final as (
         cast({{ percentile('duration_ms', 0.99) }} as double precision) as p99_duration_ms,
         max(load_id) as max_load_id
     from timings
-    group by event_date, action_name, platform, app_version
+    group by timed_date, action_name, platform, app_version
 
 )
 

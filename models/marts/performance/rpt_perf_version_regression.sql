@@ -6,37 +6,24 @@
     the previous version's, with at least perf_regression_min_calls (default 30) calls on
     both versions. Only the window's events are read.
 -#}
-{%- set window_days = var('perf_regression_window_days', 28) | int -%}
-{%- set min_ratio = var('perf_regression_ratio', 1.2) | float -%}
-{%- set min_calls = var('perf_regression_min_calls', 30) | int -%}
+{%- set window_days = var('perf_regression_window_days') | int -%}
+{%- set min_ratio = var('perf_regression_ratio') | float -%}
+{%- set min_calls = var('perf_regression_min_calls') | int -%}
 
 with
 
-bounds as (
-
-    select
-        max(performance_date) as window_end_date,
-        cast({{ dbt.dateadd('day', 1 - window_days, 'max(performance_date)') }} as date) as window_start_date
-    from {{ ref('fct_performance_daily') }}
-
-),
-
 timings as (
 
-    select timings.*
-    from {{ ref('int_perf_timings') }} as timings
-    cross join bounds
-    where
-        timings.duration_ms is not null
-        and timings.app_version similar to '[0-9]+.[0-9]+.[0-9]+'
-        and timings.event_date >= bounds.window_start_date
-        and timings.event_date <= bounds.window_end_date
+    select * from ({{ trailing_perf_timings(window_days) }}) as window_timings
+    where app_version similar to '[0-9]+.[0-9]+.[0-9]+'
 
 ),
 
 versions as (
 
     select
+        window_start_date,
+        window_end_date,
         action_name,
         platform,
         app_version,
@@ -46,7 +33,7 @@ versions as (
         count(*) as calls,
         cast({{ percentile('duration_ms', 0.9) }} as double precision) as p90_duration_ms
     from timings
-    group by action_name, platform, app_version
+    group by window_start_date, window_end_date, action_name, platform, app_version
 
 ),
 
@@ -70,8 +57,8 @@ compared as (
 final as (
 
     select
-        bounds.window_start_date,
-        bounds.window_end_date,
+        compared.window_start_date,
+        compared.window_end_date,
         compared.action_name,
         compared.platform,
         compared.app_version,
@@ -88,7 +75,6 @@ final as (
             false
         ) as is_regression
     from compared
-    cross join bounds
 
 )
 

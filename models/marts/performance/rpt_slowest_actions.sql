@@ -1,5 +1,5 @@
 {#-
-    The slowest common actions over the trailing perf_window_days (default 7) days ending on
+    The slowest common actions over the trailing perf_window_days (7) days ending on
     the last day with performance data, per action and platform.
 
     Ranked by total_wait_seconds, the summed duration_ms of all calls: it grows with how
@@ -7,34 +7,21 @@
     constant one rank by the waiting they cause. p50/p90/p99 are exact over the window. Only
     the window's events are read (bounded by event_date), never the whole history.
 -#}
-{%- set window_days = var('perf_window_days', 7) | int -%}
+{%- set window_days = var('perf_window_days') | int -%}
 
 with
 
-bounds as (
-
-    select
-        max(performance_date) as window_end_date,
-        cast({{ dbt.dateadd('day', 1 - window_days, 'max(performance_date)') }} as date) as window_start_date
-    from {{ ref('fct_performance_daily') }}
-
-),
-
 timings as (
 
-    select timings.*
-    from {{ ref('int_perf_timings') }} as timings
-    cross join bounds
-    where
-        timings.duration_ms is not null
-        and timings.event_date >= bounds.window_start_date
-        and timings.event_date <= bounds.window_end_date
+    {{ trailing_perf_timings(window_days) }}
 
 ),
 
 aggregated as (
 
     select
+        window_start_date,
+        window_end_date,
         action_name,
         platform,
         count(*) as calls,
@@ -43,15 +30,15 @@ aggregated as (
         cast({{ percentile('duration_ms', 0.9) }} as double precision) as p90_duration_ms,
         cast({{ percentile('duration_ms', 0.99) }} as double precision) as p99_duration_ms
     from timings
-    group by action_name, platform
+    group by window_start_date, window_end_date, action_name, platform
 
 ),
 
 final as (
 
     select
-        bounds.window_start_date,
-        bounds.window_end_date,
+        aggregated.window_start_date,
+        aggregated.window_end_date,
         aggregated.action_name,
         aggregated.platform,
         aggregated.calls,
@@ -65,7 +52,6 @@ final as (
             ) as {{ dbt.type_bigint() }}
         ) as slowness_rank
     from aggregated
-    cross join bounds
 
 )
 

@@ -6,12 +6,15 @@
     activity longer than session_max_minutes (bots), every session_max_minutes from the
     start of that activity: such sessions are cut and flagged is_capped.
 
-    Incremental, Snowplow-style. Changed people are the owners of new fct_events rows (from
-    their earliest new event on) and users whose device was newly identified (from the
-    device's first_seen_at on, as its anonymous events move to them). For each, the stored
+    Incremental, Snowplow-style. The bookkeeping CTEs (new_events .. recompute) find what a
+    run changes; the sessionisation CTEs (events .. final) do not know whether the run is
+    incremental. Changed people are the owners of this run's events (int_events_this_run,
+    stitched; from their earliest new event on) and users whose device was identified by
+    this run's loads (from the device's first_seen_at on, as its anonymous events move to
+    them). For each, the stored
     session that the change could extend (starting before it, ending less than the inactivity
     gap before it) is recomputed together with everything after it; older sessions cannot
-    change. The replace_from strategy (macros/marts/incremental.sql) deletes each changed
+    change. The replace_from strategy (macros/marts/replace_from.sql) deletes each changed
     person's sessions from its earliest recomputed start on, so merged or split sessions
     leave nothing stale; the post-hook drops the anonymous sessions of devices identified
     since. Needs a full refresh when a device's first identification moves to another user
@@ -35,20 +38,22 @@
             {% endif %}",
     )
 }}
-{%- set inactivity_minutes = var('session_inactivity_minutes', 30) | int -%}
-{%- set max_minutes = var('session_max_minutes', 720) | int -%}
+{%- set inactivity_minutes = var('session_inactivity_minutes') | int -%}
+{%- set max_minutes = var('session_max_minutes') | int -%}
+{%- set this_run = events_this_run() %}
 
 with
 
 {% if is_incremental() %}
 
+-- bookkeeping: the people this run changes, and from when on they are recomputed
+
 new_events as (
 
     select
-        owner_id,
-        event_at
-    from {{ ref('int_stitched_events') }}
-    where load_id > {{ load_watermark() }}
+        stitched.owner_id,
+        stitched.event_at
+    from ({{ stitched_events(this_run) }}) as stitched
 
 ),
 
@@ -60,7 +65,7 @@ newly_identified as (
     from {{ ref('int_anonymous_ids') }}
     where
         user_id is not null
-        and identified_load_id > {{ load_watermark() }}
+        and {{ in_run_limits('identified_load_id') }}
 
 ),
 
@@ -111,6 +116,8 @@ recompute as (
 ),
 
 {% endif %}
+
+-- sessionisation: the events of the recomputed people (everyone on a full build)
 
 events as (
 

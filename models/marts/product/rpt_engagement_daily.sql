@@ -21,7 +21,8 @@
     )
 }}
 {%- set wau_days = var('wau_window_days') | int -%}
-{%- set mau_days = var('mau_window_days') | int %}
+{%- set mau_days = var('mau_window_days') | int -%}
+{%- do get_run_limits() %}
 
 with
 
@@ -45,7 +46,7 @@ changed as (
         max(case when platform not in (select stored.platform from {{ this }} as stored) then 1 else 0 end)
         as has_new_platform
     from all_activity
-    where max_load_id > {{ load_watermark() }}
+    where {{ in_run_limits('max_load_id') }}
 
 ),
 

@@ -22,9 +22,9 @@
         pre_hook="{{ prefer_hash_joins() }}",
     )
 }}
-{%- set max_steps = var('funnel_max_steps', 6) | int %}
--- depends_on: {{ ref('fct_events') }}
+{%- set max_steps = var('funnel_max_steps') | int %}
 -- depends_on: {{ ref('int_anonymous_ids') }}
+{%- set this_run = events_this_run() %}
 
 with
 
@@ -43,7 +43,7 @@ steps as (
 
 changed_dates as (
 
-    {{ changed_event_dates() }}
+    {{ changed_dates(this_run) }}
 
     union all
 
@@ -51,7 +51,7 @@ changed_dates as (
     from {{ ref('int_anonymous_ids') }}
     where
         user_id is not null
-        and identified_load_id > {{ load_watermark() }}
+        and {{ in_run_limits('identified_load_id') }}
 
 ),
 

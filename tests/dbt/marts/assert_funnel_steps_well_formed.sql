@@ -13,4 +13,4 @@ having
     or count(distinct step_number) != count(*)
     or count(distinct conversion_window_hours) != 1
     or min(conversion_window_hours) <= 0
-    or max(step_number) > {{ var('funnel_max_steps', 6) }}
+    or max(step_number) > {{ var('funnel_max_steps') }}

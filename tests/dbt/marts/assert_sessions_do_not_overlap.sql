@@ -53,7 +53,7 @@ where
         or (
             not previous_is_capped
             and session_start_at
-            < {{ dbt.dateadd('minute', var('session_inactivity_minutes', 30), 'previous_end_at') }}
+            < {{ dbt.dateadd('minute', var('session_inactivity_minutes'), 'previous_end_at') }}
         )
     )
 

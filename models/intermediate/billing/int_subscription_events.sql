@@ -1,0 +1,35 @@
+{#-
+    Subscription events (subscription_started / _changed / _canceled), one row per event_id,
+    with their billing properties typed. mrr_cents is the workspace's MRR after the event.
+
+    Incremental at event grain (delete+insert on event_id) through the event_subset macro,
+    shared with int_attribution_events: this run's fct_events rows are upserted by event_id.
+-#}
+{{
+    config(
+        materialized='incremental',
+        unique_key='event_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+    )
+}}
+
+with
+
+final as (
+
+    {{ event_subset(
+        columns=[
+            'event_id', 'event_name', 'event_at', 'event_date', 'workspace_id', 'user_id',
+            json_text('properties', 'plan') ~ ' as plan',
+            'cast(' ~ json_number('properties', 'seats') ~ ' as ' ~ dbt.type_bigint() ~ ') as seats',
+            'cast(' ~ json_number('properties', 'mrr_cents') ~ ' as ' ~ dbt.type_bigint() ~ ') as mrr_cents',
+            json_text('properties', 'currency') ~ ' as currency',
+            'load_id',
+        ],
+        where="event_name in ('subscription_started', 'subscription_changed', 'subscription_canceled')",
+    ) }}
+
+)
+
+select * from final
