@@ -1,4 +1,5 @@
-"""The dbt Semantic Layer: configs validate, and every metric equals the pulse mart holding it.
+"""The dbt Semantic Layer: configs validate, every metric equals the pulse mart holding it,
+and the docs site builds with everything documented.
 
 One small warehouse per target (module scope). Each check queries a metric through
 MetricFlow (compiled by its engine for the warehouse's dialect, bi.semantic) and compares it,
@@ -193,7 +194,8 @@ def duckdb_wh(tmp_path_factory) -> tuple[Target, Path]:
     target = Target("duckdb", duckdb_path=existing or str(work / "warehouse.duckdb"))
     if not existing:
         build_warehouse(work, target)
-    return target, dbt_artifacts(target, work / "dbt-target")
+    # the docs site: manifest, semantic manifest, catalog and index.html in one dbt run
+    return target, dbt_artifacts(target, work / "dbt-target", command="docs generate")
 
 
 @pytest.fixture(scope="module")
@@ -333,3 +335,72 @@ def test_metric_equals_mart_postgres(pg_wh, check):
     target, layer = pg_wh
     problems = compare(layer, target, check)
     assert not problems, "\n".join(problems[:20])
+
+
+# ---------------------------------------------------------------- docs site (dbt docs generate, DuckDB)
+def _artifacts(path: Path) -> tuple[dict, dict]:
+    import json
+
+    return json.loads((path / "manifest.json").read_text()), json.loads((path / "catalog.json").read_text())
+
+
+def test_docs_site_built(duckdb_wh):
+    path = duckdb_wh[1]
+    assert (path / "index.html").stat().st_size > 10_000
+    manifest, catalog = _artifacts(path)
+    marts = [n for n in manifest["nodes"].values() if n["resource_type"] == "model" and n["schema"] == "marts"]
+    assert len(marts) >= 20
+    missing = [n["name"] for n in marts if n["unique_id"] not in catalog["nodes"]]
+    assert not missing, f"marts missing from the docs catalog: {missing}"
+
+
+def test_everything_documented(duckdb_wh):
+    manifest, catalog = _artifacts(duckdb_wh[1])
+    problems = []
+    for node in manifest["nodes"].values():
+        if node["resource_type"] != "model" or node["schema"] != "marts":
+            continue
+        if not node["description"].strip():
+            problems.append(f"model {node['name']}: no description")
+        documented = {c for c, v in node["columns"].items() if (v.get("description") or "").strip()}
+        built = {c.lower() for c in catalog["nodes"][node["unique_id"]]["columns"]}
+        problems += [f"column {node['name']}.{c}: not documented" for c in sorted(built - documented)]
+        problems += [f"column {node['name']}.{c}: documented but not built" for c in sorted(set(node["columns"]) - built)]
+    for metric in manifest["metrics"].values():
+        if not metric["description"].strip():
+            problems.append(f"metric {metric['name']}: no description")
+    for exposure in manifest["exposures"].values():
+        for field in ("description", "type", "maturity"):
+            if not exposure.get(field):
+                problems.append(f"exposure {exposure['name']}: no {field}")
+        if not exposure["owner"].get("email") or not exposure["depends_on"]["nodes"]:
+            problems.append(f"exposure {exposure['name']}: owner or marts missing")
+    for macro in manifest["macros"].values():
+        if macro["package_name"] == "pulse" and not macro["description"].strip():
+            problems.append(f"macro {macro['name']}: no description")
+    assert len(manifest["exposures"]) >= 5
+    assert not problems, "\n".join(problems)
+
+
+def test_lookml_types_match_the_warehouse(duckdb_wh):
+    """The LookML generator types columns from the manifest alone (conventions + semantic layer +
+    bi.lookml.TYPE_MAP); here every type it chose is checked against the built warehouse."""
+    import json
+
+    from bi.lookml import column_type, generate
+
+    manifest, catalog = _artifacts(duckdb_wh[1])
+    semantic = json.loads((duckdb_wh[1] / "semantic_manifest.json").read_text())
+    generate(manifest, semantic)  # generation works on these artifacts too
+    expected = {"time": ("TIMESTAMP",), "date": ("DATE",), "yesno": ("BOOLEAN",), "id": ("VARCHAR",),
+                "string": ("VARCHAR",),
+                "number": ("BIGINT", "INTEGER", "HUGEINT", "DOUBLE", "DECIMAL", "FLOAT")}
+    problems = []
+    for node in manifest["nodes"].values():
+        if node["resource_type"] != "model" or node["schema"] != "marts":
+            continue
+        for column, info in catalog["nodes"][node["unique_id"]]["columns"].items():
+            kind = column_type(column.lower())
+            if not info["type"].upper().startswith(expected[kind]):
+                problems.append(f"{node['name']}.{column}: LookML {kind}, warehouse {info['type']}")
+    assert not problems, "\n".join(problems)
