@@ -41,6 +41,7 @@ TYPE_MAP: dict[str, str] = {
     "welch_df": "number", "history_weeks": "number", "current_seats": "number",
     "source_line": "number", "load_id": "number", "max_load_id": "number",
     "step_number": "number", "paying_workspaces": "number",
+    "conversion_from_start": "number", "conversion_from_previous": "number",
     "session_key": "id",
 }
 _NUMBER_SUFFIXES = (
@@ -103,7 +104,8 @@ def _models(manifest: dict[str, Any]) -> dict[str, Model]:
     nodes = manifest["nodes"]
     models = {n["unique_id"]: Model(n["unique_id"], n["name"], n["schema"], n.get("alias") or n["name"],
                                     n.get("description", ""),
-                                    {c: (v.get("description") or "") for c, v in n.get("columns", {}).items()})
+                                    {c: (v.get("description") or "")
+                                     for c, v in n.get("columns", {}).items()})
               for n in nodes.values() if n["resource_type"] == "model"}
     by_name = {m.name: m for m in models.values()}
     for test in nodes.values():
@@ -204,7 +206,8 @@ def _view(model: Model, sms: list[dict]) -> dict[str, Any]:
     dimensions, groups = [], []
     single_pk = model.primary_key[0] if len(model.primary_key) == 1 else None
     if len(model.primary_key) > 1:
-        parts = " || '|' || ".join(f"coalesce(cast(${{TABLE}}.{c} as varchar), '')" for c in model.primary_key)
+        parts = " || '|' || ".join(f"coalesce(cast(${{TABLE}}.{c} as varchar), '')"
+                                   for c in model.primary_key)
         dimensions.append({"name": "primary_key", "type": "string", "primary_key": "yes", "hidden": "yes",
                            "sql": parts,
                            "description": f"Compound primary key: {', '.join(model.primary_key)}."})
@@ -237,10 +240,7 @@ def _view(model: Model, sms: list[dict]) -> dict[str, Any]:
     looker_measures = [{"name": "count", "type": "count", "description": f"Rows of {model.name}."}]
     for m in sorted(measures, key=lambda m: m["name"]):
         expr = m.get("expr") or m["name"]
-        if m["name"] in taken or m["name"] == "count":
-            name = f"total_{m['name']}"
-        else:
-            name = m["name"]
+        name = f"total_{m['name']}" if m["name"] in taken or m["name"] == "count" else m["name"]
         measure: dict[str, Any] = {"name": name, "type": _MEASURE_TYPES[m["agg"]],
                                    "sql": _sql(expr, model.columns, f"{where}, measure {m['name']}")}
         if m["agg"] == "count":
@@ -277,7 +277,8 @@ def _explores(views: list[Model], by_name: dict[str, Model]) -> list[dict[str, A
                 continue
             for side, name, col in ((model, model.name, column), (by_name[to], to, to_field)):
                 if col not in side.columns:
-                    raise LookmlError(f"explore {model.name}: join column {name}.{col} is not in the manifest")
+                    raise LookmlError(
+                        f"explore {model.name}: join column {name}.{col} is not in the manifest")
             joins.append({"name": to, "type": "left_outer", "relationship": "many_to_one",
                           "sql_on": f"${{{model.name}.{column}}} = ${{{to}.{to_field}}}"})
         for dim in views:

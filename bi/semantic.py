@@ -138,8 +138,9 @@ def run_sql(target: Target, sql: str) -> list[dict[str, Any]]:
 
     import psycopg2
 
+    password = os.environ.get("PULSE_PG_PASSWORD" if target.name == "postgres" else "PULSE_RS_PASSWORD")
     con = psycopg2.connect(host=target.host, port=target.port, user=target.user, dbname=target.dbname,
-                           password=os.environ.get(f"PULSE_{'PG' if target.name == 'postgres' else 'RS'}_PASSWORD"))
+                           password=password)
     try:
         with con.cursor() as cur:
             cur.execute(sql)

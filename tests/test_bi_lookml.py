@@ -82,7 +82,8 @@ def test_views_explores_keys_and_measures(files):
 
 def _renamed(artifacts, model: str, old: str, new: str | None):
     manifest, semantic = copy.deepcopy(artifacts)
-    node = next(n for n in manifest["nodes"].values() if n.get("name") == model and n["resource_type"] == "model")
+    node = next(n for n in manifest["nodes"].values()
+                if n.get("name") == model and n["resource_type"] == "model")
     info = node["columns"].pop(old)
     if new:
         node["columns"][new] = {**info, "name": new}
@@ -90,7 +91,7 @@ def _renamed(artifacts, model: str, old: str, new: str | None):
 
 
 def test_dropping_a_joined_column_fails_generation(artifacts):
-    with pytest.raises(LookmlError, match="fct_sessions.user_id"):
+    with pytest.raises(LookmlError, match=r"fct_sessions\.user_id"):
         generate(*_renamed(artifacts, "fct_sessions", "user_id", None))
     with pytest.raises(LookmlError, match="primary key column 'user_id'"):
         generate(*_renamed(artifacts, "dim_users", "user_id", "id"))

@@ -33,7 +33,7 @@ final as (
         daily.plan as current_plan,
         daily.seats as current_seats,
         daily.mrr_cents as current_mrr_cents,
-        daily.is_paying as is_paying
+        daily.is_paying
     from firsts
     inner join daily
         on
