@@ -41,13 +41,13 @@ view: rpt_funnel_conversion {
   }
 
   dimension: conversion_from_start {
-    type: string
+    type: number
     sql: ${TABLE}.conversion_from_start ;;
     description: "reached_users / started_users."
   }
 
   dimension: conversion_from_previous {
-    type: string
+    type: number
     sql: ${TABLE}.conversion_from_previous ;;
     description: "reached_users / reached_users of the previous step; null for step 1 or when it is 0."
   }
