@@ -220,7 +220,7 @@ def test_mf_validate_configs_cli(duckdb_wh, tmp_path):
     shutil.copy(duckdb_wh[1] / "semantic_manifest.json", tmp_path / "target")
     mf = Path(sys.executable).with_name("mf")
     env = {**os.environ, **duckdb_wh[0].dbt_env(), "DBT_PROFILES_DIR": str(profiles_dir(root)),
-           "DBT_TARGET_PATH": str(tmp_path / "target"), "MF_DISABLE_TELEMETRY": "1"}
+           "DBT_TARGET_PATH": str(tmp_path / "target")}
     proc = subprocess.run([str(mf), "validate-configs", "--skip-dw"], cwd=tmp_path, env=env,
                           capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
