@@ -1,7 +1,7 @@
 """The house keeps its shape: layers import downwards only, dialects stay in the warehouse
 layer, pulse_meta is declared in one module, nobody imports another module's private names.
 
-Layers (top to bottom): pipeline → monitor → ingest → warehouse; the simulator stands apart
+Layers (top to bottom): pipeline → monitor | bi (siblings) → ingest → warehouse; the simulator stands apart
 (it imports none of them and none of them import it, only the CLI's `pulse generate`). The
 contracts live in pyproject.toml ([tool.importlinter]) and are checked with import-linter.
 """
@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-PACKAGES = ("warehouse", "ingest", "monitor", "pipeline", "simulator")
+PACKAGES = ("warehouse", "ingest", "monitor", "bi", "pipeline", "simulator")
 LINT_IMPORTS = str(Path(sys.executable).with_name("lint-imports"))
 
 
@@ -42,6 +42,7 @@ def test_layers_hold():
     ("ingest/contract.py", "from monitor import alerts"),
     ("monitor/config.py", "import pipeline.orchestrate"),
     ("simulator/__init__.py", "import warehouse"),
+    ("bi/lookml.py", "import monitor.alerts"),
 ])
 def test_an_upward_import_fails_the_contract(tmp_path, module, upward):
     """The contract is not vacuous: the same tree with one upward import added is refused."""
@@ -80,7 +81,7 @@ DIALECT = re.compile(r"""(==|!=|\bin\b)\s*\(?\s*["'](duckdb|postgres|redshift)["
 
 def test_no_dialect_branch_outside_the_warehouse_layer():
     offenders = [f"{p.relative_to(REPO)}:{i}: {line.strip()}"
-                 for p in python_files("ingest", "monitor", "pipeline", "simulator")
+                 for p in python_files("ingest", "monitor", "bi", "pipeline", "simulator")
                  for i, line in enumerate(p.read_text().splitlines(), 1) if DIALECT.search(line)]
     assert not offenders, "\n".join(offenders)
 

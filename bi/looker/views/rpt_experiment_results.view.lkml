@@ -1,0 +1,149 @@
+view: rpt_experiment_results {
+  sql_table_name: marts.rpt_experiment_results ;;
+  description: "A/B test results, one row per experiment x assigned metric x configured variant, computed in the warehouse (see docs/experiments.md for the statistics and their accuracy). Control rows carry null lifts and p-values. Rows of an experiment with is_trustworthy = false (sample ratio mismatch or > 1% multi-variant users) must not be acted on. Vars: experiment_confidence_level (default 0.95), experiment_cuped_pre_days (14), experiment_srm_alpha (0.001), experiment_max_multi_variant_share (0.01)."
+
+  dimension: primary_key {
+    type: string
+    primary_key: yes
+    hidden: yes
+    sql: coalesce(cast(${TABLE}.experiment_key as varchar), '') || '|' || coalesce(cast(${TABLE}.metric_key as varchar), '') || '|' || coalesce(cast(${TABLE}.variant as varchar), '') ;;
+    description: "Compound primary key: experiment_key, metric_key, variant."
+  }
+
+  dimension: experiment_key {
+    type: string
+    sql: ${TABLE}.experiment_key ;;
+    description: "Experiment (part of the primary key)."
+  }
+
+  dimension: metric_key {
+    type: string
+    sql: ${TABLE}.metric_key ;;
+    description: "Metric (part of the primary key)."
+  }
+
+  dimension: variant {
+    type: string
+    sql: ${TABLE}.variant ;;
+    description: "Variant (part of the primary key)."
+  }
+
+  dimension: metric_role {
+    type: string
+    sql: ${TABLE}.metric_role ;;
+    description: "primary, secondary or guardrail (seeds/experiment_metric_assignments.csv)."
+  }
+
+  dimension: is_control {
+    type: yesno
+    sql: ${TABLE}.is_control ;;
+    description: "True on the control variant's rows."
+  }
+
+  dimension: users {
+    type: number
+    sql: ${TABLE}.users ;;
+    description: "Analysed users of the variant with a complete metric window (0 when none)."
+  }
+
+  dimension: metric_mean {
+    type: number
+    sql: ${TABLE}.metric_mean ;;
+    description: "Mean of the user-level metric in the variant."
+  }
+
+  dimension: metric_variance {
+    type: number
+    sql: ${TABLE}.metric_variance ;;
+    description: "Sample variance (n - 1) of the user-level metric in the variant."
+  }
+
+  dimension: abs_lift {
+    type: number
+    sql: ${TABLE}.abs_lift ;;
+    description: "metric_mean - control metric_mean; null on control rows."
+  }
+
+  dimension: rel_lift {
+    type: number
+    sql: ${TABLE}.rel_lift ;;
+    description: "metric_mean / control metric_mean - 1; null on control rows or when the control mean is 0."
+  }
+
+  dimension: rel_lift_ci_low {
+    type: number
+    sql: ${TABLE}.rel_lift_ci_low ;;
+    description: "Lower bound of the confidence interval (default 95%) of rel_lift, delta method, normal quantile."
+  }
+
+  dimension: rel_lift_ci_high {
+    type: number
+    sql: ${TABLE}.rel_lift_ci_high ;;
+    description: "Upper bound of the confidence interval (default 95%) of rel_lift, delta method, normal quantile."
+  }
+
+  dimension: welch_df {
+    type: number
+    sql: ${TABLE}.welch_df ;;
+    description: "Welch-Satterthwaite degrees of freedom of the comparison with control."
+  }
+
+  dimension: p_value {
+    type: number
+    sql: ${TABLE}.p_value ;;
+    description: "Two-sided Welch t-test p-value of the difference in means with control."
+  }
+
+  dimension: p_value_adjusted {
+    type: number
+    sql: ${TABLE}.p_value_adjusted ;;
+    description: "Benjamini-Hochberg adjusted p_value over the experiment's primary and secondary metrics x treatment variants; null on guardrail and control rows."
+  }
+
+  dimension: cuped_rel_lift {
+    type: number
+    sql: ${TABLE}.cuped_rel_lift ;;
+    description: "Relative lift of the CUPED-adjusted means (covariate = the metric before exposure)."
+  }
+
+  dimension: cuped_p_value {
+    type: number
+    sql: ${TABLE}.cuped_p_value ;;
+    description: "Two-sided Welch p-value of the CUPED-adjusted values."
+  }
+
+  dimension: srm_p_value {
+    type: number
+    sql: ${TABLE}.srm_p_value ;;
+    description: "Sample-ratio-mismatch chi-square p-value of the experiment (same on all its rows)."
+  }
+
+  dimension: multi_variant_users {
+    type: number
+    sql: ${TABLE}.multi_variant_users ;;
+    description: "Users of the experiment exposed to more than one variant, excluded (same on all its rows)."
+  }
+
+  dimension: multi_variant_share {
+    type: number
+    sql: ${TABLE}.multi_variant_share ;;
+    description: "multi_variant_users / exposed users of the experiment."
+  }
+
+  dimension: has_srm {
+    type: yesno
+    sql: ${TABLE}.has_srm ;;
+    description: "True when srm_p_value < var('experiment_srm_alpha', default 0.001)."
+  }
+
+  dimension: is_trustworthy {
+    type: yesno
+    sql: ${TABLE}.is_trustworthy ;;
+    description: "False when the experiment has an SRM or more than 1% multi-variant users; do not act on it."
+  }
+
+  measure: count {
+    type: count
+    description: "Rows of rpt_experiment_results."
+  }
+}
