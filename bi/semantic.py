@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from warehouse.locks import connection
 from warehouse.target import Target
 
 
@@ -50,21 +51,19 @@ def validate(manifest) -> ValidationReport:
     return ValidationReport(errors=errors, warnings=[i.as_readable_str() for i in result.warnings])
 
 
-_ENGINES = {"duckdb": "DUCKDB", "postgres": "POSTGRES", "redshift": "REDSHIFT"}
-
-
 class _RenderOnlyClient:
     """MetricFlow's SqlClient protocol, for compiling only: pulse runs the SQL itself."""
 
-    def __init__(self, dialect: str) -> None:
+    def __init__(self, target: Target) -> None:
         from metricflow.protocols.sql_client import SqlEngine
         from metricflow.sql.render.duckdb_renderer import DuckDbSqlPlanRenderer
         from metricflow.sql.render.postgres import PostgresSQLSqlPlanRenderer
         from metricflow.sql.render.redshift import RedshiftSqlPlanRenderer
 
-        self._engine = SqlEngine[_ENGINES[dialect]]
-        self._renderer = {"duckdb": DuckDbSqlPlanRenderer, "postgres": PostgresSQLSqlPlanRenderer,
-                          "redshift": RedshiftSqlPlanRenderer}[dialect]()
+        renderers = {SqlEngine.DUCKDB: DuckDbSqlPlanRenderer, SqlEngine.POSTGRES: PostgresSQLSqlPlanRenderer,
+                     SqlEngine.REDSHIFT: RedshiftSqlPlanRenderer}
+        self._engine = SqlEngine[target.name.upper()]  # pulse's target names are MetricFlow's engines
+        self._renderer = renderers[self._engine]()
 
     @property
     def sql_engine_type(self):
@@ -87,15 +86,15 @@ class _RenderOnlyClient:
 
 
 class SemanticLayer:
-    """Compile metric queries from a semantic manifest for one SQL dialect."""
+    """Compile metric queries from a semantic manifest for one warehouse's SQL."""
 
-    def __init__(self, manifest, dialect: str = "duckdb") -> None:
+    def __init__(self, manifest, target: Target) -> None:
         from metricflow.engine.metricflow_engine import MetricFlowEngine
         from metricflow_semantics.model.semantic_manifest_lookup import SemanticManifestLookup
 
         self.manifest = manifest
-        self.dialect = dialect
-        self._engine = MetricFlowEngine(SemanticManifestLookup(manifest), _RenderOnlyClient(dialect))
+        self.target = target
+        self._engine = MetricFlowEngine(SemanticManifestLookup(manifest), _RenderOnlyClient(target))
 
     def compile(self, metrics: Sequence[str] = (), group_by: Sequence[str] = (),
                 where: Sequence[str] = (), order_by: Sequence[str] = (),
@@ -113,41 +112,21 @@ class SemanticLayer:
             time_constraint_start=at(start), time_constraint_end=at(end))
         return self._engine.explain(request).sql_statement.sql
 
-    def query(self, target: Target, metrics: Sequence[str] = (), group_by: Sequence[str] = (),
+    def query(self, metrics: Sequence[str] = (), group_by: Sequence[str] = (),
               **kwargs: Any) -> list[dict[str, Any]]:
-        """Compile and run a metric query on `target`; rows as dicts keyed by output column."""
-        return run_sql(target, self.compile(metrics, group_by, **kwargs))
+        """Compile and run a metric query on the warehouse; rows as dicts keyed by output column."""
+        return run_sql(self.target, self.compile(metrics, group_by, **kwargs))
 
     def metric_names(self) -> list[str]:
         return sorted(m.name for m in self.manifest.metrics)
 
 
 def run_sql(target: Target, sql: str) -> list[dict[str, Any]]:
-    """Run a read-only query on the warehouse; rows as dicts."""
-    if target.name == "duckdb":
-        import duckdb
-
-        con = duckdb.connect(str(target.duckdb_path), read_only=True)
-        try:
-            cur = con.execute(sql)
-            names = [d[0] for d in cur.description]
-            return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
-        finally:
-            con.close()
-    import os
-
-    import psycopg2
-
-    password = os.environ.get("PULSE_PG_PASSWORD" if target.name == "postgres" else "PULSE_RS_PASSWORD")
-    con = psycopg2.connect(host=target.host, port=target.port, user=target.user, dbname=target.dbname,
-                           password=password)
-    try:
-        with con.cursor() as cur:
-            cur.execute(sql)
-            names = [d[0] for d in cur.description]
-            return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
-    finally:
-        con.close()
+    """Run a read-only query on the warehouse (through its pulse client); rows as dicts."""
+    with connection(target) as client:
+        cur = client.execute(sql)
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
 
 
 def semantic_manifest_json(path: str | Path) -> dict[str, Any]:

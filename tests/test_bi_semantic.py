@@ -169,7 +169,7 @@ def expected_sql(check_id: str, sql: str | None) -> str:
 
 def compare(layer: SemanticLayer, target: Target, check) -> list[str]:
     check_id, metric, group_by, where, sql = check
-    got_rows = layer.query(target, [metric], group_by, where=where)
+    got_rows = layer.query([metric], group_by, where=where)
     want_rows = run_sql(target, expected_sql(check_id, sql))
     assert want_rows, f"{check_id}: the mart query returned nothing; the test data is too small"
     got = {_key(r, group_by): r[metric] for r in got_rows}
@@ -197,7 +197,7 @@ def duckdb_wh(tmp_path_factory) -> tuple[Target, Path]:
 
 @pytest.fixture(scope="module")
 def duckdb_layer(duckdb_wh) -> SemanticLayer:
-    return SemanticLayer(load_semantic_manifest(duckdb_wh[1]), "duckdb")
+    return SemanticLayer(load_semantic_manifest(duckdb_wh[1]), duckdb_wh[0])
 
 
 def test_semantic_configs_validate(duckdb_wh):
@@ -296,7 +296,7 @@ def test_p90_latency_over_mart_windows(duckdb_wh, duckdb_layer):
                                  f"from marts.{table}")
         start, end = bounds[0]["s"], bounds[0]["e"]
         got = {_key(r, group): r["p90_latency"]
-               for r in duckdb_layer.query(target, ["p90_latency"], group, start=start, end=end)}
+               for r in duckdb_layer.query(["p90_latency"], group, start=start, end=end)}
         cols = "action_name, platform" + (", app_version" if len(group) == 3 else "")
         want = run_sql(target, f"select {cols}, p90_duration_ms from marts.{table}")
         assert want
@@ -324,7 +324,7 @@ def pg_wh(pg_server, tmp_path_factory):
     for target in throwaway_pg_database(pg_server):
         build_warehouse(work, target)
         yield target, SemanticLayer(load_semantic_manifest(dbt_artifacts(target, work / "dbt-target")),
-                                    "postgres")
+                                    target)
 
 
 @pytest.mark.postgres
