@@ -13,7 +13,7 @@ explore: dim_workspaces {
 }
 
 explore: fct_performance_daily {
-  description: "Client performance (perf_timing) per UTC day, action, platform and app version: calls and continuous p50 / p90 / p99 of duration_ms. Incremental by day (days touched by new loads are rebuilt whole)."
+  description: "Client performance (the perf_timings log table, int_perf_timings) per UTC day, action, platform and app version: calls and continuous p50 / p90 / p99 of duration_ms. Incremental by day (days touched by this run's loads are rebuilt whole)."
 }
 
 explore: fct_sessions {

@@ -63,7 +63,7 @@ view: dim_users {
     type: number
     sql: ${TABLE}.max_load_id ;;
     hidden: yes
-    description: "Highest fct_events load_id among the user's events; the incremental watermark."
+    description: "Highest fct_events load_id among the user's events (lineage; incremental runs select by the run limits, int_run_limits)."
   }
 
   dimension_group: first_seen {

@@ -1,6 +1,6 @@
 view: fct_performance_daily {
   sql_table_name: marts.fct_performance_daily ;;
-  description: "Client performance (perf_timing) per UTC day, action, platform and app version: calls and continuous p50 / p90 / p99 of duration_ms. Incremental by day (days touched by new loads are rebuilt whole)."
+  description: "Client performance (the perf_timings log table, int_perf_timings) per UTC day, action, platform and app version: calls and continuous p50 / p90 / p99 of duration_ms. Incremental by day (days touched by this run's loads are rebuilt whole)."
 
   dimension: primary_key {
     type: string
@@ -56,7 +56,7 @@ view: fct_performance_daily {
     type: number
     sql: ${TABLE}.max_load_id ;;
     hidden: yes
-    description: "Highest fct_events load_id among the calls; the incremental watermark."
+    description: "Highest fct_events load_id among the calls (lineage; incremental runs select by the run limits, int_run_limits)."
   }
 
   dimension_group: performance {

@@ -96,7 +96,7 @@ view: fct_sessions {
     type: number
     sql: ${TABLE}.max_load_id ;;
     hidden: yes
-    description: "Highest fct_events load_id among the session's events; the incremental watermark."
+    description: "Highest fct_events load_id among the session's events (lineage; incremental runs select by the run limits, int_run_limits)."
   }
 
   dimension_group: session_start {

@@ -56,7 +56,7 @@ view: rpt_engagement_daily {
     type: number
     sql: ${TABLE}.max_load_id ;;
     hidden: yes
-    description: "Highest load_id among the activity rows in the day's mau window (null when none); the incremental watermark."
+    description: "Highest load_id among the activity rows in the day's mau window (null when none); lineage (incremental runs select by the run limits)."
   }
 
   dimension_group: activity {

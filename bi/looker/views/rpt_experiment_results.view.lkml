@@ -133,7 +133,7 @@ view: rpt_experiment_results {
   dimension: has_srm {
     type: yesno
     sql: ${TABLE}.has_srm ;;
-    description: "True when srm_p_value < var('experiment_srm_alpha', default 0.001)."
+    description: "True when srm_p_value < var('experiment_srm_alpha')."
   }
 
   dimension: is_trustworthy {

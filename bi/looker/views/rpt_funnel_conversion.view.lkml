@@ -56,7 +56,7 @@ view: rpt_funnel_conversion {
     type: number
     sql: ${TABLE}.max_load_id ;;
     hidden: yes
-    description: "Highest fct_events load_id among the events reaching the step; the incremental watermark (null when none)."
+    description: "Highest fct_events load_id among the events reaching the step (lineage; null when none)."
   }
 
   dimension_group: funnel_start {
