@@ -123,7 +123,7 @@ CHECKS = [
      "select performance_date, action_name, platform, app_version, p90_duration_ms "
      "from marts.fct_performance_daily"),
     ("p90_latency/month x action", "p90_latency", ["metric_time__month", "perf_call__action_name"], [],
-     f"select {MONTH.format('event_date')}, action_name, percentile_cont(0.9) within group "
+     f"select {MONTH.format('timed_date')}, action_name, percentile_cont(0.9) within group "
      "(order by duration_ms) from intermediate.int_perf_timings where duration_ms is not null group by 1, 2"),
     ("perf_calls/day x action", "perf_calls", ["metric_time__day", "perf_call__action_name"], [],
      "select performance_date, action_name, sum(calls) from marts.fct_performance_daily group by 1, 2"),
