@@ -112,7 +112,7 @@ def run(args: argparse.Namespace) -> int:
     late_scored = sum(1 for _, d in dirty_v if d == late_day)
 
     with connect(dirty) as client:
-        late = late_share(client.conn, "duckdb", late_day + timedelta(days=1), IngestMonitorConfig())
+        late = late_share(client, late_day + timedelta(days=1), IngestMonitorConfig())
     signup_day = next((d for (e, d) in injected if e == "signup"), None)
     critical = critical_value_tests(dirty, signup_day) if signup_day else []
     zero_signups_caught = any(r.check_key == "critical_signups_nonzero" and r.status == "error"
