@@ -7,10 +7,6 @@ same path `pulse run` takes.
 from __future__ import annotations
 
 import datetime as dt
-import os
-import uuid
-from collections.abc import Iterator
-from dataclasses import replace
 from pathlib import Path
 
 from ingest.run import IngestOptions
@@ -41,18 +37,3 @@ def dbt_artifacts(target: Target, target_path: Path, command: str = "parse") -> 
             env={"DBT_TARGET_PATH": str(target_path)})
     return target_path
 
-
-def throwaway_pg_database(pg_server: Target) -> Iterator[Target]:
-    """Like conftest's pg_target, for module scope."""
-    import psycopg2
-
-    name = f"pulse_test_{uuid.uuid4().hex[:12]}"
-    admin = psycopg2.connect(host=pg_server.host, port=pg_server.port, user=pg_server.user,
-                             dbname="postgres", password=os.environ.get("PULSE_PG_PASSWORD"))
-    admin.autocommit = True
-    admin.cursor().execute(f'create database "{name}"')
-    try:
-        yield replace(pg_server, dbname=name)
-    finally:
-        admin.cursor().execute(f'drop database if exists "{name}" with (force)')
-        admin.close()

@@ -14,13 +14,12 @@ import socket
 import subprocess
 import tempfile
 import time
-import uuid
 from collections.abc import Iterator
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
+from tests.helpers import throwaway_database
 from warehouse.target import Target
 
 # dbt writes target/ and logs/ in the project; give each test session its own, so parallel
@@ -101,28 +100,15 @@ def pg_server() -> Iterator[Target]:
 @pytest.fixture
 def pg_target(pg_server: Target) -> Iterator[Target]:
     """A throwaway database on the test PostgreSQL, dropped afterwards."""
-    yield from _throwaway_database(pg_server)
+    yield from throwaway_database(pg_server)
 
 
 @pytest.fixture
 def pg_target_2(pg_server: Target) -> Iterator[Target]:
     """A second throwaway database, for comparing two builds."""
-    yield from _throwaway_database(pg_server)
+    yield from throwaway_database(pg_server)
 
 
-def _throwaway_database(pg_server: Target) -> Iterator[Target]:
-    import psycopg2
-
-    name = f"pulse_test_{uuid.uuid4().hex[:12]}"
-    admin = psycopg2.connect(host=pg_server.host, port=pg_server.port, user=pg_server.user,
-                             dbname="postgres", password=os.environ.get("PULSE_PG_PASSWORD"))
-    admin.autocommit = True
-    admin.cursor().execute(f'create database "{name}"')
-    try:
-        yield replace(pg_server, dbname=name)
-    finally:
-        admin.cursor().execute(f'drop database if exists "{name}" with (force)')
-        admin.close()
 
 
 @pytest.fixture

@@ -1,4 +1,5 @@
-"""Helpers shared by the test modules: read query results from a warehouse Target.
+"""Helpers shared by the test modules: read query results from a warehouse Target, and make
+throwaway PostgreSQL databases.
 
 Each call opens a connection of its own and closes it, so a test never holds the DuckDB file
 between statements.  `_rows` is the one place the tests' queries connect.
@@ -6,6 +7,10 @@ between statements.  `_rows` is the one place the tests' queries connect.
 
 from __future__ import annotations
 
+import os
+import uuid
+from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 from warehouse import Target, connect
@@ -27,3 +32,19 @@ def fetch_dicts(target: Target, sql: str) -> list[dict[str, Any]]:
     """The rows of `sql` on `target`, as {column: value} dicts."""
     names, rows = _rows(target, sql)
     return [dict(zip(names, row)) for row in rows]
+
+
+def throwaway_database(server: Target) -> Iterator[Target]:
+    """A new database on the test PostgreSQL `server`, dropped when the generator is closed."""
+    import psycopg2
+
+    name = f"pulse_test_{uuid.uuid4().hex[:12]}"
+    admin = psycopg2.connect(host=server.host, port=server.port, user=server.user,
+                             dbname="postgres", password=os.environ.get("PULSE_PG_PASSWORD"))
+    admin.autocommit = True
+    admin.cursor().execute(f'create database "{name}"')
+    try:
+        yield replace(server, dbname=name)
+    finally:
+        admin.cursor().execute(f'drop database if exists "{name}" with (force)')
+        admin.close()

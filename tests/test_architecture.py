@@ -62,7 +62,7 @@ def _imported_private_names(path: Path) -> list[str]:
     found = []
     for node in ast.walk(tree):
         if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            if node.module.split(".")[0] not in PACKAGES or node.module == own:
+            if node.module.split(".")[0] not in (*PACKAGES, "tests") or node.module == own:
                 continue
             found += [f"{node.module}.{a.name}" for a in node.names
                       if a.name.startswith("_") and not a.name.startswith("__")]

@@ -20,7 +20,8 @@ from pathlib import Path
 import pytest
 
 from bi.semantic import SemanticLayer, load_semantic_manifest, run_sql, validate
-from tests.bi_support import build_warehouse, dbt_artifacts, throwaway_pg_database
+from tests.bi_support import build_warehouse, dbt_artifacts
+from tests.helpers import throwaway_database
 from warehouse.target import Target
 
 pytestmark = pytest.mark.slow
@@ -321,7 +322,7 @@ PG_CHECKS = [c for c in CHECKS if c[0] in (
 @pytest.fixture(scope="module")
 def pg_wh(pg_server, tmp_path_factory):
     work = tmp_path_factory.mktemp("bi-pg")
-    for target in throwaway_pg_database(pg_server):
+    for target in throwaway_database(pg_server):
         build_warehouse(work, target)
         yield target, SemanticLayer(load_semantic_manifest(dbt_artifacts(target, work / "dbt-target")),
                                     target)

@@ -26,8 +26,7 @@ import pytest
 from scipy import stats
 
 from ingest.run import IngestOptions
-from tests.conftest import _throwaway_database
-from tests.helpers import fetch_dicts
+from tests.helpers import fetch_dicts, throwaway_database
 from tests.pipeline_runs import run_graph
 from warehouse import Target
 from warehouse.dbt import project_dir, run_dbt
@@ -339,7 +338,7 @@ def built(request, synthetic) -> tuple[Target, list[dict]]:
     if request.param == "duckdb":
         targets = iter([Target("duckdb", duckdb_path=str(base / "warehouse.duckdb"))])
     else:
-        targets = _throwaway_database(request.getfixturevalue("pg_server"))
+        targets = throwaway_database(request.getfixturevalue("pg_server"))
     target = next(targets)
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("PULSE_PROJECT_DIR", str(project))

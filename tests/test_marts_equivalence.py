@@ -19,7 +19,7 @@ import pytest
 
 from ingest.run import IngestOptions
 from simulator import BehaviourConfig, generate
-from tests.helpers import fetch
+from tests.helpers import fetch, throwaway_database
 from tests.pipeline_runs import run_graph
 from warehouse import Target, connect, identifier
 from warehouse.dbt import run_dbt
@@ -108,9 +108,8 @@ def built(request, raw_dir, tmp_path_factory) -> tuple[Target, Target]:
 
 def _pg_database(request, server: Target) -> Target:
     """A throwaway PostgreSQL database for this module (the conftest helper, module scope)."""
-    from tests.conftest import _throwaway_database
 
-    gen = _throwaway_database(server)
+    gen = throwaway_database(server)
     target = next(gen)
     request.addfinalizer(lambda: next(gen, None))
     return target
