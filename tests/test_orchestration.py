@@ -262,7 +262,7 @@ def copy_project(dest: Path) -> Path:
 def test_failing_model_blocks_downstream_and_publish_then_rerun_redoes_only_that(raw, tmp_path, any_target,
                                                                                 reference):
     project = copy_project(tmp_path / "project")
-    model = project / "models" / "intermediate" / "int_user_activity_daily.sql"
+    model = project / "models" / "intermediate" / "activity" / "int_user_activity_daily.sql"
     good = model.read_text()
     model.write_text(good.replace("select", "select no_such_column,", 1))
     env = pulse_env(any_target, tmp_path, PULSE_PROJECT_DIR=str(project))
