@@ -26,8 +26,11 @@ def identifier(name: str) -> str:
     return name
 
 
-# Redshift's reserved words (AWS docs, "Reserved words") that PostgreSQL's grammar does not reserve.
-REDSHIFT_RESERVED = frozenset("""
+# Reserved words DuckDB's keyword list does not reserve: PostgreSQL's SQL-value functions
+# (user, current_date...) and Redshift's own (AWS docs, "Reserved words").
+EXTRA_RESERVED = frozenset("""
+user current_user session_user current_role current_catalog current_schema current_date
+current_time current_timestamp localtime localtimestamp
 aes128 aes256 allowoverwrite backup blanksasnull bytedict bzip2 credentials current_user_id
 defrag deflate delta delta32k disable emptyasnull enable encode encrypt encryption explicit
 globaldict256 globaldict64k gzip identity ignore ilike isnull lun luns lzo lzop minus
@@ -41,13 +44,13 @@ verbose wallet without
 @functools.cache
 def reserved_words() -> frozenset[str]:
     """Words some supported warehouse reserves: DuckDB's reserved and type/function keywords
-    (its grammar is PostgreSQL's, so they cover PostgreSQL's) plus Redshift's own."""
+    (its grammar is PostgreSQL's) plus the extra ones above."""
     import duckdb
 
     with duckdb.connect() as con:
         rows = con.execute("select keyword_name from duckdb_keywords() "
                            "where keyword_category in ('reserved', 'type_function')").fetchall()
-    return frozenset(r[0] for r in rows) | REDSHIFT_RESERVED
+    return frozenset(r[0] for r in rows) | EXTRA_RESERVED
 
 
 def unreserved_identifier(name: str, what: str) -> str:
