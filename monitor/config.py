@@ -133,4 +133,14 @@ def load_config(path: str | Path | None = None) -> MonitorConfig:
     if not path:
         return MonitorConfig()
     with open(path, encoding="utf-8") as handle:
-        return parse_config(yaml.safe_load(handle))
+        try:
+            raw = yaml.safe_load(handle)
+        except yaml.YAMLError as exc:
+            raise ValueError(f"monitor config {path}: not valid YAML "
+                             f"({str(exc).splitlines()[0]})") from None
+    if raw is not None and not isinstance(raw, dict):
+        raise ValueError(f"monitor config {path}: expected a mapping of settings")
+    try:
+        return parse_config(raw)
+    except TypeError as exc:  # a section that is not a mapping, a setting of the wrong shape
+        raise ValueError(f"monitor config {path}: {exc}") from None

@@ -66,10 +66,12 @@ def cmd_generate(args: argparse.Namespace) -> int:
 def cmd_run(args: argparse.Namespace) -> int:
     """Drive the Luigi graph for the window; print what happened and where the log is."""
     from ingest.tables import log_tables
+    from monitor.config import load_config
     from pipeline.orchestrate import RunRequest, run_window
     from pipeline.status import run_summary
 
     log_tables()  # a bad log-table declaration is refused in one line before any work
+    load_config()  # so is a bad $PULSE_MONITOR_CONFIG (the run's alerts need it)
     target = target_from_env(args.target)
     req = RunRequest(raw=args.raw, lake=args.lake, start=args.start, end=args.end or args.start,
                      target=target, options=_ingest_options(args), full_refresh=args.full_refresh,
@@ -159,9 +161,9 @@ def check_settings(parser: argparse.ArgumentParser, args: argparse.Namespace) ->
     if start is not None and end is not None and end < start:
         parser.error(f"--to {end} is before --from {start}: the window must run forward")
     try:
-        retry_settings()
-        if hasattr(args, "target"):
+        if hasattr(args, "target"):  # a command that talks to a warehouse
             target_from_env(args.target)
+            retry_settings()
     except ValueError as exc:
         parser.error(str(exc))
 
@@ -189,6 +191,9 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_FAILED
     except (BatchFailed, RuntimeError, ConnectionError, ValueError, OSError) as exc:
         log.error("%s: %s", type(exc).__name__, exc)
+        return EXIT_FAILED
+    except Exception:  # a bug in pulse, not the user's mistake: its traceback, redacted
+        log.exception("pulse %s failed unexpectedly", args.command)
         return EXIT_FAILED
 
 

@@ -5,6 +5,8 @@ point (guarded suite-wide by tests/cli_guard.py against tracebacks)."""
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 
 from ingest.schema import Column
@@ -108,3 +110,25 @@ def test_the_suite_wide_guard_fails_a_traceback_for_a_user_error():
     cli_guard.check_output(["run"], 1, trace)  # a failed task keeps its traceback
     cli_guard.check_output(["summary"], 2, "pulse summary: error: one line\n")
     assert getattr(main, "__pulse_guarded__", False)  # the entry point tests import is guarded
+
+
+@pytest.mark.parametrize(("config_text", "expected"), [
+    (None, "No such file"),
+    ("alerts: [unclosed", "not valid YAML"),
+    ("- a list", "expected a mapping"),
+    ("alerts: {sinks: {slack: {kind: webhook, url: 'https://hooks/x'}}}", "looks like a secret"),
+])
+def test_bad_monitor_config_is_refused_before_a_run_does_any_work(config_text, expected, tmp_path,
+                                                                  monkeypatch, caplog):
+    work = tmp_path / "work"
+    work.mkdir()
+    config = tmp_path / "monitors.yml"
+    if config_text is not None:
+        config.write_text(config_text, encoding="utf-8")
+    monkeypatch.chdir(work)
+    monkeypatch.setenv("PULSE_MONITOR_CONFIG", str(config))
+    assert main(RUN) == 1
+    errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert len(errors) == 1 and errors[0].exc_info is None
+    assert expected in errors[0].getMessage() and "\n" not in errors[0].getMessage()
+    assert list(work.iterdir()) == []
