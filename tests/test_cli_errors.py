@@ -132,3 +132,19 @@ def test_bad_monitor_config_is_refused_before_a_run_does_any_work(config_text, e
     assert len(errors) == 1 and errors[0].exc_info is None
     assert expected in errors[0].getMessage() and "\n" not in errors[0].getMessage()
     assert list(work.iterdir()) == []
+
+
+def test_the_guard_inspects_pulse_subprocesses_too():
+    import subprocess
+
+    trace = "Traceback (most recent call last):\nValueError: bad\n"
+
+    def fake_run(args, **kwargs):
+        return subprocess.CompletedProcess(args, 1, "", trace)
+
+    guarded = cli_guard.guard_subprocess_run(fake_run)
+    for argv in (["/venv/bin/pulse", "summary"], ["python", "-m", "pipeline.cli", "status"]):
+        with pytest.raises(pytest.fail.Exception, match="printed a Python traceback"):
+            guarded(argv, capture_output=True, text=True)
+    assert guarded(["dbt", "build"]).returncode == 1  # other programs are not pulse's business
+    assert getattr(subprocess.run, "__pulse_guarded__", False)
