@@ -59,6 +59,8 @@ class RunRequest:
 
     def settings(self, run_id: str, run_dir: Path) -> RunSettings:
         """The run's settings: paths made absolute, the window validated, once."""
+        if self.workers < 1:  # Luigi would report "already running" with nothing running
+            raise ValueError(f"workers must be at least 1, not {self.workers}")
         lake = str(self.lake)
         return RunSettings(
             run_id=run_id, target=self.target, raw=str(Path(self.raw).resolve()),

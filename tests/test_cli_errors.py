@@ -148,3 +148,20 @@ def test_the_guard_inspects_pulse_subprocesses_too():
             guarded(argv, capture_output=True, text=True)
     assert guarded(["dbt", "build"]).returncode == 1  # other programs are not pulse's business
     assert getattr(subprocess.run, "__pulse_guarded__", False)
+
+
+def test_run_window_refuses_a_bad_request_before_any_log_or_alert(tmp_path, monkeypatch):
+    from datetime import date
+
+    from pipeline.orchestrate import RunRequest, run_window
+    from warehouse.target import Target
+
+    monkeypatch.setenv("PULSE_ALERT_LOG", str(tmp_path / "alerts.log"))
+    target = Target("duckdb", duckdb_path=str(tmp_path / "w.duckdb"))
+    base = {"raw": str(tmp_path / "raw"), "lake": str(tmp_path / "lake"), "target": target,
+            "log_dir": str(tmp_path / "logs")}
+    with pytest.raises(ValueError, match="--to 2026-10-01 is before --from 2026-10-05"):
+        run_window(RunRequest(start=date(2026, 10, 5), end=date(2026, 10, 1), **base))
+    with pytest.raises(ValueError, match="workers must be at least 1"):
+        run_window(RunRequest(start=date(2026, 10, 1), end=date(2026, 10, 1), workers=0, **base))
+    assert list(tmp_path.iterdir()) == []

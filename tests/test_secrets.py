@@ -117,12 +117,19 @@ def test_invalid_webhook_url_goes_to_fallback_with_the_url_redacted(secrets_ever
     assert "PULSE_TEST_HOOK_URL" in fallback_log.read_text()  # says which setting is wrong
 
 
-# -- every failure path of a run, end to end (DuckDB) ------------------------------------
-def test_no_secret_reaches_any_output_file_or_table(secrets_everywhere, monkeypatch, capfd, caplog):
+# -- every failure path of a run, end to end (DuckDB and PostgreSQL) ---------------------
+def test_no_secret_reaches_any_output_file_or_table(secrets_everywhere, any_target, monkeypatch,
+                                                    capfd, caplog):
     work = secrets_everywhere
+    if any_target.name == "postgres":  # the run reads its warehouse from the environment
+        for key, value in (("HOST", any_target.host), ("PORT", str(any_target.port)),
+                           ("USER", any_target.user), ("DBNAME", any_target.dbname)):
+            monkeypatch.setenv(f"PULSE_PG_{key}", value)
+    else:
+        monkeypatch.setenv("PULSE_DUCKDB_PATH", any_target.duckdb_path)
     generate(work / "raw", DAY, 1, users=30, seed=3, progress=False)
     args = ["run", "--raw", str(work / "raw"), "--lake", str(work / "lake"), "--from", str(DAY),
-            "--runner", "inline", "--target", "duckdb", "--monitor", "none",
+            "--runner", "inline", "--target", any_target.name, "--monitor", "none",
             "--log-dir", str(work / "logs")]
 
     def failing_load(*a, **k):
@@ -142,18 +149,12 @@ def test_no_secret_reaches_any_output_file_or_table(secrets_everywhere, monkeypa
     out, err = capfd.readouterr()
     assert leaks(out + err + caplog.text) == []
     assert files_with_leaks(work) == {}
-    errors = fetch_errors(work / "warehouse.duckdb")
+    errors = [r[0] for r in fetch(any_target, "select error from pulse_meta.pipeline_task_runs "
+                                              "where error is not null")]
     assert any("RuntimeError" in e for e in errors) and any("DbtError" in e for e in errors)
     assert leaks("\n".join(errors)) == []
     alerts = (work / "alerts" / "alerts-undelivered.log").read_text()
     assert "delivery failed on slack" in alerts and "mail:" in alerts  # the fallback got them
-
-
-def fetch_errors(path: Path) -> list[str]:
-    from warehouse.target import Target
-
-    return [r[0] for r in fetch(Target("duckdb", duckdb_path=str(path)),
-                                "select error from pulse_meta.pipeline_task_runs where error is not null")]
 
 
 def test_failing_warehouse_connection_leaks_nothing(secrets_everywhere, monkeypatch, capfd, caplog):
