@@ -10,7 +10,7 @@ from ingest.contract import Limits
 from ingest.formats import FORMATS
 from ingest.lake import BatchFailed
 from ingest.run import RUNNERS, IngestOptions, MissingInput
-from pipeline.cli_args import OneLineParser, add_target_argument, http_url, iso_date, number
+from pipeline.cli_args import OneLineParser, add_target_argument, existing_file, http_url, iso_date, number
 from pipeline.retry import retry_settings
 from pipeline.settings import MONITOR_CHOICES
 from warehouse.locks import NothingBuilt
@@ -33,7 +33,7 @@ def _add_ingest_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--from", dest="start", type=iso_date, required=True, help="first batch date")
     p.add_argument("--to", dest="end", type=iso_date, help="last batch date (default: --from)")
     p.add_argument("--runner", choices=RUNNERS, default="local", help="mrjob runner")
-    p.add_argument("--mrjob-conf", help="mrjob.conf for hadoop/emr/spark runners")
+    p.add_argument("--mrjob-conf", type=existing_file, help="mrjob.conf for hadoop/emr/spark runners")
     p.add_argument("--format", dest="fmt", default="auto", choices=["auto", *sorted(FORMATS)],
                    help="raw format (auto: from each file's name)")
     p.add_argument("--max-late-days", type=number(int, -1), default=30,

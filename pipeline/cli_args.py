@@ -12,6 +12,7 @@ import argparse
 import math
 from collections.abc import Callable
 from datetime import date, datetime
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from warehouse.target import TARGETS
@@ -78,6 +79,13 @@ def http_url(text: str) -> str:
         parts.port  # noqa: B018 - raises on a bad port
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} has a bad port (1-65535)") from None
+    return text
+
+
+def existing_file(text: str) -> str:
+    """argparse type of a file that must exist now (a config the run reads much later)."""
+    if not Path(text).is_file():
+        raise argparse.ArgumentTypeError(f"{text!r} is not an existing file")
     return text
 
 

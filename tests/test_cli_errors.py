@@ -31,6 +31,7 @@ USER_ERRORS = [
     ([*RUN, "--dbt-timeout", "inf"], {}, "--dbt-timeout"),
     ([*RUN, "--scheduler-url", "localhost:8082"], {}, "--scheduler-url"),
     ([*RUN, "--format", "csv"], {}, "--format"),
+    ([*RUN, "--mrjob-conf", "no-such.conf"], {}, "--mrjob-conf: 'no-such.conf' is not an existing file"),
     (["run", "--from", "2026-13-01"], {}, "--from: '2026-13-01' is not a YYYY-MM-DD date"),
     (["generate", "--start", "2026-10-01", "--days", "0"], {}, "--days"),
     (["generate", "--start", "2026-10-01", "--users", "-3"], {}, "--users"),
