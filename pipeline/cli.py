@@ -157,15 +157,17 @@ def build_parser() -> argparse.ArgumentParser:
 def check_settings(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
     """What argparse cannot check alone, before any work: the window's order and every
     environment variable the command will read (a bad one is a usage error naming it)."""
+    prog = f"{parser.prog} {args.command}"
     start, end = getattr(args, "start", None), getattr(args, "end", None)
     if start is not None and end is not None and end < start:
-        parser.error(f"--to {end} is before --from {start}: the window must run forward")
+        parser.exit(EXIT_USAGE, f"{prog}: error: --to {end} is before --from {start}: the window "
+                                f"must run forward (see `{prog} --help`)\n")
     try:
         if hasattr(args, "target"):  # a command that talks to a warehouse
             target_from_env(args.target)
             retry_settings()
     except ValueError as exc:
-        parser.error(str(exc))
+        parser.exit(EXIT_USAGE, f"{prog}: error: {exc}\n")
 
 
 def main(argv: list[str] | None = None) -> int:
