@@ -107,7 +107,7 @@ def next_load_id(client: SqlClient) -> int:
 def record_load(client: SqlClient, load_id: int, table: str, batch: str, status: str, rows: int,
                 checksum: str, lake_uri: str, started_at: datetime) -> None:
     """One audit row, inside the caller's load transaction."""
-    _insert(client, LOAD_AUDIT, [load_id, table, batch, status, rows, checksum, lake_uri,
+    _insert(client, LOAD_AUDIT, [load_id, table, batch, status, rows, checksum, redact(lake_uri),
                                  started_at, utcnow()])
 
 
