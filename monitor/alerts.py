@@ -14,17 +14,16 @@ import hashlib
 import json
 import logging
 import os
-import re
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from monitor.config import AlertConfig, SinkConfig, load_config, severity_rank
-from monitor.sinks import SinkError, beside_alert_log, build_sink, default_log_path, secret_values
+from monitor.sinks import SinkError, beside_alert_log, build_sink, default_log_path, deliver, secret_env_names
+from warehouse.redact import MASK, register_secret_env  # noqa: F401 - MASK is part of this API
+from warehouse.redact import redact as redact_secrets
 
 log = logging.getLogger("pulse.alerts")
-MASK = "***"
-_URL_CREDENTIALS = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/\s:@]+:[^/\s@]+@")
 
 
 @dataclass(frozen=True)
@@ -59,11 +58,9 @@ def alert_log_path() -> Path:
     return default_log_path()
 
 
-def redact(text: str, secrets: list[str]) -> str:
-    """Mask secret values and the credentials part of URLs (user:password@)."""
-    for value in secrets:
-        text = text.replace(value, MASK)
-    return _URL_CREDENTIALS.sub(lambda m: f"{m.group(1)}{MASK}@", text)
+def redact(text: str, secret_env: list[str]) -> str:
+    """The shared redaction step (warehouse.redact), also knowing the sinks' secret variables."""
+    return redact_secrets(text, secret_env)
 
 
 def truncate(alert: Alert, config: AlertConfig) -> tuple[Alert, str | None]:
@@ -125,7 +122,8 @@ def send_alert(alert: Alert, config: AlertConfig | None = None,
     config = config or load_config().alerts
     now = now or datetime.now(timezone.utc)
     severity_rank(alert.severity)
-    secrets = secret_values([*config.sinks, config.fallback])
+    secrets = secret_env_names([*config.sinks, config.fallback])
+    register_secret_env(*secrets)  # so logs and stored errors mask them too
     alert = Alert(alert.key, redact(alert.subject, secrets), redact(alert.body, secrets),
                   alert.severity)
     result = Delivery(alert.key)
@@ -142,7 +140,7 @@ def send_alert(alert: Alert, config: AlertConfig | None = None,
         if severity_rank(alert.severity) < severity_rank(sink_config.min_severity):
             continue
         try:
-            build_sink(sink_config).deliver(alert.key, alert.severity, alert.subject, alert.body)
+            deliver(build_sink(sink_config), alert.key, alert.severity, alert.subject, alert.body)
             result.delivered_to.append(sink_config.name)
         except (SinkError, ValueError) as exc:
             result.failed[sink_config.name] = redact(str(exc), secrets)
@@ -155,8 +153,8 @@ def send_alert(alert: Alert, config: AlertConfig | None = None,
     reasons = "; ".join(f"{name}: {why}" for name, why in result.failed.items())
     fallback_body = f"{alert.body}\n\n[delivery failed on {reasons}]"
     try:
-        build_sink(fallback_config(config.fallback)).deliver(alert.key, alert.severity,
-                                            f"(undelivered) {alert.subject}", fallback_body)
+        deliver(build_sink(fallback_config(config.fallback)), alert.key, alert.severity,
+                f"(undelivered) {alert.subject}", fallback_body)
         result.delivered_to.append(config.fallback.name)
     except (SinkError, ValueError) as exc:
         result.failed[config.fallback.name] = redact(str(exc), secrets)

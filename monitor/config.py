@@ -15,6 +15,8 @@ from typing import Any
 
 import yaml
 
+from warehouse.redact import register_secret_env
+
 SINK_KINDS = ("log", "email", "webhook")
 _DEADLINE = re.compile(r"([01][0-9]|2[0-3]):[0-5][0-9]")
 
@@ -90,6 +92,8 @@ def _sink(name: str, raw: dict[str, Any]) -> SinkConfig:
         if key.endswith(("password", "token", "secret")) or key == "url":
             raise ValueError(f"alert sink {name!r}: {key!r} looks like a secret; put it in an "
                              f"environment variable and name it with {key}_env")
+    # every stage's logs and stored errors mask what these variables hold, not only alerts
+    register_secret_env(*(v for k, v in raw.items() if k.endswith("_env") and isinstance(v, str)))
     return SinkConfig(name, kind, raw, min_severity)
 
 
@@ -129,4 +133,14 @@ def load_config(path: str | Path | None = None) -> MonitorConfig:
     if not path:
         return MonitorConfig()
     with open(path, encoding="utf-8") as handle:
-        return parse_config(yaml.safe_load(handle))
+        try:
+            raw = yaml.safe_load(handle)
+        except yaml.YAMLError as exc:
+            raise ValueError(f"monitor config {path}: not valid YAML "
+                             f"({str(exc).splitlines()[0]})") from None
+    if raw is not None and not isinstance(raw, dict):
+        raise ValueError(f"monitor config {path}: expected a mapping of settings")
+    try:
+        return parse_config(raw)
+    except TypeError as exc:  # a section that is not a mapping, a setting of the wrong shape
+        raise ValueError(f"monitor config {path}: {exc}") from None

@@ -20,6 +20,7 @@ from typing import Protocol
 import orjson
 
 from monitor.config import SinkConfig
+from warehouse.redact import redact
 
 log = logging.getLogger("pulse.alerts")
 
@@ -100,9 +101,9 @@ class EmailSink:
                 if o.get("user"):
                     smtp.login(o["user"], _secret(o, "password") or "")
                 smtp.send_message(message)
-        except (OSError, smtplib.SMTPException) as exc:
+        except Exception as exc:
             raise SinkError(f"SMTP {o['host']}:{o.get('port', 25)}: {type(exc).__name__}: "
-                            f"{str(exc)[:200]}") from None
+                            f"{redact(exc)[:200]}") from None
 
 
 class WebhookSink:
@@ -120,17 +121,19 @@ class WebhookSink:
             raise SinkError(f"webhook sink {self.name}: the URL in {self.options['url_env']} "
                             "is not http(s)")
         payload = {"text": f"*[pulse {severity}] {subject}*\n{body}", "alert_key": key}
-        request = urllib.request.Request(  # noqa: S310 - scheme checked above
-            url, data=orjson.dumps(payload), method="POST", headers={"Content-Type": "application/json"})
         try:
+            request = urllib.request.Request(  # noqa: S310 - scheme checked above
+                url, data=orjson.dumps(payload), method="POST",
+                headers={"Content-Type": "application/json"})
             with urllib.request.urlopen(  # noqa: S310 - scheme checked above
                     request, timeout=float(self.options.get("timeout_seconds", 10))) as response:
                 status = response.status
         except urllib.error.HTTPError as exc:
             raise SinkError(f"webhook sink {self.name}: HTTP {exc.code}") from None
-        except (OSError, urllib.error.URLError) as exc:
+        except Exception as exc:
             # never echo the URL: for Slack it is the secret
-            raise SinkError(f"webhook sink {self.name}: {type(exc).__name__}") from None
+            raise SinkError(f"webhook sink {self.name}: {type(exc).__name__} (the URL in "
+                            f"{self.options['url_env']} is not shown)") from None
         if not 200 <= status < 300:
             raise SinkError(f"webhook sink {self.name}: HTTP {status}")
 
@@ -144,12 +147,17 @@ def build_sink(config: SinkConfig) -> Sink:
     return WebhookSink(config.name, config.options)
 
 
-def secret_values(configs: list[SinkConfig]) -> list[str]:
-    """Every secret an alert must not contain: env vars the sinks name, and *PASSWORD*-like vars."""
-    named = {v for c in configs for k, v in c.options.items() if k.endswith("_env") and v}
-    guessed = {n for n in os.environ
-               if any(word in n.upper() for word in ("PASSWORD", "SECRET", "TOKEN", "WEBHOOK"))}
-    # guessed names need longer values, so a flag like *_WEBHOOK_ENABLED=true is not masked
-    values = {os.environ[n] for n in named if len(os.environ.get(n, "")) >= 4}
-    values |= {os.environ[n] for n in guessed - named if len(os.environ[n]) >= 8}
-    return sorted(values, key=len, reverse=True)
+def secret_env_names(configs: list[SinkConfig]) -> list[str]:
+    """The environment variables the sinks read secrets from (``*_env`` options)."""
+    return sorted({v for c in configs for k, v in c.options.items() if k.endswith("_env") and v})
+
+
+def deliver(sink: Sink, key: str, severity: str, subject: str, body: str) -> None:
+    """`sink.deliver`, with any error of its client turned into a SinkError whose text is
+    redacted: an HTTP or SMTP library may echo a URL or a login in its message."""
+    try:
+        sink.deliver(key, severity, subject, body)
+    except SinkError as exc:
+        raise SinkError(redact(exc)) from None
+    except Exception as exc:
+        raise SinkError(f"sink {sink.name}: {type(exc).__name__}: {redact(exc)[:300]}") from None

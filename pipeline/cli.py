@@ -7,10 +7,14 @@ import logging
 import sys
 
 from ingest.contract import Limits
+from ingest.formats import FORMATS
 from ingest.lake import BatchFailed
 from ingest.run import RUNNERS, IngestOptions, MissingInput
-from pipeline.cli_args import add_target_argument, iso_date
+from pipeline.cli_args import OneLineParser, add_target_argument, existing_file, http_url, iso_date, number
+from pipeline.retry import retry_settings
 from pipeline.settings import MONITOR_CHOICES
+from warehouse.locks import NothingBuilt
+from warehouse.redact import redact, redact_root_handlers
 from warehouse.target import target_from_env
 
 # Exit codes cron and the orchestrator can act on.
@@ -29,13 +33,14 @@ def _add_ingest_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--from", dest="start", type=iso_date, required=True, help="first batch date")
     p.add_argument("--to", dest="end", type=iso_date, help="last batch date (default: --from)")
     p.add_argument("--runner", choices=RUNNERS, default="local", help="mrjob runner")
-    p.add_argument("--mrjob-conf", help="mrjob.conf for hadoop/emr/spark runners")
-    p.add_argument("--format", dest="fmt", default="auto", help="raw format")
-    p.add_argument("--max-late-days", type=int, default=30,
+    p.add_argument("--mrjob-conf", type=existing_file, help="mrjob.conf for hadoop/emr/spark runners")
+    p.add_argument("--format", dest="fmt", default="auto", choices=["auto", *sorted(FORMATS)],
+                   help="raw format (auto: from each file's name)")
+    p.add_argument("--max-late-days", type=number(int, -1), default=30,
                    help="reject events older than N days before their batch; -1 = no limit "
                         "(history imports)")
-    p.add_argument("--max-quarantine-share", type=float, default=0.05,
-                   help="mark a batch failed above this share of quarantined lines")
+    p.add_argument("--max-quarantine-share", type=number(float, 0, 1), default=0.05,
+                   help="mark a batch failed above this share (0..1) of quarantined lines")
     p.add_argument("--lake-format", choices=["csv.gz", "parquet"], default="csv.gz",
                    help="lake file format: gzip CSV (Redshift COPY) or Parquet")
 
@@ -60,9 +65,13 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     """Drive the Luigi graph for the window; print what happened and where the log is."""
+    from ingest.tables import log_tables
+    from monitor.config import load_config
     from pipeline.orchestrate import RunRequest, run_window
     from pipeline.status import run_summary
 
+    log_tables()  # a bad log-table declaration is refused in one line before any work
+    load_config()  # so is a bad $PULSE_MONITOR_CONFIG (the run's alerts need it)
     target = target_from_env(args.target)
     req = RunRequest(raw=args.raw, lake=args.lake, start=args.start, end=args.end or args.start,
                      target=target, options=_ingest_options(args), full_refresh=args.full_refresh,
@@ -96,17 +105,17 @@ def cmd_dbt(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="pulse", description=__doc__)
+    parser = OneLineParser(prog="pulse", description=__doc__)
     parser.add_argument("-v", "--verbose", action="store_true")
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("generate", help="write deterministic sample raw event logs")
     p.add_argument("--out", default="data/raw")
     p.add_argument("--start", type=iso_date, required=True)
-    p.add_argument("--days", type=int, default=28)
-    p.add_argument("--users", type=int, default=2000)
-    p.add_argument("--seed", type=int, default=42)
-    p.add_argument("--fault-rate", type=float, default=0.003)
+    p.add_argument("--days", type=number(int, 1), default=28)
+    p.add_argument("--users", type=number(int, 1), default=2000)
+    p.add_argument("--seed", type=number(int), default=42)
+    p.add_argument("--fault-rate", type=number(float, 0, 1), default=0.003)
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_generate)
 
@@ -117,15 +126,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--skip-dbt", action="store_true", help="only ingest and load")
     p.add_argument("--monitor", choices=MONITOR_CHOICES, default="last",
                    help="run the data and pipeline monitors for the newest date after publishing")
-    p.add_argument("--workers", type=int, default=1, help="Luigi workers (parallel tasks)")
-    p.add_argument("--scheduler-url", help="central luigid, e.g. http://127.0.0.1:8082/ "
+    p.add_argument("--workers", type=number(int, 1), default=1,
+                   help="Luigi workers (parallel tasks), at least 1")
+    p.add_argument("--scheduler-url", type=http_url, help="central luigid, e.g. http://127.0.0.1:8082/ "
                                            "(default: Luigi's local scheduler)")
-    p.add_argument("--wait-for-input", type=float, default=0.0, metavar="SECONDS",
+    p.add_argument("--wait-for-input", type=number(float, 0), default=0.0, metavar="SECONDS",
                    help="wait this long for missing raw folders before exiting with code 4")
-    p.add_argument("--task-timeout", type=float, default=3600.0, metavar="SECONDS",
-                   help="per-task deadline (ingest, load, check, publish)")
-    p.add_argument("--dbt-timeout", type=float, default=3 * 3600.0, metavar="SECONDS",
-                   help="deadline of the dbt transform")
+    p.add_argument("--task-timeout", type=number(float, 0), default=3600.0, metavar="SECONDS",
+                   help="per-task deadline (ingest, load, check, publish); 0 = none")
+    p.add_argument("--dbt-timeout", type=number(float, 0), default=3 * 3600.0, metavar="SECONDS",
+                   help="deadline of the dbt transform; 0 = none")
     p.add_argument("--log-dir", default="data/logs", help="run logs: <log-dir>/<run_id>/run.log")
     p.set_defaults(func=cmd_run)
 
@@ -144,10 +154,29 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def check_settings(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """What argparse cannot check alone, before any work: the window's order and every
+    environment variable the command will read (a bad one is a usage error naming it)."""
+    prog = f"{parser.prog} {args.command}"
+    start, end = getattr(args, "start", None), getattr(args, "end", None)
+    if start is not None and end is not None and end < start:
+        parser.exit(EXIT_USAGE, f"{prog}: error: --to {end} is before --from {start}: the window "
+                                f"must run forward (see `{prog} --help`)\n")
+    try:
+        if hasattr(args, "target"):  # a command that talks to a warehouse
+            target_from_env(args.target)
+            retry_settings()
+    except ValueError as exc:
+        parser.exit(EXIT_USAGE, f"{prog}: error: {exc}\n")
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    check_settings(parser, args)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    redact_root_handlers()  # no secret reaches the terminal through a log record
     for noisy in ("mrjob", "botocore", "boto3", "urllib3"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     if not args.verbose:
@@ -159,8 +188,14 @@ def main(argv: list[str] | None = None) -> int:
     except MissingInput as exc:
         log.error("missing input: %s", exc)
         return EXIT_MISSING_INPUT
-    except (BatchFailed, RuntimeError, ConnectionError, ValueError) as exc:
+    except NothingBuilt as exc:
+        print(f"pulse {args.command}: {redact(exc)}", file=sys.stderr)
+        return EXIT_FAILED
+    except (BatchFailed, RuntimeError, ConnectionError, ValueError, OSError) as exc:
         log.error("%s: %s", type(exc).__name__, exc)
+        return EXIT_FAILED
+    except Exception:  # a bug in pulse, not the user's mistake: its traceback, redacted
+        log.exception("pulse %s failed unexpectedly", args.command)
         return EXIT_FAILED
 
 

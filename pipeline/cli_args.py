@@ -1,12 +1,29 @@
 """Argument types and options shared by every `pulse` command (the main CLI and the modules
-in pipeline/commands/)."""
+in pipeline/commands/).
+
+Every option is parsed and range-checked here, at the edge: a bad value is a usage error
+(exit code 2) whose one line names the option and the accepted values, before any work,
+lock, log file or alert.
+"""
 
 from __future__ import annotations
 
 import argparse
-from datetime import date
+import math
+from collections.abc import Callable
+from datetime import date, datetime
+from pathlib import Path
+from urllib.parse import urlsplit
 
 from warehouse.target import TARGETS
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """An ArgumentParser whose usage errors are one line naming the option and the accepted
+    values (the full usage is one ``--help`` away), exit code 2."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} (see `{self.prog} --help`)\n")
 
 
 def iso_date(text: str) -> date:
@@ -15,6 +32,61 @@ def iso_date(text: str) -> date:
         return date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a YYYY-MM-DD date") from None
+
+
+def utc_minute(text: str) -> str:
+    """argparse type of a UTC time YYYY-MM-DDTHH:MM[:SS] (kept as text for the command)."""
+    try:
+        datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a YYYY-MM-DDTHH:MM time") from None
+    return text
+
+
+def _describe(low: float | None, high: float | None) -> str:
+    if low is not None and high is not None:
+        return f"from {low:g} to {high:g}"
+    return f"at least {low:g}" if low is not None else f"at most {high:g}"
+
+
+def number(kind: type[int] | type[float], low: float | None = None,
+           high: float | None = None) -> Callable[[str], int | float]:
+    """argparse type of an int or float within [low, high] (None: unbounded on that side)."""
+    what = "a whole number" if kind is int else "a number"
+
+    def parse(text: str) -> int | float:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"{text!r} is not {what} ({_describe(low, high)})") from None
+        if (isinstance(value, float) and not math.isfinite(value)) or \
+                (low is not None and value < low) or (high is not None and value > high):
+            raise argparse.ArgumentTypeError(f"{text} is out of range: use {what} "
+                                             f"{_describe(low, high)}")
+        return value
+
+    parse.__name__ = kind.__name__  # argparse names the type in its messages
+    return parse
+
+
+def http_url(text: str) -> str:
+    """argparse type of an http(s)://host[:port]/ URL (a central scheduler)."""
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.hostname or " " in text:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an http(s)://host:port/ URL")
+    try:
+        parts.port  # noqa: B018 - raises on a bad port
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} has a bad port (1-65535)") from None
+    return text
+
+
+def existing_file(text: str) -> str:
+    """argparse type of a file that must exist now (a config the run reads much later)."""
+    if not Path(text).is_file():
+        raise argparse.ArgumentTypeError(f"{text!r} is not an existing file")
+    return text
 
 
 def add_target_argument(p: argparse.ArgumentParser) -> None:

@@ -25,6 +25,7 @@ from pipeline.settings import RunSettings
 from pipeline.tasks import PulseRun
 from warehouse import meta
 from warehouse.locks import AlreadyRunning, connection, held
+from warehouse.redact import redact, redact_handler
 from warehouse.target import Target
 
 log = logging.getLogger("pulse.run")
@@ -58,6 +59,8 @@ class RunRequest:
 
     def settings(self, run_id: str, run_dir: Path) -> RunSettings:
         """The run's settings: paths made absolute, the window validated, once."""
+        if self.workers < 1:  # Luigi would report "already running" with nothing running
+            raise ValueError(f"workers must be at least 1, not {self.workers}")
         lake = str(self.lake)
         return RunSettings(
             run_id=run_id, target=self.target, raw=str(Path(self.raw).resolve()),
@@ -107,7 +110,7 @@ def wait_for_input(raw: str, dates: list[date], seconds: float) -> list[str]:
 
 def _attach_log(path: Path) -> logging.Handler:
     path.parent.mkdir(parents=True, exist_ok=True)
-    handler = logging.FileHandler(path)
+    handler = redact_handler(logging.FileHandler(path))
     handler.setFormatter(logging.Formatter("%(asctime)s %(process)d %(levelname)s %(name)s: %(message)s"))
     logging.getLogger().addHandler(handler)
     if logging.getLogger().level > logging.INFO or logging.getLogger().level == logging.NOTSET:
@@ -148,17 +151,19 @@ def run_window(req: RunRequest) -> RunOutcome:
     """Run the graph for [start, end]; never raises for task failures (see the outcome)."""
     run_id = new_run_id()
     run_dir = Path(req.log_dir).resolve() / run_id
+    req.settings(run_id, run_dir)  # a bad request (inverted window...) raises here: no log, no alert
     outcome = RunOutcome(EXIT_OK, run_id, run_dir / "run.log")
     handler = _attach_log(outcome.log_file)
     try:
         return _run(req, run_dir, outcome)
     except Exception as exc:  # outside any task (warehouse down while locking, bad settings...)
         log.exception("run %s could not run its graph", run_id)
-        outcome.exit_code, outcome.message = EXIT_FAILED, f"failed: {type(exc).__name__}: {exc}"
+        outcome.exit_code = EXIT_FAILED
+        outcome.message = redact(f"failed: {type(exc).__name__}: {exc}")
         _send(_alert_failure, {"task_family": "pulse run", "task_id": f"run:{run_id}",
                                "params": {"from": req.start.isoformat(), "to": req.end.isoformat(),
                                           "warehouse": req.target.describe()},
-                               "error_type": type(exc).__name__, "error": str(exc),
+                               "error_type": type(exc).__name__, "error": redact(exc),
                                "missing_input": False}, outcome)
         return outcome
     finally:
@@ -211,6 +216,7 @@ def _run(req: RunRequest, run_dir: Path, outcome: RunOutcome) -> RunOutcome:
     elif result.status == LuigiStatusCode.NOT_RUN:
         outcome.exit_code = EXIT_ALREADY_RUNNING
         outcome.message = "already running: the scheduler gave these tasks to another worker"
+    outcome.message = redact(outcome.message)
     if outcome.exit_code:
         log.error("run %s %s", outcome.run_id, outcome.message)
     return outcome

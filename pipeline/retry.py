@@ -64,14 +64,36 @@ def is_transient(exc: BaseException) -> bool:
     return False
 
 
+def _env_number(variable: str, kind: type[int] | type[float], default: float, low: float) -> float:
+    text = os.environ.get(variable, "")
+    if text == "":
+        return default
+    try:
+        value = kind(text)
+    except ValueError:
+        value = None
+    if value is None or value != value or value < low:
+        raise ValueError(f"{variable}={text!r} is not valid: use "
+                         f"{'a whole number' if kind is int else 'a number'} of at least {low:g}")
+    return value
+
+
+def retry_settings() -> tuple[int, float]:
+    """(attempts, base delay in seconds) from PULSE_RETRY_ATTEMPTS (4, at least 1) and
+    PULSE_RETRY_BASE_SECONDS (2, at least 0); a bad value is a ValueError naming it."""
+    return (int(_env_number("PULSE_RETRY_ATTEMPTS", int, 4, 1)),
+            float(_env_number("PULSE_RETRY_BASE_SECONDS", float, 2.0, 0)))
+
+
 def retry_call(fn: Callable[[], T], attempts: int | None = None, base_delay: float | None = None,
                what: str = "task", sleep: Callable[[float], None] = time.sleep) -> T:
     """Call fn; on a transient error wait base_delay * 2**n (capped at 60 s) and try again.
 
     Defaults come from PULSE_RETRY_ATTEMPTS (4) and PULSE_RETRY_BASE_SECONDS (2).
     """
-    attempts = attempts or int(os.environ.get("PULSE_RETRY_ATTEMPTS", "4"))
-    base = base_delay if base_delay is not None else float(os.environ.get("PULSE_RETRY_BASE_SECONDS", "2"))
+    env_attempts, env_base = retry_settings()
+    attempts = attempts or env_attempts
+    base = base_delay if base_delay is not None else env_base
     for attempt in range(1, attempts + 1):
         try:
             return fn()

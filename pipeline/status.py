@@ -9,6 +9,7 @@ from datetime import date
 from ingest.lake import open_lake, read_manifest
 from pipeline.settings import date_range
 from warehouse import meta
+from warehouse.clients import client_class
 from warehouse.locks import connection
 from warehouse.target import Target
 
@@ -54,6 +55,8 @@ def _fmt_seconds(value: float | None) -> str:
 def status_report(target: Target, runs: int = 5) -> str:
     """Latest runs, what is incomplete, and where the time went per stage for the last runs."""
     out: list[str] = [f"warehouse {target.describe()}"]
+    if not client_class(target).exists(target):  # only reads: never creates the warehouse
+        return f"nothing is built yet in {target.describe()}: run `pulse run` first"
     with connection(target) as client:
         if not meta.is_set_up(client):  # only reads: never creates pulse_meta
             return "\n".join([*out, f"\nlatest runs (newest first, last {runs}):",

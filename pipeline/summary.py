@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from warehouse.locks import connection
+from warehouse.locks import NothingBuilt, read_connection
 from warehouse.target import Target
 
 QUERIES = {
@@ -17,8 +17,12 @@ LATEST = ("select activity_date, dau, wau, mau, stickiness_dau_mau "
 
 
 def print_summary(target: Target) -> None:
-    """Only reads the marts (dbt must have built them)."""
-    with connection(target) as client:
+    """Only reads the marts; NothingBuilt when dbt has not built them (nothing is created)."""
+    with read_connection(target) as client:
+        if not client.table_exists("marts", "rpt_active_users_daily") or \
+                not client.table_exists("marts", "fct_events"):
+            raise NothingBuilt(f"nothing is built yet in {target.describe()}: no marts "
+                               "(run `pulse run` first)")
         print(f"warehouse {target.describe()}")
         for name, sql in QUERIES.items():
             a, b, c, d = (v if v is not None else 0 for v in client.fetchone(sql))

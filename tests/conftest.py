@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from tests import cli_guard
 from tests.helpers import throwaway_database
 from warehouse.target import Target
 
@@ -27,6 +28,9 @@ from warehouse.target import Target
 _DBT_SCRATCH = tempfile.mkdtemp(prefix="pulse-dbt-")
 os.environ.setdefault("DBT_TARGET_PATH", os.path.join(_DBT_SCRATCH, "target"))
 os.environ.setdefault("DBT_LOG_PATH", os.path.join(_DBT_SCRATCH, "logs"))
+
+# suite-wide: no `pulse` command in any test prints a traceback for a user error
+cli_guard.install()
 
 INSTALL_HINT = (
     "PostgreSQL is needed for these tests and none is reachable at {where}, and no server "

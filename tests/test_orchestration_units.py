@@ -186,6 +186,10 @@ def test_status_only_reads_a_warehouse_without_pulse_meta(tmp_path, monkeypatch)
 
     monkeypatch.setenv("PULSE_STATE_DIR", str(tmp_path / "state"))
     target = Target("duckdb", duckdb_path=str(tmp_path / "w.duckdb"))
+    assert "nothing is built yet" in status_report(target)
+    assert list(tmp_path.iterdir()) == []  # neither the DuckDB file nor the state folder
+    with connect(target) as client:
+        client.execute("select 1")  # an existing warehouse without pulse_meta
     assert "(no runs recorded" in status_report(target)
     with connect(target) as client:
         assert client.fetchall("select table_name from information_schema.tables") == []

@@ -9,7 +9,7 @@ imports from the stages above.
 from __future__ import annotations
 
 from warehouse.clients import SqlClient, client_class
-from warehouse.locks import AlreadyRunning, connection, held
+from warehouse.locks import AlreadyRunning, NothingBuilt, connection, held, read_connection
 from warehouse.target import TARGETS, Target, identifier, target_from_env
 
 
@@ -18,5 +18,5 @@ def connect(target: Target) -> SqlClient:
     return client_class(target)(target)
 
 
-__all__ = ["TARGETS", "AlreadyRunning", "SqlClient", "Target", "client_class", "connect",
-           "connection", "held", "identifier", "target_from_env"]
+__all__ = ["TARGETS", "AlreadyRunning", "NothingBuilt", "SqlClient", "Target", "client_class",
+           "connect", "connection", "held", "identifier", "read_connection", "target_from_env"]

@@ -21,6 +21,10 @@ class AlreadyRunning(RuntimeError):
     """Another run holds the lock for this work."""
 
 
+class NothingBuilt(ValueError):
+    """A read-only command found no warehouse (or none of what it reads) to read."""
+
+
 class LockSet:
     """Named locks for one target, all taken or none (names are sorted to avoid deadlocks)."""
 
@@ -82,3 +86,13 @@ def connection(target: Target, wait_seconds: float = 600.0) -> Iterator[SqlClien
             yield client
         finally:
             client.close()
+
+
+@contextlib.contextmanager
+def read_connection(target: Target, wait_seconds: float = 600.0) -> Iterator[SqlClient]:
+    """`connection` for commands that only read: when the warehouse does not exist yet, raise
+    NothingBuilt instead of creating an empty one (and its state folder)."""
+    if not client_class(target).exists(target):
+        raise NothingBuilt(f"nothing is built yet in {target.describe()}: run `pulse run` first")
+    with connection(target, wait_seconds) as client:
+        yield client

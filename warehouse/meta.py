@@ -20,6 +20,7 @@ from datetime import date, datetime, timezone
 from typing import Any
 
 from warehouse.clients.base import SqlClient
+from warehouse.redact import redact
 
 SCHEMA = "pulse_meta"
 ERROR_CHARS = 4000  # error and message texts are cut to this length before they are stored
@@ -106,7 +107,7 @@ def next_load_id(client: SqlClient) -> int:
 def record_load(client: SqlClient, load_id: int, table: str, batch: str, status: str, rows: int,
                 checksum: str, lake_uri: str, started_at: datetime) -> None:
     """One audit row, inside the caller's load transaction."""
-    _insert(client, LOAD_AUDIT, [load_id, table, batch, status, rows, checksum, lake_uri,
+    _insert(client, LOAD_AUDIT, [load_id, table, batch, status, rows, checksum, redact(lake_uri),
                                  started_at, utcnow()])
 
 
@@ -233,7 +234,8 @@ class TaskRun:
 
 
 def _error(text: str | None) -> str | None:
-    return text[:ERROR_CHARS] if text else None
+    """An error text as stored: redacted (no secret reaches a table), then cut."""
+    return redact(text)[:ERROR_CHARS] if text else None
 
 
 def record_task_run(client: SqlClient, run: TaskRun) -> None:
@@ -323,5 +325,5 @@ def store_monitor_results(client: SqlClient, run_id: str, day: date, checked_at:
         client.execute(f"delete from {MONITOR_RESULTS} where monitor_date = %s", [day])
         for monitor, check_key, status, message, observed, expected in rows:
             _insert(client, MONITOR_RESULTS, [run_id, day, monitor, check_key, status,
-                                              message[:ERROR_CHARS], observed, expected,
+                                              _error(message) or "", observed, expected,
                                               checked_at.replace(tzinfo=None)])

@@ -6,6 +6,7 @@ pulse and plain `dbt` always talk to the same warehouse.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import re
@@ -22,6 +23,45 @@ def identifier(name: str) -> str:
     """Validate a SQL identifier that comes from config or code before it reaches SQL."""
     if not _IDENTIFIER.fullmatch(name):
         raise ValueError(f"invalid SQL identifier {name!r}: use [a-z_][a-z0-9_]*")
+    return name
+
+
+# Reserved words DuckDB's keyword list does not reserve: PostgreSQL's SQL-value functions
+# (user, current_date...) and Redshift's own (AWS docs, "Reserved words").
+EXTRA_RESERVED = frozenset("""
+user current_user session_user current_role current_catalog current_schema current_date
+current_time current_timestamp localtime localtimestamp
+aes128 aes256 allowoverwrite backup blanksasnull bytedict bzip2 credentials current_user_id
+defrag deflate delta delta32k disable emptyasnull enable encode encrypt encryption explicit
+globaldict256 globaldict64k gzip identity ignore ilike isnull lun luns lzo lzop minus
+mostly16 mostly32 mostly8 new notnull nulls off offline oid old open parallel partition
+percent permissions pivot raw readratio recover rejectlog resort respect restore
+similar snapshot sysdate system tag tdes text255 text32k top truncatecolumns unnest unpivot
+verbose wallet without
+""".split())  # noqa: SIM905 - the docs list, easy to compare
+
+
+@functools.cache
+def reserved_words() -> frozenset[str]:
+    """Words some supported warehouse reserves: DuckDB's reserved and type/function keywords
+    (its grammar is PostgreSQL's) plus the extra ones above."""
+    import duckdb
+
+    with duckdb.connect() as con:
+        rows = con.execute("select keyword_name from duckdb_keywords() "
+                           "where keyword_category in ('reserved', 'type_function')").fetchall()
+    return frozenset(r[0] for r in rows) | EXTRA_RESERVED
+
+
+def unreserved_identifier(name: str, what: str) -> str:
+    """An identifier declared by a user (a log table or column name): valid, and not a word
+    any supported warehouse reserves, refused in one line where it is declared rather than
+    failing later inside SQL (pulse does not quote identifiers)."""
+    identifier(name)
+    if name in reserved_words():
+        raise ValueError(f"{what} {name!r} is a reserved SQL word in DuckDB, PostgreSQL or "
+                         "Redshift; choose another name (e.g. add a suffix: "
+                         f"{name}_value)")
     return name
 
 

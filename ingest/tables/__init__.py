@@ -33,6 +33,7 @@ from typing import Any, NamedTuple
 import orjson
 
 from ingest.schema import EVENTS, Column, TableSchema
+from warehouse.target import unreserved_identifier
 
 _NAME = re.compile(r"[a-z][a-z0-9_]{0,62}")
 RESERVED = ("event_id", "batch_date", "source_file", "source_line", "_load_id")
@@ -75,9 +76,11 @@ class LogTable:
         clash = sorted(set(names) & set(RESERVED)) or sorted({n for n in names if names.count(n) > 1})
         if clash:
             raise ValueError(f"log table {self.name}: column(s) {clash} are reserved or repeated")
+        unreserved_identifier(self.name, "log table name")
         for c in self.columns:
             if not _NAME.fullmatch(c.name):
                 raise ValueError(f"log table {self.name}: bad column name {c.name!r}")
+            unreserved_identifier(c.name, f"log table {self.name}: column")
         by_name = {c.name: c for c in EVENTS.columns}
         full = (by_name["event_id"], *self.columns, by_name["batch_date"],
                 by_name["source_file"], by_name["source_line"])

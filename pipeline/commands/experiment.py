@@ -10,7 +10,7 @@ import argparse
 from pathlib import Path
 
 from pipeline.cli_args import add_target_argument
-from warehouse.locks import connection
+from warehouse.locks import NothingBuilt, read_connection
 from warehouse.target import Target, target_from_env
 
 COLUMNS = ("metric_key", "metric_role", "variant", "is_control", "users", "metric_mean",
@@ -23,7 +23,10 @@ ROLE_ORDER = {"primary": 0, "secondary": 1, "guardrail": 2}
 def fetch_results(target: Target, experiment_key: str) -> list[dict]:
     """The experiment's rows, primary metrics first, control first within a metric."""
     sql = f"select {', '.join(COLUMNS)} from marts.rpt_experiment_results where experiment_key = %s"
-    with connection(target) as client:
+    with read_connection(target) as client:
+        if not client.table_exists("marts", "rpt_experiment_results"):
+            raise NothingBuilt(f"nothing is built yet in {target.describe()}: no "
+                               "marts.rpt_experiment_results (run `pulse run` first)")
         rows = [dict(zip(COLUMNS, r, strict=True)) for r in client.fetch(sql, [experiment_key])]
     return sorted(rows, key=lambda r: (ROLE_ORDER.get(r["metric_role"], 9), r["metric_key"],
                                        not r["is_control"], r["variant"]))

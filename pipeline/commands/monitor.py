@@ -9,7 +9,7 @@ import argparse
 from dataclasses import replace
 from datetime import datetime, timezone
 
-from pipeline.cli_args import add_target_argument, iso_date
+from pipeline.cli_args import add_target_argument, iso_date, utc_minute
 from warehouse.target import target_from_env
 
 
@@ -46,5 +46,5 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--lake", help="lake folder or s3:// URI for ingest health ('' to skip)")
     p.add_argument("--skip-dbt-tests", action="store_true", help="do not run the critical-value tests")
     p.add_argument("--no-alerts", action="store_true", help="store results only")
-    p.add_argument("--now", help="evaluate deadlines as of this UTC time (YYYY-MM-DDTHH:MM)")
+    p.add_argument("--now", type=utc_minute, help="evaluate deadlines as of this UTC time (YYYY-MM-DDTHH:MM)")
     p.set_defaults(func=cmd_monitor)

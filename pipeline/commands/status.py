@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from pipeline.cli_args import add_target_argument
+from pipeline.cli_args import add_target_argument, number
 from warehouse.target import target_from_env
 
 
@@ -18,5 +18,5 @@ def cmd_status(args: argparse.Namespace) -> int:
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("status", help="latest pipeline runs, incomplete work, time per stage")
     add_target_argument(p)
-    p.add_argument("--runs", type=int, default=5, help="how many recent runs to show")
+    p.add_argument("--runs", type=number(int, 1), default=5, help="how many recent runs to show (at least 1)")
     p.set_defaults(func=cmd_status)

@@ -24,6 +24,7 @@ from pipeline.settings import RunSettings, RunSettingsParameter
 from warehouse import meta
 from warehouse.clients.base import SqlClient
 from warehouse.locks import connection
+from warehouse.redact import redact
 from warehouse.target import Target
 
 log = logging.getLogger("pulse.tasks")
@@ -84,7 +85,7 @@ class PulseTask(luigi.Task):
             with deadline(self.timeout(), self.task_id):
                 rows_in, rows_out = retry_call(self.execute, what=self.task_id)
         except BaseException as exc:
-            run.status, run.error = "failed", f"{type(exc).__name__}: {exc}"
+            run.status, run.error = "failed", redact(f"{type(exc).__name__}: {exc}")
             self._finish(run)
             self._record_failure(exc)
             raise
@@ -115,9 +116,9 @@ class PulseTask(luigi.Task):
         params = dict(self.to_str_params(only_significant=True))
         record = {"task_family": self.task_family, "task_id": self.task_id, "stage": self.stage,
                   "params": params, "error_type": type(exc).__name__,
-                  "error": str(exc)[:4000], "missing_input": isinstance(exc, MissingInput),
-                  "output_tail": getattr(exc, "output_tail", "")[-3000:],
-                  "traceback": "".join(traceback.format_exception(exc))[-3000:]}
+                  "error": redact(exc)[:4000], "missing_input": isinstance(exc, MissingInput),
+                  "output_tail": redact(getattr(exc, "output_tail", ""))[-3000:],
+                  "traceback": redact("".join(traceback.format_exception(exc)))[-3000:]}
         path.write_bytes(orjson.dumps(record, option=orjson.OPT_INDENT_2))
 
 

@@ -227,6 +227,12 @@ class SqlClient:
         """Bulk-load a partition's files into `table` (columns as (name, logical type))."""
         raise NotImplementedError
 
+    @classmethod
+    def exists(cls, target: Target) -> bool:
+        """Whether the warehouse exists already (a server database is assumed to; a DuckDB
+        file may not), so read-only commands can say so instead of creating it."""
+        return True
+
     # -- named locks ----------------------------------------------------------------------
     @classmethod
     def lock_session(cls, target: Target) -> LockSession:

@@ -16,6 +16,10 @@ class DuckDBClient(SqlClient):
         "integer": "bigint", "double": "double", "boolean": "boolean"}
     SINGLE_WRITER_LOCK: ClassVar[str | None] = "duckdb-connection"
 
+    @classmethod
+    def exists(cls, target) -> bool:
+        return Path(target.duckdb_path).is_file()
+
     def _connect(self):
         import duckdb
 
