@@ -36,8 +36,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
             print(f"    {line}")
     print(f"pulse verify {dates[0]}..{dates[-1]} ({lake.uri} ↔ {target.describe()}): "
           f"{len(verdicts) - len(bad)} ok, {len(bad)} with problems"
-          + ("; `pulse run` for those dates makes them incomplete and re-ingests them from raw"
-             if bad else ""))
+          + ("; `pulse run` for those dates re-ingests them from raw" if bad else ""))
     return 1 if bad else 0
 
 
