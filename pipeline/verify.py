@@ -3,7 +3,8 @@
 `pulse verify` reports; the verify step at the start of every `pulse run` also repairs: a
 published date with a missing or mismatching piece is withdrawn and the broken partitions'
 loads invalidated (`meta.invalidate_load`), so the date is incomplete again and the run
-re-ingests it from raw (or stops with exit code 4 when its raw folder is gone).
+re-ingests it from raw (or stops with exit code 4 when its raw folder is gone). A loaded date
+that is not published yet is checked and repaired the same way.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ class DateVerdict:
     batch_date: str
     published: bool
     ingested: bool  # every table's manifest is there
+    loaded: bool = False  # some table of the date has a current load
     problems: dict[str, list[str]] = field(default_factory=dict)
 
     @property
@@ -42,28 +44,32 @@ class DateVerdict:
 
 
 def verify_date(client: SqlClient, lake: Lake, day: str, tables: Iterable[str]) -> DateVerdict:
-    """Lake ↔ manifest for every date; for a published date also manifest ↔ load audit ↔
-    raw table rows. An unpublished date that is not ingested yet is not a problem."""
+    """Lake ↔ manifest for every date; for a published or loaded date also manifest ↔ load
+    audit ↔ raw table rows. A date that is not ingested yet is not a problem."""
     published = meta.published(client, day) is not None
     verdict = DateVerdict(day, published, ingested=True)
     for table in tables:
         check = verify_partition(lake, table, day)
         problems = list(check.problems)
+        record = meta.last_load(client, table, day)
+        loaded = record is not None and record.status == "loaded"
+        verdict.loaded = verdict.loaded or loaded
         if check.manifest is None:
             verdict.ingested = False
-            if not published and check.missing:
+            if not published and not loaded and check.missing:
                 problems = []  # not ingested yet: the run's ingest takes care of it
-        elif published:
-            manifest, raw = check.manifest, f"raw.{table}"
-            record = meta.last_load(client, table, day)
-            if record is None or record.status != "loaded":
-                problems.append(f"{raw} {day}: no current load in pulse_meta.load_audit")
-            elif record.checksum != manifest.checksum:
+        elif loaded:
+            raw = f"raw.{table}"
+            # unpublished, a newer manifest than the load is work left (the load task redoes it)
+            if published and record.checksum != check.manifest.checksum:
                 problems.append(f"{raw} {day}: loaded checksum {record.checksum[:12]}… differs "
-                                f"from the manifest's {manifest.checksum[:12]}…")
+                                f"from the manifest's {check.manifest.checksum[:12]}…")
             rows = queries.raw_table_count(client, table, day)
-            if rows != manifest.rows:
-                problems.append(f"{raw} {day}: holds {rows} rows, the manifest says {manifest.rows}")
+            if rows != record.rows:
+                problems.append(f"{raw} {day}: holds {rows} rows, load {record.load_id} wrote "
+                                f"{record.rows}")
+        elif published:  # an unpublished date may be half loaded: that is work left, not damage
+            problems.append(f"raw.{table} {day}: no current load in pulse_meta.load_audit")
         if problems:
             verdict.problems[table] = problems
     return verdict
@@ -77,8 +83,8 @@ def verify_dates(client: SqlClient, lake: Lake, dates: Iterable[date]) -> list[D
 
 def repair(client: SqlClient, lake: Lake, dates: Iterable[date], run_id: str) -> list[DateVerdict]:
     """The run's verify step (under the dates' batch locks): remove temp files interrupted
-    writes left in the dates' partitions, then make every published date that fails
-    verification incomplete again. Returns the verdicts of the dates it withdrew."""
+    writes left in the dates' partitions, then make every published or loaded date that
+    fails verification incomplete again. Returns the verdicts of the dates it withdrew."""
     dates = list(dates)
     for day in dates:
         for table in all_tables():
@@ -86,7 +92,7 @@ def repair(client: SqlClient, lake: Lake, dates: Iterable[date], run_id: str) ->
                 log.info("removed %s (a temp file of an interrupted write)", rel)
     withdrawn = []
     for verdict in verify_dates(client, lake, dates):
-        if verdict.ok or not verdict.published:
+        if verdict.ok or not (verdict.published or verdict.loaded):
             continue
         day = verdict.batch_date
         load_id = None

@@ -113,7 +113,7 @@ def test_repair_notices_rows_removed_from_the_warehouse(tmp_path, any_target):
     with connect(any_target) as client:
         client.execute("delete from raw.events where event_id = 'e1'")
         (verdict,) = verify_dates(client, open_lake(lake), [D1])
-        assert verdict.problems == {"events": [f"raw.events {DAY}: holds 2 rows, the manifest says 3"]}
+        assert verdict.problems == {"events": [f"raw.events {DAY}: holds 2 rows, load 1 wrote 3"]}
         repair(client, open_lake(lake), [D1], "r1")
         assert meta.unpublished_batches(client)[0][0] == D1
         # the invalidated load is replaced by the next load of the same, intact partition
@@ -134,3 +134,16 @@ def test_pulse_verify_reports_each_bad_file_and_exits_1(tmp_path, duckdb_target,
     out = capsys.readouterr().out
     assert f"{DAY}  BAD  published" in out and data.name in out and "1 with problems" in out
     assert read_manifest(open_lake(lake), "events", DAY) is not None, "verify only reads"
+
+
+def test_a_half_loaded_unpublished_date_is_work_left_not_damage(tmp_path, duckdb_target):
+    lake, _, data = _lake(tmp_path)
+    load_batches(duckdb_target, open_lake(lake), [DAY], ["events"])  # the log tables not yet
+    with connect(duckdb_target) as client:
+        (verdict,) = verify_dates(client, open_lake(lake), [D1])
+        assert verdict.ok and verdict.loaded and not verdict.published
+        assert repair(client, open_lake(lake), [D1], "r1") == []
+        flip_byte(data)
+        (withdrawn,) = repair(client, open_lake(lake), [D1], "r2")
+        assert list(withdrawn.problems) == ["events"]
+        assert meta.loaded_checksum(client, "events", DAY) is None
