@@ -78,3 +78,6 @@ def test_a_changed_s3_object_is_refused_by_the_load_and_named_by_verify(tmp_path
     with pytest.raises(LakeDamaged, match=part):
         load_batches(duckdb_target, lake, ["2026-11-01"], ["events"])
     assert fetch(duckdb_target, "select count(*) from raw.events") == [(0,)]
+    lake.delete(part)
+    with pytest.raises(LakeDamaged, match=f"{part}: listed in _manifest.json but missing"):
+        load_batches(duckdb_target, lake, ["2026-11-01"], ["events"])

@@ -21,6 +21,15 @@ from ingest.lake.verify import LakeDamaged, check_local_file, file_problem
 COPY_MANIFEST = "_redshift_copy.manifest"
 
 
+def _not_found(exc: Exception) -> bool:
+    """A missing file or S3 object (botocore's ClientError carries the HTTP code)."""
+    if isinstance(exc, FileNotFoundError):
+        return True
+    response = getattr(exc, "response", None)
+    return isinstance(response, dict) and \
+        response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound")
+
+
 class LakePartitionFiles:
     """The data files a partition's manifest lists (a `warehouse.clients.PartitionFiles`)."""
 
@@ -47,8 +56,9 @@ class LakePartitionFiles:
                 try:
                     with self.lake.open_read(rel) as src, open(path, "wb") as dst:
                         shutil.copyfileobj(src, dst)
-                except FileNotFoundError:
-                    pass  # reported by the check as missing
+                except Exception as exc:
+                    if not _not_found(exc):
+                        raise  # the check below reports a missing object by name
                 check_local_file(path, rel, entry)
                 paths.append(path)
             yield paths
