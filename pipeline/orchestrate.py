@@ -178,9 +178,9 @@ def setup_warehouse(target: Target, wait_seconds: float = 600.0) -> None:
 
 
 def verify_window(settings: RunSettings) -> list[str]:
-    """The run's verify step: published dates of the window whose lake, manifests, load
-    audit or row counts disagree are made incomplete again (`pipeline.verify.repair`), so
-    this run's graph redoes them. Returns the withdrawn dates."""
+    """The run's verify step: published (or loaded) dates of the window whose lake,
+    manifests, load audit or row counts disagree are made incomplete again
+    (`pipeline.verify.repair`), so this run's graph redoes them. Returns those dates."""
     with connection(settings.target, settings.lock_wait_seconds) as client:
         withdrawn = repair(client, open_lake(settings.lake), settings.dates, settings.run_id)
     return [v.batch_date for v in withdrawn]

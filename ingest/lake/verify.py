@@ -57,11 +57,6 @@ def check_local_file(path: str, where: str, expected: DataFile) -> None:
         raise LakeDamaged(f"lake file does not match its manifest: {problem}")
 
 
-def data_files(manifest: Manifest) -> list[DataFile]:
-    """Files whose integrity the manifest vouches for (the quarantine file has no digest)."""
-    return list(manifest.files)
-
-
 def verify_partition(lake: Lake, table: str, batch: str, *, digests: bool = True) -> PartitionCheck:
     """Read the manifest and check each listed file's size and sha256 (``digests=False``:
     only that the manifest is there and readable)."""
@@ -74,7 +69,7 @@ def verify_partition(lake: Lake, table: str, batch: str, *, digests: bool = True
         return PartitionCheck(table, batch, None, (f"{prefix}/{MANIFEST} is missing",), missing=True)
     problems = []
     if digests:
-        for entry in data_files(manifest):
+        for entry in manifest.files:  # the quarantine file carries no digest
             rel = f"{prefix}/{entry.name}"
             problem = file_problem(rel, entry, lake.digest(rel))
             if problem:
