@@ -18,11 +18,13 @@ import luigi.configuration
 import orjson
 from luigi.execution_summary import LuigiStatusCode
 
+from ingest.lake import open_lake
 from ingest.run import IngestOptions
 from monitor.alerts import Alert, send_alert
 from pipeline.retry import retry_call
 from pipeline.settings import RunSettings
 from pipeline.tasks import PulseRun
+from pipeline.verify import repair
 from warehouse import meta
 from warehouse.locks import AlreadyRunning, connection, held
 from warehouse.redact import redact, redact_handler
@@ -180,6 +182,15 @@ def setup_warehouse(target: Target, wait_seconds: float = 600.0) -> None:
         create_raw_tables(client)
 
 
+def verify_window(settings: RunSettings) -> list[str]:
+    """The run's verify step: published (or loaded) dates of the window whose lake,
+    manifests, load audit or row counts disagree are made incomplete again
+    (`pipeline.verify.repair`), so this run's graph redoes them. Returns those dates."""
+    with connection(settings.target, settings.lock_wait_seconds) as client:
+        withdrawn = repair(client, open_lake(settings.lake), settings.dates, settings.run_id)
+    return [v.batch_date for v in withdrawn]
+
+
 def _run(req: RunRequest, run_dir: Path, outcome: RunOutcome) -> RunOutcome:
     settings = req.settings(outcome.run_id, run_dir)
     dates = list(settings.dates)
@@ -190,6 +201,7 @@ def _run(req: RunRequest, run_dir: Path, outcome: RunOutcome) -> RunOutcome:
         with held(req.target, [f"batch:{d.isoformat()}" for d in dates]):
             retry_call(lambda: setup_warehouse(req.target, settings.lock_wait_seconds),
                        what="set up the warehouse")
+            retry_call(lambda: verify_window(settings), what="verify the published dates")
             result = _build(req, settings)
     except AlreadyRunning as exc:
         outcome.exit_code, outcome.message = EXIT_ALREADY_RUNNING, f"already running: {exc}"

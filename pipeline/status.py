@@ -67,6 +67,7 @@ def status_report(target: Target, runs: int = 5) -> str:
         unfinished = meta.unfinished_tasks(client, 20)
         unpublished = meta.unpublished_batches(client)
         transform = meta.stage_states(client, "transform")
+        invalid = meta.stage_markers(client, "verify")
         count, first, last = meta.published_summary(client)
     out.append(f"\nlatest runs (newest first, last {runs}):")
     out.append(f"  {'run_id':28} {'started (UTC)':19}  {'wall':>8} {'tasks':>5} {'done':>5} "
@@ -83,7 +84,10 @@ def status_report(target: Target, runs: int = 5) -> str:
         out.append(f"  {status:9} {task_id} (started {started:%Y-%m-%d %H:%M:%S})"
                    + (f": {error.splitlines()[0][:150]}" if error else ""))
     for batch, load_id in unpublished:
-        out.append(f"  unpublished batch {batch} (load {load_id})")
+        marker = invalid.get(str(batch))
+        why = (f": failed verification in run {marker.run_id}: {(marker.detail or '')[:300]}"
+               if marker is not None and marker.load_id == load_id else "")
+        out.append(f"  unpublished batch {batch} (load {load_id}){why}")
     for status, load_id, run_id in transform:
         if status != "done":
             out.append(f"  transform {status} at load {load_id} (run {run_id}); the next run does dbt retry")

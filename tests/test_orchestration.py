@@ -5,7 +5,10 @@ the orchestration: a run killed with SIGKILL during the load or during dbt, then
 leaves the warehouse identical to an uninterrupted run; a failing dbt model stops its
 downstream and the publish step, alerts once, and the rerun redoes only the failed and
 skipped nodes; missing raw input exits 4 without publishing; two runs for one date never
-both proceed; a 14-date backfill runs through a real luigid whose API reports the tasks.
+both proceed; a 14-date backfill runs through a real luigid whose API reports the tasks; a
+disk-full failure or a kill during a window's ingest costs the rerun only the dates left
+incomplete; a damaged lake (changed parts, deleted manifests, temp files) is found by
+`pulse verify` and repaired from raw by the next run.
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ import pytest
 from ingest.lake import open_lake, read_manifest
 from ingest.tables import all_tables
 from simulator import generate
-from tests.helpers import fetch
+from tests.helpers import fetch, fetch_dicts
 from warehouse import Target
 
 pytestmark = pytest.mark.slow
@@ -395,3 +398,127 @@ def test_backfill_of_14_dates_through_luigid_and_status_shows_stage_timings(tmp_
     assert {d for d, _ in monitored} == {DAY1 + timedelta(days=days - 1)}, "monitors ran for the newest date"
     assert {"publish_deadline", "volume_anomaly", "freshness"} <= {m for _, m in monitored}
     assert "nothing" in status.stdout.split("incomplete:")[1].split("published:")[0]
+
+
+# -- recovery does only the work that is left ---------------------------------------------
+def ingest_calls(work: Path) -> list[list[str]]:
+    """The dates of every window ingest the runs started (traced by tests/hooks)."""
+    path = work / "pause" / "ingest-calls.jsonl"
+    return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+
+
+def test_disk_full_or_kill_during_a_window_ingest_then_rerun_ingests_only_the_dates_left(
+        raw, tmp_path, any_target):
+    env = pulse_env(any_target, tmp_path, PULSE_TRACE_INGEST="1")
+    (tmp_path / "pause").mkdir(parents=True)
+    days = [d.isoformat() for d in DAYS]
+    lake = open_lake(tmp_path / "lake")
+
+    # the disk fills up while the window ingest publishes the second date, and stays full
+    full = pulse_run(raw, tmp_path, {**env, "PULSE_FAIL_AT": f"publish:{days[1]}"}, DAYS[0],
+                     DAYS[-1], "--skip-dbt")
+    assert full.returncode == 1, full.stdout + full.stderr
+    assert "No space left on device" in full.stdout
+    assert ingest_calls(tmp_path) == [days], \
+        "one window ingest per run: the other dates' tasks report its error instead of redoing it"
+    assert [read_manifest(lake, "events", d) is not None for d in days] == [True, False, False]
+    assert batch_counts(any_target) == {days[0]: read_manifest(lake, "events", days[0]).rows}, \
+        "the date the ingest finished goes on to its load"
+
+    # the rerun is killed while publishing the third date
+    sigkill(start_paused(raw, tmp_path, env, f"publish:{days[2]}", "--skip-dbt"))
+    assert ingest_calls(tmp_path)[1:] == [days[1:]], "the rerun ingests only the two dates left"
+
+    final = pulse_run(raw, tmp_path, env, DAYS[0], DAYS[-1], "--skip-dbt")
+    assert final.returncode == 0, final.stdout + final.stderr
+    assert ingest_calls(tmp_path)[2:] == [days[2:]], "and the next one only the last date"
+    assert batch_counts(any_target) == manifest_rows(tmp_path)
+
+    # a log table's manifest deleted from a loaded (unpublished) date: re-ingested, no TypeError
+    manifest = tmp_path / "lake" / "perf_timings" / f"batch_date={days[0]}" / "_manifest.json"
+    manifest.unlink()
+    again = pulse_run(raw, tmp_path, env, DAYS[0], DAYS[-1], "--skip-dbt")
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert manifest.exists() and ingest_calls(tmp_path)[3:] == [days[:1]]
+
+
+# -- the lake is verified, and repaired from raw ------------------------------------------
+def marts_snapshot(target: Target) -> dict[str, list[str]]:
+    """Every data table's rows without load ids (a repair reloads, so load ids move on)."""
+    out = {}
+    for table in DATA_TABLES:
+        rows = fetch_dicts(target, f"select * from {table}")
+        out[table] = sorted(repr(sorted((k, v) for k, v in r.items() if "load_id" not in k))
+                            for r in rows)
+    return out
+
+
+def flip_byte(path: Path) -> None:
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    path.write_bytes(bytes(data))
+
+
+def edit_one_value(path: Path) -> None:
+    """Rewrite a gzip CSV part as valid gzip with one value changed (same rows, same columns)."""
+    import gzip
+
+    header, first, *rest = gzip.decompress(path.read_bytes()).decode().split("\n")
+    changed = first.replace('"', "'", 2) if '"' in first else first[:-1] + "9"
+    path.write_bytes(gzip.compress("\n".join([header, changed, *rest]).encode(), mtime=0))
+
+
+def pulse_verify(work: Path, env: dict) -> subprocess.CompletedProcess:
+    return subprocess.run([PULSE, "verify", "--from", DAYS[0].isoformat(), "--to", DAYS[-1].isoformat(),
+                           "--lake", str(work / "lake")], env=env, capture_output=True, text=True,
+                          timeout=120)
+
+
+def test_damaged_lake_is_found_by_verify_and_repaired_from_raw_by_the_next_run(raw, tmp_path, any_target):
+    raw = Path(shutil.copytree(raw, tmp_path / "raw"))  # this test removes a raw folder
+    env = pulse_env(any_target, tmp_path, PULSE_TRACE_INGEST="1")
+    (tmp_path / "pause").mkdir(parents=True)
+    first = pulse_run(raw, tmp_path, env)
+    assert first.returncode == 0, first.stdout + first.stderr
+    assert pulse_verify(tmp_path, env).returncode == 0
+    before, counts = marts_snapshot(any_target), batch_counts(any_target)
+    d0, d1, d2 = (d.isoformat() for d in DAYS)
+    part = {d: tmp_path / "lake" / "events" / f"batch_date={d}" for d in (d0, d1, d2)}
+    (flipped,) = part[d0].glob("part-*.csv.gz")
+    (edited,) = part[d1].glob("part-*.csv.gz")
+    flip_byte(flipped)
+    edit_one_value(edited)
+    log_manifest = tmp_path / "lake" / "experiment_exposures" / f"batch_date={d1}" / "_manifest.json"
+    log_manifest.unlink()
+    (part[d2] / "_manifest.json").unlink()
+    temps = [part[d0] / f".{flipped.name}.tmp-4242", part[d0] / "._manifest.json.tmp-4242"]
+    for temp in temps:
+        temp.write_bytes(b"left by a crash")
+
+    verify = pulse_verify(tmp_path, env)
+    assert verify.returncode == 1, verify.stdout + verify.stderr
+    for name in (flipped.name, edited.name, f"experiment_exposures/batch_date={d1}/_manifest.json",
+                 f"events/batch_date={d2}/_manifest.json"):
+        assert name in verify.stdout, name
+    assert "tmp-4242" not in verify.stdout and "Traceback" not in verify.stderr
+
+    repaired = pulse_run(raw, tmp_path, env)
+    assert repaired.returncode == 0, repaired.stdout + repaired.stderr
+    assert ingest_calls(tmp_path)[1:] == [[d0, d1, d2]], "the damaged dates, ingested once"
+    assert pulse_verify(tmp_path, env).returncode == 0
+    assert not any(t.exists() for t in temps), "temp files of interrupted writes are removed"
+    assert batch_counts(any_target) == counts == manifest_rows(tmp_path)
+    assert marts_snapshot(any_target) == before, "repaired from raw: the same data as before"
+    assert sorted(published_dates(any_target)) == [d0, d1, d2]
+
+    # once raw is gone, a damaged date cannot be repaired: the run says so and status shows it
+    (part[d1] / "_manifest.json").unlink()
+    shutil.rmtree(raw / d1)
+    gone = pulse_run(raw, tmp_path, env)
+    assert gone.returncode == 4, gone.stdout + gone.stderr
+    assert f"missing raw input for {d1}" in gone.stdout
+    assert sorted(published_dates(any_target)) == [d0, d2]
+    status = subprocess.run([PULSE, "status"], env=env, capture_output=True, text=True, timeout=60)
+    incomplete = status.stdout.split("incomplete:")[1].split("published:")[0]
+    assert f"unpublished batch {d1}" in incomplete and "failed verification" in incomplete
+    assert f"events/batch_date={d1}/_manifest.json is missing" in incomplete

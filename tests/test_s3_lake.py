@@ -59,3 +59,25 @@ def test_s3_partition_is_invisible_until_its_manifest_is_written(tmp_path, s3_en
     keys = lake.list("events/batch_date=2026-11-01/")
     assert len([k for k in keys if "/part-" in k]) == 1
     assert read_manifest(lake, "events", "2026-11-01").rows == 2
+
+
+def test_a_changed_s3_object_is_refused_by_the_load_and_named_by_verify(tmp_path, s3_endpoint,
+                                                                         duckdb_target):
+    from ingest.lake.verify import LakeDamaged, verify_partition
+
+    raw = tmp_path / "raw"
+    write(raw, D1, "a.jsonl", [line("e1"), line("e2")])
+    uri = "s3://pulse-lake/lake"
+    ingest(raw, uri, [D1], IngestOptions(runner="inline"))
+    lake = open_lake(uri)
+    (part,) = [k for k in lake.list("events/") if "/part-" in k]
+    data = bytearray(lake.read_bytes(part))
+    data[-10] ^= 0x01
+    lake.write_bytes(part, bytes(data))
+    assert verify_partition(lake, "events", "2026-11-01").problems[0].startswith(f"{part}: sha256")
+    with pytest.raises(LakeDamaged, match=part):
+        load_batches(duckdb_target, lake, ["2026-11-01"], ["events"])
+    assert fetch(duckdb_target, "select count(*) from raw.events") == [(0,)]
+    lake.delete(part)
+    with pytest.raises(LakeDamaged, match=f"{part}: listed in _manifest.json but missing"):
+        load_batches(duckdb_target, lake, ["2026-11-01"], ["events"])

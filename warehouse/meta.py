@@ -1,7 +1,10 @@
 """Every ``pulse_meta`` table: declared here, created by `setup`, read and written only here.
 
 * ``load_audit``: one row per load attempt of a lake partition (written in the load's own
-  transaction); its ``load_id`` is the watermark dbt's incremental models read.
+  transaction); its ``load_id`` is the watermark dbt's incremental models read. A row with
+  status ``invalidated`` (written by the run's verify step) says the newest load of the
+  partition no longer matches the lake or the warehouse: it takes a load id, so every later
+  stage of the date, which vouches for an older load, is incomplete again until it reloads.
 * ``pipeline_run_state``: the latest marker per (stage, key) of the orchestrator (transform,
   check, monitor), written only after the work succeeded.
 * ``published_batches``: one row per batch date consumers may read.
@@ -93,11 +96,43 @@ def lock_load_audit(client: SqlClient) -> None:
     client.lock_table(LOAD_AUDIT.qualified)
 
 
+CURRENT = ("loaded", "invalidated")  # the statuses that say what a partition's data is now
+_CURRENT = "status in ('loaded', 'invalidated')"
+
+
+@dataclass(frozen=True)
+class LoadRecord:
+    """The newest load (or invalidation) of a (table, batch)."""
+
+    load_id: int
+    status: str  # loaded | invalidated
+    rows: int
+    checksum: str
+
+
+def last_load(client: SqlClient, table: str, batch: str) -> LoadRecord | None:
+    row = client.fetchone(f"select load_id, status, rows_loaded, manifest_checksum from {LOAD_AUDIT} "
+                          f"where table_name = %s and batch_date = %s and {_CURRENT} "
+                          "order by load_id desc limit 1", [table, batch])
+    return LoadRecord(int(row[0]), row[1], int(row[2]), row[3]) if row else None
+
+
 def loaded_checksum(client: SqlClient, table: str, batch: str) -> str | None:
-    """The manifest checksum of the newest successful load of (table, batch)."""
-    return client.scalar(f"select manifest_checksum from {LOAD_AUDIT} where table_name = %s and "
-                         "batch_date = %s and status = 'loaded' order by load_id desc limit 1",
-                         [table, batch])
+    """The manifest checksum of the newest successful load of (table, batch); None when it
+    was never loaded or its newest load was invalidated since."""
+    record = last_load(client, table, batch)
+    return record.checksum if record is not None and record.status == "loaded" else None
+
+
+def invalidate_load(client: SqlClient, table: str, batch: str, lake_uri: str,
+                    checksum: str = "") -> int:
+    """Record that (table, batch)'s newest load cannot be trusted any more; return its id."""
+    with client.transaction():
+        lock_load_audit(client)
+        load_id = next_load_id(client)
+        now = utcnow()
+        record_load(client, load_id, table, batch, "invalidated", 0, checksum, lake_uri, now)
+    return load_id
 
 
 def next_load_id(client: SqlClient) -> int:
@@ -112,15 +147,16 @@ def record_load(client: SqlClient, load_id: int, table: str, batch: str, status:
 
 
 def batch_load_id(client: SqlClient, batch: str) -> int | None:
-    """The newest successful load of a batch (over all tables), or None if never loaded."""
-    value = client.scalar(f"select max(load_id) from {LOAD_AUDIT} where status = 'loaded' "
+    """The newest successful load (or invalidation) of a batch over all tables, or None."""
+    value = client.scalar(f"select max(load_id) from {LOAD_AUDIT} where {_CURRENT} "
                           "and batch_date = %s", [batch])
     return None if value is None else int(value)
 
 
 def max_load_id(client: SqlClient, batches: Sequence[str] | None = None) -> int:
-    """The newest successful load of the given batches (all batches when None); 0 if none."""
-    sql = f"select max(load_id) from {LOAD_AUDIT} where status = 'loaded'"
+    """The newest successful load (or invalidation) of the given batches (all batches when
+    None); 0 if none."""
+    sql = f"select max(load_id) from {LOAD_AUDIT} where {_CURRENT}"
     params: list = []
     if batches is not None:
         if not batches:
@@ -141,7 +177,7 @@ def unpublished_batches(client: SqlClient) -> list[tuple[date, int]]:
     """(batch, newest load) of batches whose newest load is not the published one."""
     return client.fetchall(f"""
         select a.batch_date, max(a.load_id) from {LOAD_AUDIT} as a
-        where a.status = 'loaded' group by a.batch_date
+        where a.status in ('loaded', 'invalidated') group by a.batch_date
         having max(a.load_id) <> coalesce((select max(p.load_id) from {PUBLISHED} as p
                                            where p.batch_date = a.batch_date), -1)
         order by a.batch_date""")
@@ -174,6 +210,13 @@ def write_state(client: SqlClient, stage: str, key: str, status: str, load_id: i
 def stage_states(client: SqlClient, stage: str) -> list[tuple[str, int | None, str]]:
     """(status, load_id, run_id) of every marker of a stage."""
     return client.fetchall(f"select status, load_id, run_id from {RUN_STATE} where stage = %s", [stage])
+
+
+def stage_markers(client: SqlClient, stage: str) -> dict[str, StageState]:
+    """Every marker of a stage by its key."""
+    rows = client.fetchall(f"select state_key, status, load_id, run_id, detail from {RUN_STATE} "
+                           "where stage = %s", [stage])
+    return {r[0]: StageState(r[1], None if r[2] is None else int(r[2]), r[3], r[4]) for r in rows}
 
 
 # -- published batches ------------------------------------------------------------------

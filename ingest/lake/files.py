@@ -8,13 +8,17 @@ Layout::
 
 Readers trust only partitions whose manifest exists and only the files it lists, so a
 partition appears all at once when its manifest is written, and a rerun that replaces it
-never exposes a half-written state.
+never exposes a half-written state. A local write goes through ``.<name>.tmp-<pid>`` and a
+rename: a crash can leave such a file behind, which readers ignore by name and a run removes
+(`remove_temp`) while it holds the partition's batch lock.
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
+import posixpath
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -22,6 +26,21 @@ from pathlib import Path
 from typing import BinaryIO, Protocol
 
 MANIFEST = "_manifest.json"  # written last: its presence publishes the partition
+TEMP_MARK = ".tmp-"  # a local write's temp file: ``.<name>.tmp-<pid>``
+
+
+def is_temp(name: str) -> bool:
+    """A temp file of an interrupted local write (never data, never listed)."""
+    return name.startswith(".") and TEMP_MARK in name
+
+
+def sha256_stream(handle: BinaryIO) -> tuple[int, str]:
+    """(bytes, sha256 hex) of everything readable from handle."""
+    digest, size = hashlib.sha256(), 0
+    for chunk in iter(lambda: handle.read(1 << 20), b""):
+        digest.update(chunk)
+        size += len(chunk)
+    return size, digest.hexdigest()
 
 
 class Lake(Protocol):
@@ -34,6 +53,8 @@ class Lake(Protocol):
     def open_read(self, rel: str) -> Iterator[BinaryIO]: ...
     def list(self, prefix: str) -> list[str]: ...
     def delete(self, rel: str) -> None: ...
+    def digest(self, rel: str) -> tuple[int, str] | None: ...
+    def remove_temp(self, prefix: str) -> list[str]: ...
 
 
 class LocalLake:
@@ -88,6 +109,25 @@ class LocalLake:
         with contextlib.suppress(FileNotFoundError):
             self._path(rel).unlink()
 
+    def digest(self, rel: str) -> tuple[int, str] | None:
+        """(bytes, sha256) of a stored file, or None when it does not exist."""
+        try:
+            with open(self._path(rel), "rb") as handle:
+                return sha256_stream(handle)
+        except (FileNotFoundError, IsADirectoryError):
+            return None
+
+    def remove_temp(self, prefix: str) -> list[str]:
+        """Delete the temp files interrupted writes left under prefix; return what went."""
+        base = self._path(prefix)
+        if not base.exists():
+            return []
+        gone = sorted(str(p.relative_to(self.root)) for p in base.rglob(".*")
+                      if p.is_file() and is_temp(p.name))
+        for rel in gone:
+            self.delete(rel)
+        return gone
+
 
 class S3Lake:
     """``s3://bucket/prefix`` through boto3 (PUT is atomic per object).
@@ -132,11 +172,24 @@ class S3Lake:
         strip = len(self.prefix) + 1 if self.prefix else 0
         paginator = self.client.get_paginator("list_objects_v2")
         for page in paginator.paginate(Bucket=self.bucket, Prefix=self.key(prefix)):
-            out.extend(obj["Key"][strip:] for obj in page.get("Contents", []))
+            out.extend(obj["Key"][strip:] for obj in page.get("Contents", [])
+                       if not is_temp(posixpath.basename(obj["Key"])))
         return sorted(out)
 
     def delete(self, rel: str) -> None:
         self.client.delete_object(Bucket=self.bucket, Key=self.key(rel))
+
+    def digest(self, rel: str) -> tuple[int, str] | None:
+        """(bytes, sha256) of an object, streamed; None when there is no such key."""
+        try:
+            body = self.client.get_object(Bucket=self.bucket, Key=self.key(rel))["Body"]
+        except self.client.exceptions.NoSuchKey:
+            return None
+        return sha256_stream(body)
+
+    def remove_temp(self, prefix: str) -> list[str]:
+        """S3 PUTs are atomic: there are no temp objects to remove."""
+        return []
 
 
 def open_lake(uri: str | Path) -> LocalLake | S3Lake:

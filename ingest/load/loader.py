@@ -1,9 +1,10 @@
 """Load published lake partitions into raw tables: replace the batch in one transaction.
 
-Idempotent: a partition whose manifest checksum equals the last load of that batch is not
-loaded again (the audit records 'unchanged'); a changed partition replaces the batch's rows.
-Every load gets a new increasing load_id stored on its rows, which is how dbt's
-incremental models find new data.
+Every data file is checked against its manifest entry (size, sha256) before its rows are
+copied (`LakeDamaged` names the file otherwise). Idempotent: a partition whose manifest
+checksum equals the last load of that batch is not loaded again (the audit records
+'unchanged'); a changed partition replaces the batch's rows. Every load gets a new
+increasing load_id stored on its rows, which is how dbt's incremental models find new data.
 """
 
 from __future__ import annotations
@@ -71,8 +72,7 @@ def load_partition(client: SqlClient, lake: Lake, table_name: str, batch: str) -
     if list(manifest.columns) != table.column_names:
         raise LoadError(f"{table.name} batch {batch}: lake columns {list(manifest.columns)} "
                         f"differ from the schema {table.column_names}")
-    files = LakePartitionFiles(lake, table.name, batch, [f.name for f in manifest.files],
-                               manifest.format)
+    files = LakePartitionFiles(lake, table.name, batch, list(manifest.files), manifest.format)
     started = meta.utcnow()
     raw = f"{RAW_SCHEMA}.{identifier(table.name)}"
     with client.transaction():

@@ -5,7 +5,7 @@ from __future__ import annotations
 import luigi
 
 from ingest.lake import Manifest, open_lake, read_manifest
-from ingest.load.loader import load_partition
+from ingest.load.loader import LoadError, load_partition
 from ingest.tables import all_tables
 from pipeline.tasks.base import BatchTask
 from pipeline.tasks.ingest import IngestTask
@@ -48,6 +48,9 @@ class LoadTask(BatchTask):
     def execute(self) -> tuple[int, int]:
         lake = open_lake(self.settings.lake)
         manifest = self.manifest()
+        if manifest is None:
+            raise LoadError(f"{self.table} batch {self.batch()} is not published in {lake.uri} "
+                            "(no _manifest.json): its ingest must run again")
         with self.client() as client:
             if meta.loaded_checksum(client, self.table, self.batch()) != manifest.checksum:
                 meta.unpublish(client, self.batch())  # withdraw before replacing

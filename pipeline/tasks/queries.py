@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from datetime import date
 
 from warehouse.clients.base import SqlClient
+from warehouse.target import identifier
 
 RAW_EVENTS = "raw.events"
 FCT_EVENTS = "marts.fct_events"
@@ -44,3 +45,9 @@ def fct_rows_and_ids(client: SqlClient, batch: date | str) -> tuple[int, int]:
     rows, ids = client.fetchone(
         f"select count(*), count(distinct event_id) from {FCT_EVENTS} where batch_date = %s", [batch])
     return int(rows), int(ids)
+
+
+def raw_table_count(client: SqlClient, table: str, batch: date | str) -> int:
+    """Rows of raw.<table> in one batch."""
+    return int(client.scalar(f"select count(*) from raw.{identifier(table)} where batch_date = %s",
+                             [batch]))

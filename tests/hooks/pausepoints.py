@@ -10,11 +10,20 @@ and waits until ``<point>.release`` appears (or 10 minutes pass). Points:
   warehouse client's ``copy_into``)
 * ``dbt:<model>``: dbt is frozen with SIGSTOP right after it reports the model built (wraps
   ``TransformTask.on_dbt_line``)
+* ``publish:<date>``: before the events partition of that date is published to the lake
+  (wraps ``ingest.lake.publisher.publish_partition``)
+
+``PULSE_FAIL_AT`` names points that raise instead of pausing: ``publish:<date>`` raises
+``OSError(ENOSPC)`` every time it is reached (a disk that stays full). Every window ingest an
+IngestTask starts is traced as one JSON line (the dates it covers) in
+``<PULSE_PAUSE_DIR>/ingest-calls.jsonl``, so tests count what a rerun re-ingested.
 """
 
 from __future__ import annotations
 
+import errno
 import functools
+import json
 import os
 import signal
 import time
@@ -29,6 +38,10 @@ def armed_points(prefix: str = "") -> list[str]:
 
 def armed(point: str) -> bool:
     return point in armed_points()
+
+
+def failing(point: str) -> bool:
+    return point in [p.strip() for p in os.environ.get("PULSE_FAIL_AT", "").split(",")]
 
 
 def _file(point: str, suffix: str) -> Path:
@@ -51,8 +64,33 @@ _loading: list[str] = []  # the batch of the LoadTask executing in this process
 
 def install() -> None:
     """Wrap the seams of pipeline.tasks and the warehouse clients (once pipeline.tasks is imported)."""
+    import ingest.lake.publisher as publisher
+    import pipeline.tasks.ingest as ingest_task
     from pipeline.tasks import IngestTask, LoadTask, TransformTask
     from warehouse.clients import CLIENTS
+
+    window_ingest = ingest_task.ingest
+
+    @functools.wraps(window_ingest)
+    def traced_ingest(raw, lake, dates, *args, **kwargs):
+        with open(_file("ingest-calls", "jsonl"), "a") as trace:
+            trace.write(json.dumps(sorted(d.isoformat() for d in dates)) + "\n")
+        return window_ingest(raw, lake, dates, *args, **kwargs)
+
+    ingest_task.ingest = traced_ingest
+
+    publish_partition = publisher.publish_partition
+
+    @functools.wraps(publish_partition)
+    def paused_publish(lake, manifest, files):
+        if manifest.is_events:
+            point = f"publish:{manifest.batch_date}"
+            if failing(point):
+                raise OSError(errno.ENOSPC, "No space left on device (injected)")
+            pause(point)
+        return publish_partition(lake, manifest, files)
+
+    publisher.publish_partition = paused_publish
 
     ingest_execute = IngestTask.execute
 

@@ -1,7 +1,8 @@
 """Test hooks for `pulse run` subprocesses (tests/test_orchestration.py puts this folder on
-their PYTHONPATH): when PULSE_PAUSE_AT is set, the pause points of pausepoints.py are
-installed the moment ``pipeline.tasks`` is imported. Other processes that inherit the
-environment (dbt) never import pipeline.tasks and are left alone."""
+their PYTHONPATH): when PULSE_PAUSE_AT, PULSE_FAIL_AT or PULSE_TRACE_INGEST is set, the
+pause points of pausepoints.py are installed the moment ``pipeline.tasks`` is imported.
+Other processes that inherit the environment (dbt) never import pipeline.tasks and are left
+alone."""
 
 from __future__ import annotations
 
@@ -35,5 +36,5 @@ class _AfterImport(importlib.abc.MetaPathFinder):
         return spec
 
 
-if os.environ.get("PULSE_PAUSE_AT"):
+if any(os.environ.get(v) for v in ("PULSE_PAUSE_AT", "PULSE_FAIL_AT", "PULSE_TRACE_INGEST")):
     sys.meta_path.insert(0, _AfterImport())
