@@ -95,6 +95,8 @@ class LakeCache:
     def _materialise(self, m: Manifest) -> Partition:
         folder = self._folder(m)
         quarantine = self._quarantine(m, folder) if m.is_events and m.quarantine_file else None
+        if not m.files:  # a published partition with no rows
+            return Partition(m, (), quarantine)
         if m.format == "parquet" and isinstance(self.lake, LocalLake):
             paths = tuple(self.lake.local_path(f"{m.partition}/{f.name}") for f in m.files)
             self._verify_in_place(m, folder, paths)

@@ -39,13 +39,13 @@ class LakeSession:
     """An in-memory DuckDB connection with one view per lake table (and ``quarantine``)."""
 
     def __init__(self, lake: str | Path, cache_dir: str | Path = DEFAULT_CACHE,
-                 sample_rate: float | None = None) -> None:
+                 sample_rate: float | None = None, sample_seed: int = 0) -> None:
         self.cache = LakeCache(lake, cache_dir)
         self.sample_rate = sample_rate
         self.con = duckdb.connect()
         filters = None
         if sample_rate is not None:
-            filters = {name: sampling.sample_filter(schema.column_names)
+            filters = {name: sampling.sample_filter(schema.column_names, sample_seed)
                        for name, schema in lake_tables().items()}
             self._set_sample(sampling.cutoff(sample_rate), -1)
         self.partitions = create_views(self.con, self.cache, filters)

@@ -49,9 +49,11 @@ def sample_key(column_names: Sequence[str]) -> str:
     return f"coalesce({', '.join(keys)})"
 
 
-def sample_filter(column_names: Sequence[str]) -> str:
-    """The view filter: in the sample (cutoff) and, when set, in one random group (bucket)."""
-    h = f"hash({sample_key(column_names)})"
+def sample_filter(column_names: Sequence[str], seed: int = 0) -> str:
+    """The view filter: in the sample (cutoff) and, when set, in one random group (bucket).
+
+    ``seed`` picks another, independent sample of users (0: the default one)."""
+    h = f"hash({sample_key(column_names)}{f', {int(seed)}' if seed else ''})"
     return (f"({h} % {HASH_SPACE}) < getvariable('{CUTOFF_VAR}') and "
             f"(getvariable('{BUCKET_VAR}') < 0 or ({h} // {HASH_SPACE}) % {BUCKETS} "
             f"= getvariable('{BUCKET_VAR}'))")
