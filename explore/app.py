@@ -260,6 +260,7 @@ def _callbacks(app: Dash, sources: Sources) -> None:
                                        text=text, texttemplate="%{text}", colorscale="Blues",
                                        zmin=0, zmax=1, colorbar_title="retained"))
             fig.update_layout(template="plotly_white", xaxis_title=f"{grain[:-2]}s since cohort",
+                              xaxis_dtick=1,
                               yaxis_autorange="reversed", margin=dict(l=40, r=10, t=30, b=40),
                               title="* period not complete yet (rate understated)")
             return fig, answer.sql, _timing(answer)

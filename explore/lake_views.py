@@ -53,7 +53,7 @@ def duck_type(logical: str) -> str:
 class Partition:
     """One published partition and the local files that hold its rows."""
 
-    manifest: Manifest
+    batch_date: str
     paths: tuple[str, ...]
     quarantine_path: str | None = None
 
@@ -62,7 +62,12 @@ def published_batches(lake: Lake, table: str) -> list[str]:
     """Batch dates of the table whose manifest exists (written last, so the partition is whole)."""
     suffix = f"/{MANIFEST}"
     out = []
-    for rel in lake.list(f"{table}/"):
+    if isinstance(lake, LocalLake):  # only the manifests, not every data file of the lake
+        rels = [f"{table}/{p.parent.name}/{MANIFEST}"
+                for p in (lake.root / table).glob(f"batch_date=*/{MANIFEST}")]
+    else:
+        rels = lake.list(f"{table}/")
+    for rel in rels:
         folder = rel[: -len(suffix)] if rel.endswith(suffix) else None
         if folder and folder.count("/") == 1 and "/batch_date=" in folder:
             out.append(folder.split("=", 1)[1])
@@ -79,14 +84,45 @@ class LakeCache:
         self.files_built = 0  # mirrors and copies made by this process (tests, --verbose)
 
     def partitions(self, table: str) -> list[Partition]:
-        """The table's published ``ok`` partitions, each with verified local Parquet files."""
+        """The table's published ``ok`` partitions, each with verified local Parquet files.
+
+        On a local lake, a partition whose manifest and files are unchanged (size, mtime) since
+        the last session is taken from the table's index without re-reading its manifest.
+        """
+        index_path = self.root / table / ".index.json"
+        index = orjson.loads(index_path.read_bytes()) if index_path.exists() else {}
+        fresh: dict[str, dict] = {}
         out = []
         for batch in published_batches(self.lake, table):
+            entry = index.get(batch)
+            if entry is not None and self._stats(table, batch, entry["paths"]) == entry["stats"]:
+                fresh[batch] = entry
+                out.append(Partition(batch, tuple(entry["paths"]), entry["quarantine"]))
+                continue
             manifest = read_manifest(self.lake, table, batch)
             if manifest is None or not manifest.ok:
                 continue  # a failed batch is never published to the warehouse either
-            out.append(self._materialise(manifest))
+            part = self._materialise(manifest)
+            stats = self._stats(table, batch, part.paths)
+            if stats is not None:
+                fresh[batch] = {"stats": stats, "paths": list(part.paths),
+                                "quarantine": part.quarantine_path}
+            out.append(part)
+        if fresh != index and isinstance(self.lake, LocalLake):
+            index_path.parent.mkdir(parents=True, exist_ok=True)
+            _replace_bytes(index_path, orjson.dumps(fresh))
         return out
+
+    def _stats(self, table: str, batch: str, paths: Iterable[str]) -> list | None:
+        """(size, mtime) of a local manifest and of the files read; None on S3 (its copies are
+        keyed by checksum and its manifests are read every time)."""
+        if not isinstance(self.lake, LocalLake):
+            return None
+        try:
+            where = os.path.join(self.lake.uri, table, f"batch_date={batch}", MANIFEST)
+            return [[st.st_size, st.st_mtime_ns] for st in map(os.stat, (where, *paths))]
+        except FileNotFoundError:
+            return None
 
     # -- one partition --------------------------------------------------------------------
     def _folder(self, manifest: Manifest) -> Path:
@@ -96,15 +132,15 @@ class LakeCache:
         folder = self._folder(m)
         quarantine = self._quarantine(m, folder) if m.is_events and m.quarantine_file else None
         if not m.files:  # a published partition with no rows
-            return Partition(m, (), quarantine)
+            return Partition(m.batch_date, (), quarantine)
         if m.format == "parquet" and isinstance(self.lake, LocalLake):
             paths = tuple(self.lake.local_path(f"{m.partition}/{f.name}") for f in m.files)
             self._verify_in_place(m, folder, paths)
-            return Partition(m, paths, quarantine)
+            return Partition(m.batch_date, paths, quarantine)
         mirror = folder / f"{m.checksum[:16]}.parquet"
         if not mirror.exists():
             self._build_mirror(m, folder, mirror)
-        return Partition(m, (str(mirror),), quarantine)
+        return Partition(m.batch_date, (str(mirror),), quarantine)
 
     def _verify_in_place(self, m: Manifest, folder: Path, paths: tuple[str, ...]) -> None:
         stats = [[os.stat(p).st_size, os.stat(p).st_mtime_ns] for p in paths]
