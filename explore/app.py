@@ -83,9 +83,9 @@ def trend_figure(answer: Answer, breakdowns: int) -> go.Figure:
                 other[x] = other.get(x, 0) + y
         series["other"] = other
         shown.append("other")
-    for name in shown:
-        points = sorted(series[name].items())
-        fig.add_trace(go.Scatter(x=[p[0] for p in points], y=[p[1] for p in points], name=name,
+    buckets = sorted({row[0] for row in answer.rows})
+    for name in shown:  # a bucket without rows is a zero, not a gap to draw a line across
+        fig.add_trace(go.Scatter(x=buckets, y=[series[name].get(b, 0) for b in buckets], name=name,
                                  mode="lines+markers"))
     fig.update_layout(margin=dict(l=40, r=10, t=30, b=40), legend_title_text="breakdown",
                       template="plotly_white")

@@ -162,3 +162,42 @@ def test_cli_formats_and_one_line_errors(lake, tmp_path, capsys):
 def test_query_errors_name_the_problem(lake, tmp_path):
     with LakeSession(lake, tmp_path / "cache") as s, pytest.raises(QueryError, match="no_such_table"):
         s.run("select * from no_such_table")
+
+
+def test_funnel_counts_ordered_steps_within_the_window(tmp_path):
+    from explore.views import funnel_sql
+
+    raw, lake = tmp_path / "raw", tmp_path / "lake"
+    write(raw, D1, "a.jsonl", [
+        line("a1", "2026-11-01T10:00:00Z", "signup", user_id="u1"),
+        line("a2", "2026-11-01T12:00:00Z", "task_created", user_id="u1"),   # 2 h: converts
+        line("a3", "2026-11-01T13:00:00Z", "task_completed", user_id="u1"),  # 3 h: converts
+        line("b1", "2026-11-01T10:00:00Z", "signup", user_id="u2"),
+        line("b2", "2026-11-01T09:00:00Z", "task_created", user_id="u2"),   # before signup: no
+        line("c1", "2026-11-01T01:00:00Z", "signup", user_id="u3"),
+        line("c2", "2026-11-01T23:00:00Z", "task_created", user_id="u3"),   # 22 h: outside 12 h
+        line("d1", "2026-11-01T11:00:00Z", "task_created", user_id="u4"),   # never signed up
+    ])
+    ingest(raw, lake, [D1], IngestOptions(runner="inline"))
+    sql = funnel_sql(["signup", "task_created", "task_completed"], 12, D1, D1)
+    with LakeSession(lake, tmp_path / "cache") as s:
+        rows = s.run(sql).rows
+    assert [(r[0], r[1], r[2]) for r in rows] == [(1, "signup", 3), (2, "task_created", 1),
+                                                  (3, "task_completed", 1)]
+    assert rows[1][3] == pytest.approx(2.0) and rows[2][3] == pytest.approx(3.0)
+
+
+def test_view_choices_are_checked_and_values_quoted():
+    from explore.views import TrendSpec, ViewError, dimension, lit, trend_sql
+
+    assert dimension("properties.plan") == "json_extract_string(properties, '$.plan')"
+    for bad in ("properties.x'); drop table t; --", "user_id; select 1", "source_file"):
+        with pytest.raises(ViewError, match="cannot break down by"):
+            dimension(bad)
+    assert lit("o'k") == "'o''k'"
+    sql = trend_sql(TrendSpec(D1, D1, events=("it's",), breakdowns=("platform",),
+                              filters=(("country", "x' or '1'='1"),)))
+    assert "event_name in ('it''s')" in sql and "country = 'x'' or ''1''=''1'" in sql
+    assert "batch_date >= date '2026-10-31'" in sql  # older partitions are not opened
+    with pytest.raises(ViewError, match="at most two"):
+        trend_sql(TrendSpec(D1, D1, breakdowns=("platform", "country", "app_version")))

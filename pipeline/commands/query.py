@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 PROMPT, MORE = "pulse> ", "  ...> "
 
 
-def _statements() -> list[str]:
+def _statements() -> Iterator[str]:
     """Read SQL from the prompt; a statement ends with ';'. Ctrl-D or \\q ends the session."""
     import contextlib
 
@@ -56,6 +57,9 @@ def cmd_query(args: argparse.Namespace) -> int:
         return 2
     try:
         with LakeSession(args.lake, args.cache, rate) as session:
+            if not any(session.partitions.values()):
+                print(f"pulse query: no published partitions under {session.cache.lake.uri} "
+                      f"(the views are empty)", file=sys.stderr)
             if sql is not None:
                 _show(session, sql, args.fmt)
                 return 0
