@@ -2,6 +2,7 @@
 
     python bench/explore_speed.py [--events 100000000] [--days 30] [--filter-days 365]
                             [--filter-per-day 20000] [--trend-events 10000000] [--rounds 3]
+                            [--skip-big] [--skip-trend]
 
 The lakes are generated directly as Parquet with DuckDB (the simulator is too slow at 100M
 events) and published like ingest does: one file per day, then its manifest. Each figure is
@@ -125,27 +126,13 @@ def main() -> None:
     parser.add_argument("--trend-events", type=int, default=10_000_000)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--skip-trend", action="store_true", help="no explorer figure (needs .[explore])")
+    parser.add_argument("--skip-big", action="store_true", help="only the one-day and trend figures")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="pulse-bench-explore-") as tmp:
         work = Path(tmp)
-        t0 = time.perf_counter()
-        big = write_lake(work / "big", args.days, args.events // args.days)
-        print(f"generated {args.events:,} events in {args.days} Parquet partitions in "
-              f"{time.perf_counter() - t0:.0f} s", flush=True)
         cache = work / "cache"
-        t0 = time.perf_counter()
-        pulse(big, cache, "select 1")()  # first read: every file checked against its manifest
-        print(f"first session (sha256 of every file against its manifest): "
-              f"{time.perf_counter() - t0:.1f} s, once", flush=True)
-        files = f"'{big}/events/*/*.parquet'"
-        for name, sql in (
-                ("count(*) by event, day, 100M", "select event_name, event_at::date as day, count(*) "
-                                                 "from events group by all"),
-                ("unique users per day, 100M", "select event_at::date as day, count(distinct user_id) "
-                                               "from events group by all")):
-            p, b = interleaved(args.rounds, pulse(big, cache, sql), bare(files, sql))
-            report(name.replace("100M", f"{args.events / 1e6:g}M events"), p, b, 1.2)
-
+        if not args.skip_big:
+            big_lake(work, cache, args)
         year = write_lake(work / "year", args.filter_days, args.filter_per_day)
         pulse(year, cache, "select 1")()
         day = START + timedelta(days=args.filter_days // 2)
@@ -156,6 +143,26 @@ def main() -> None:
 
         if not args.skip_trend:
             trend(work, cache, args)
+
+
+def big_lake(work: Path, cache: Path, args: argparse.Namespace) -> None:
+    """group by event, day and unique users per day over --events events."""
+    t0 = time.perf_counter()
+    big = write_lake(work / "big", args.days, args.events // args.days)
+    print(f"generated {args.events:,} events in {args.days} Parquet partitions in "
+          f"{time.perf_counter() - t0:.0f} s", flush=True)
+    t0 = time.perf_counter()
+    pulse(big, cache, "select 1")()  # first read: every file checked against its manifest
+    print(f"first session (sha256 of every file against its manifest): "
+          f"{time.perf_counter() - t0:.1f} s, once", flush=True)
+    files = f"'{big}/events/*/*.parquet'"
+    for name, sql in (
+            ("count(*) by event, day, 100M", "select event_name, event_at::date as day, count(*) "
+                                             "from events group by all"),
+            ("unique users per day, 100M", "select event_at::date as day, count(distinct user_id) "
+                                           "from events group by all")):
+        p, b = interleaved(args.rounds, pulse(big, cache, sql), bare(files, sql))
+        report(name.replace("100M", f"{args.events / 1e6:g}M events"), p, b, 1.2)
 
 
 def trend(work: Path, cache: Path, args: argparse.Namespace) -> None:

@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 
 from explore.app import VIEWS
+from explore.query import LakeSession
 from ingest.lake import open_lake
 from ingest.load.loader import load_batches
 from ingest.run import IngestOptions, ingest
@@ -61,6 +62,7 @@ def data(tmp_path_factory) -> tuple[Path, Target]:
                  ["events", *log_tables()])
     run_dbt(["build", "--quiet", "--select", MARTS, "--resource-type", "model", "--resource-type", "seed"],
             target=target, capture=True)
+    LakeSession(work / "lake", work / "cache").close()  # the Parquet mirrors, as a `pulse query` leaves them
     return work, target
 
 
@@ -75,7 +77,7 @@ def server(data) -> str:
                             env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}/"
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 120
         while True:
             try:
                 with urllib.request.urlopen(url, timeout=2) as resp:
