@@ -8,6 +8,7 @@ BIN := $(VENV)/bin
 # The dev install is a superset, so it marks the runtime one done too.
 RUNTIME := $(VENV)/.installed-runtime
 DEV := $(VENV)/.installed-dev
+EXPLORE := $(VENV)/.installed-explore
 DEMO_START ?= 2026-10-01
 DEMO_DAYS ?= 28
 DEMO_USERS ?= 2000
@@ -29,7 +30,13 @@ $(RUNTIME): pyproject.toml
 $(DEV): pyproject.toml
 	$(venv)
 	$(BIN)/python -m pip install -q -e '.[dev,spark]'
-	touch $@ $(RUNTIME)
+	touch $@ $(RUNTIME) $(EXPLORE)
+
+# bench/explore_speed.py times the explorer's figures too: the explore extra (dash, plotly).
+$(EXPLORE): pyproject.toml
+	$(venv)
+	$(BIN)/python -m pip install -q -e '.[explore]'
+	touch $@
 
 install: $(DEV)
 
@@ -48,13 +55,14 @@ pytest: $(DEV)
 test: lint pytest
 
 # Speed targets live here, never in timed tests; figures go to docs/benchmarks.md.
-# The benches import only pulse and its runtime dependencies.
-bench: $(RUNTIME)
+# The benches import only pulse and its runtime dependencies (explore_speed.py: and the explore extra).
+bench: $(RUNTIME) $(EXPLORE)
 	$(BIN)/python bench/ingest_speed.py --events 1000000 --events 4000000
 	$(BIN)/python bench/backfill.py
 	$(BIN)/python bench/incremental_cost.py
 	$(BIN)/python bench/experiments.py
 	$(BIN)/python bench/monitors.py
+	$(BIN)/python bench/explore_speed.py
 
 clean:
 	rm -rf data target logs .pytest_cache

@@ -1,9 +1,10 @@
 """The house keeps its shape: layers import downwards only, dialects stay in the warehouse
 layer, pulse_meta is declared in one module, nobody imports another module's private names.
 
-Layers (top to bottom): pipeline → monitor | bi (siblings) → ingest → warehouse; the simulator stands apart
-(it imports none of them and none of them import it, only the CLI's `pulse generate`). The
-contracts live in pyproject.toml ([tool.importlinter]) and are checked with import-linter.
+Layers (top to bottom): pipeline → monitor | bi | explore (siblings) → ingest → warehouse; the
+simulator stands apart (it imports none of them and none of them import it, only the CLI's
+`pulse generate`). The contracts live in pyproject.toml ([tool.importlinter]) and are checked
+with import-linter.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-PACKAGES = ("warehouse", "ingest", "monitor", "bi", "pipeline", "simulator")
+PACKAGES = ("warehouse", "ingest", "monitor", "bi", "explore", "pipeline", "simulator")
 LINT_IMPORTS = str(Path(sys.executable).with_name("lint-imports"))
 
 
