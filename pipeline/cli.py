@@ -61,7 +61,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
 def cmd_run(args: argparse.Namespace) -> int:
     """Drive the Luigi graph for the window; print what happened and where the log is."""
     from pipeline.orchestrate import RunRequest, run_window
-    from pipeline.status import run_summary
+    from pipeline.status import run_summary, skipped_summary
 
     target = target_from_env(args.target)
     req = RunRequest(raw=args.raw, lake=args.lake, start=args.start, end=args.end or args.start,
@@ -76,6 +76,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         return outcome.exit_code
     print(f"pulse run {req.start}..{req.end} into {target.describe()}: "
           f"{run_summary(target, req.lake, req.start, req.end, outcome.run_id)}")
+    if skipped := skipped_summary(req.lake, req.start, req.end):
+        print(f"pulse run {req.start}..{req.end}: {skipped}")
     print(f"run {outcome.run_id}: " + (outcome.message or "ok") + f"; log {outcome.log_file}")
     return outcome.exit_code
 
