@@ -29,11 +29,15 @@ MAX_PROPERTIES_BYTES = 65535
 MAX_PROPERTIES_DEPTH = 32  # the properties object itself is level 1
 MAX_PROPERTIES_KEYS = 1000  # keys of all objects inside properties together
 
+SUBSCRIPTION_EVENTS = ("subscription_started", "subscription_changed", "subscription_canceled")
 # Required properties per event: name -> (property, accepted JSON types, type label).
 REQUIRED_PROPERTIES: dict[str, tuple[tuple[str, tuple[type, ...], str], ...]] = {
     "experiment_exposure": (("experiment", (str,), "string"), ("variant", (str,), "string")),
     "perf_timing": (("action", (str,), "string"), ("duration_ms", (int, float), "number")),
+    # the billing models need the workspace's MRR after every subscription event
+    **{name: (("mrr_cents", (int,), "integer"),) for name in SUBSCRIPTION_EVENTS},
 }
+MAX_MRR_CENTS = 10**15  # $10 trillion: sums over thousands of workspaces still fit a bigint
 OPTIONAL_STRING_FIELDS = ("workspace_id", "session_id", "platform", "app_version", "country")
 
 # Every reason code a line can be quarantined with (documented in the contract).
@@ -128,6 +132,8 @@ def _properties(obj: dict[str, Any], event: str) -> dict[str, Any]:
                           f"{MAX_SHORT_BYTES} UTF-8 bytes")
     if event == "perf_timing" and props["duration_ms"] < 0:
         raise _Reject("invalid_value", "properties.duration_ms must be >= 0")
+    if event in SUBSCRIPTION_EVENTS and not 0 <= props["mrr_cents"] <= MAX_MRR_CENTS:
+        raise _Reject("invalid_value", f"properties.mrr_cents must be an integer 0..{MAX_MRR_CENTS:,}")
     _check_storable(props)
     return props
 
@@ -192,6 +198,8 @@ def validate(obj: Any, batch_date: date, limits: Limits = Limits()) -> tuple[lis
                           f"{', '.join(sorted(PLATFORMS))}")
         if country is not None and not COUNTRY.fullmatch(country):
             raise _Reject("invalid_value", f"country {country[:40]!r} is not ISO alpha-2")
+        if event in SUBSCRIPTION_EVENTS and workspace_id is None:
+            raise _Reject("missing_required_field", f"{event} needs workspace_id")
         props = _properties(obj, event)
         encoded = orjson.dumps(props, option=orjson.OPT_SORT_KEYS)  # UTF-8, as stored
         if len(encoded) > MAX_PROPERTIES_BYTES:

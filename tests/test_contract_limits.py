@@ -113,3 +113,23 @@ def test_every_reason_code_is_documented():
     doc = CONTRACT_DOC.read_text()
     documented = set(re.findall(r"^\| `([a-z0-9_]+)` \|", doc, flags=re.M))
     assert set(REASONS) <= documented, set(REASONS) - documented
+
+
+@pytest.mark.parametrize("props, why", [
+    ({"plan": "pro"}, "missing_required_property"),    # the billing marts require it not null
+    ({"mrr_cents": "9900"}, "invalid_property_type"),
+    ({"mrr_cents": 99.5}, "invalid_property_type"),
+    ({"mrr_cents": 10**15 + 1}, "invalid_value"),       # sums of such values overflow a bigint
+    ({"mrr_cents": -1}, "invalid_value"),
+    ({"mrr_cents": 0, "seats": 1e300}, None),           # seats beyond bigint: null in the marts
+])
+def test_subscription_events_carry_a_storable_mrr(props, why):
+    obj = orjson.loads(HEAD + '"properties":{}}')
+    obj.update(event="subscription_changed", workspace_id="w1", properties=props)
+    assert reason(parse(orjson.dumps(obj))) == why
+
+
+def test_subscription_events_need_a_workspace():
+    obj = orjson.loads(HEAD + '"properties":{"mrr_cents":100}}')
+    obj.update(event="subscription_started", workspace_id=None)
+    assert reason(parse(orjson.dumps(obj))) == "missing_required_field"
