@@ -10,7 +10,9 @@ import orjson
 from ingest.lake import Manifest
 from ingest.raw_folder import SKIP_REASONS, list_batch
 from ingest.run import IngestOptions, ingest
+from pipeline.cli import main
 from pipeline.status import skipped_summary
+from tests.hostile_corpus import add_hostile_batch
 from tests.test_ingest import line, rows, write
 
 D1, D2 = date(2026, 11, 1), date(2026, 11, 2)
@@ -99,3 +101,23 @@ def test_manifest_without_skipped_key_still_reads(tmp_path):
     del old["input"]["skipped"]  # what pulse wrote before skipped entries were recorded
     assert Manifest.from_json(orjson.dumps(old)) == m
     assert m.input.skipped == ()
+
+
+def test_pulse_run_names_skipped_entries_in_one_line(tmp_path, duckdb_target, capsys, monkeypatch):
+    """`pulse run` on the hostile batch: exit 0, the skipped entries on one line of stdout."""
+    raw, lake = tmp_path / "raw", tmp_path / "lake"
+    expected = add_hostile_batch(raw, D1)
+    for key, value in duckdb_target.dbt_env().items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.setenv("PULSE_STATE_DIR", str(tmp_path / "state"))
+    monkeypatch.setenv("PULSE_ALERT_LOG", str(tmp_path / "alerts.log"))
+    rc = main(["run", "--raw", str(raw), "--lake", str(lake), "--from", D1.isoformat(),
+               "--target", "duckdb", "--runner", "inline", "--skip-dbt", "--monitor", "none",
+               "--max-quarantine-share", "0.9", "--log-dir", str(tmp_path / "logs")])
+    out = capsys.readouterr().out
+    assert rc == 0, out
+    lines = [x for x in out.splitlines() if "raw folder entr" in x]
+    assert len(lines) == 1, out
+    assert f"skipped {len(expected['skipped'])} raw folder entries" in lines[0]
+    shown = sorted(expected["skipped"].items())[:5]  # the line names the first five by name
+    assert all(f"{name} ({why})" in lines[0] for name, why in shown) and "and 1 more" in lines[0]
