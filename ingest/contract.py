@@ -134,7 +134,6 @@ def _properties(obj: dict[str, Any], event: str) -> dict[str, Any]:
         raise _Reject("invalid_value", "properties.duration_ms must be >= 0")
     if event in SUBSCRIPTION_EVENTS and not 0 <= props["mrr_cents"] <= MAX_MRR_CENTS:
         raise _Reject("invalid_value", f"properties.mrr_cents must be an integer 0..{MAX_MRR_CENTS:,}")
-    _check_storable(props)
     return props
 
 
@@ -147,26 +146,47 @@ def _check_storable(props: dict[str, Any]) -> None:
     """Depth, key count and string content of the whole properties tree, without recursion
     (a hostile line may nest as deep as the JSON parser allows)."""
     keys = 0
-    stack: list[tuple[Any, int, str]] = [(props, 1, "properties")]
+    stack: list[tuple[Any, int]] = [(props, 1)]
     while stack:
-        value, depth, where = stack.pop()
-        if isinstance(value, str):
-            _unstorable(value, where)
-            continue
-        if not isinstance(value, (dict, list)):
-            continue
+        value, depth = stack.pop()
         if depth > MAX_PROPERTIES_DEPTH:
-            raise _Reject("too_deeply_nested", f"properties nest deeper than "
-                          f"{MAX_PROPERTIES_DEPTH} levels (at {where[:120]})")
-        if isinstance(value, list):
-            stack.extend((item, depth + 1, f"{where}[{i}]") for i, item in enumerate(value))
-            continue
-        keys += len(value)
-        if keys > MAX_PROPERTIES_KEYS:
-            raise _Reject("too_many_keys", f"properties hold more than {MAX_PROPERTIES_KEYS} keys")
-        for key, item in value.items():
-            _unstorable(key, f"a key of {where}")
-            stack.append((item, depth + 1, f"{where}.{key}"))
+            raise _Reject("too_deeply_nested",
+                          f"properties nest deeper than {MAX_PROPERTIES_DEPTH} levels")
+        if isinstance(value, dict):
+            keys += len(value)
+            if keys > MAX_PROPERTIES_KEYS:
+                raise _Reject("too_many_keys",
+                              f"properties hold more than {MAX_PROPERTIES_KEYS} keys")
+            for key in value:
+                _unstorable(key, f"property key {key[:40]!r}")
+            items = value.values()
+        else:
+            items = value
+        for item in items:
+            if isinstance(item, str):
+                _unstorable(item, "a property value")
+            elif isinstance(item, (dict, list)):
+                stack.append((item, depth + 1))
+
+
+def _stored_properties(props: dict[str, Any]) -> str:
+    """The properties as stored (sorted-key JSON), once they pass the limits. The precise walk
+    runs only when cheap counts over the encoded bytes say a limit may be near: a bracket,
+    colon or ``\\u0000`` inside a string only makes the walk run, never skips it."""
+    try:
+        encoded = orjson.dumps(props, option=orjson.OPT_SORT_KEYS)  # UTF-8, as stored
+        error = None
+    except orjson.JSONEncodeError as exc:  # deeper than 255 levels, an integer beyond 64 bits
+        encoded, error = b"", str(exc)
+    if (error or b"\\u0000" in encoded or encoded.count(b":") > MAX_PROPERTIES_KEYS
+            or encoded.count(b"{") + encoded.count(b"[") > MAX_PROPERTIES_DEPTH):
+        _check_storable(props)
+    if error:
+        raise _Reject("invalid_value", f"properties cannot be stored as JSON: {error[:100]}")
+    if len(encoded) > MAX_PROPERTIES_BYTES:
+        raise _Reject("properties_too_large", f"properties take {len(encoded):,} bytes "
+                      f"as JSON, more than {MAX_PROPERTIES_BYTES:,}")
+    return encoded.decode()
 
 
 def validate(obj: Any, batch_date: date, limits: Limits = Limits()) -> tuple[list, bool] | Rejection:
@@ -201,11 +221,7 @@ def validate(obj: Any, batch_date: date, limits: Limits = Limits()) -> tuple[lis
         if event in SUBSCRIPTION_EVENTS and workspace_id is None:
             raise _Reject("missing_required_field", f"{event} needs workspace_id")
         props = _properties(obj, event)
-        encoded = orjson.dumps(props, option=orjson.OPT_SORT_KEYS)  # UTF-8, as stored
-        if len(encoded) > MAX_PROPERTIES_BYTES:
-            raise _Reject("properties_too_large", f"properties take {len(encoded):,} bytes "
-                          f"as JSON, more than {MAX_PROPERTIES_BYTES:,}")
-        properties = encoded.decode()
+        properties = _stored_properties(props)
     except _Reject as rejected:
         return rejected.rejection
     row = [event_id, event, format_ts(event_at), user_id, anonymous_id, workspace_id,

@@ -133,3 +133,9 @@ def test_subscription_events_need_a_workspace():
     obj = orjson.loads(HEAD + '"properties":{"mrr_cents":100}}')
     obj.update(event="subscription_started", workspace_id=None)
     assert reason(parse(orjson.dumps(obj))) == "missing_required_field"
+
+
+def test_access_log_byte_count_beyond_64_bits_is_quarantined():
+    text = '203.0.113.9 - - [25/Nov/2026:10:00:00 +0000] "GET /p HTTP/1.1" 200 ' + "9" * 30
+    result = parse_access_log(Line(1, text.encode()), BATCH, Limits())
+    assert reason(result) == "invalid_value", result
