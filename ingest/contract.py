@@ -20,12 +20,24 @@ COUNTRY = re.compile(r"[A-Z]{2}")
 PLATFORMS = frozenset({"web", "ios", "android", "desktop", "api"})
 MAX_ID_LENGTH = 128
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+# What every warehouse can store (docs/raw-event-contract.md, "Limits"): Redshift's short
+# columns are varchar(256) and its longest varchar(65535), counted in UTF-8 bytes; no
+# warehouse stores U+0000 in text (PostgreSQL also refuses it inside json). The depth and key
+# caps keep one line from exhausting the job (orjson itself stops serialising at depth 255).
+MAX_SHORT_BYTES = 256
+MAX_PROPERTIES_BYTES = 65535
+MAX_PROPERTIES_DEPTH = 32  # the properties object itself is level 1
+MAX_PROPERTIES_KEYS = 1000  # keys of all objects inside properties together
 
+SUBSCRIPTION_EVENTS = ("subscription_started", "subscription_changed", "subscription_canceled")
 # Required properties per event: name -> (property, accepted JSON types, type label).
 REQUIRED_PROPERTIES: dict[str, tuple[tuple[str, tuple[type, ...], str], ...]] = {
     "experiment_exposure": (("experiment", (str,), "string"), ("variant", (str,), "string")),
     "perf_timing": (("action", (str,), "string"), ("duration_ms", (int, float), "number")),
+    # the billing models need the workspace's MRR after every subscription event
+    **{name: (("mrr_cents", (int,), "integer"),) for name in SUBSCRIPTION_EVENTS},
 }
+MAX_MRR_CENTS = 10**15  # $10 trillion: sums over thousands of workspaces still fit a bigint
 OPTIONAL_STRING_FIELDS = ("workspace_id", "session_id", "platform", "app_version", "country")
 
 # Every reason code a line can be quarantined with (documented in the contract).
@@ -34,7 +46,8 @@ REASONS = (
     "missing_required_field", "missing_identity", "wrong_type", "invalid_value",
     "invalid_event_name", "invalid_timestamp", "timestamp_in_future", "timestamp_too_old",
     "missing_required_property", "invalid_property_type", "damaged_file_fragment",
-    "invalid_access_log",
+    "invalid_access_log", "too_deeply_nested", "too_many_keys", "unstorable_text",
+    "properties_too_large",
 )
 
 
@@ -64,9 +77,15 @@ def _string_or_null(obj: dict[str, Any], name: str) -> str | None:
         return None
     if not isinstance(value, str):
         raise _Reject("wrong_type", f"{name} must be a string or null, got {type(value).__name__}")
-    if _CONTROL.search(value) or len(value) > MAX_ID_LENGTH * 2:
-        raise _Reject("invalid_value", f"{name} has control characters or is too long")
+    if _CONTROL.search(value) or _too_long(value):
+        raise _Reject("invalid_value", f"{name} has control characters or is longer than "
+                      f"{MAX_SHORT_BYTES} UTF-8 bytes")
     return value or None
+
+
+def _too_long(value: str, limit: int = MAX_SHORT_BYTES) -> bool:
+    """Longer than `limit` UTF-8 bytes (checked on characters first: bytes >= characters)."""
+    return len(value) > limit or (not value.isascii() and len(value.encode()) > limit)
 
 
 def _required_string(obj: dict[str, Any], name: str) -> str:
@@ -108,9 +127,66 @@ def _properties(obj: dict[str, Any], event: str) -> dict[str, Any]:
         if not isinstance(value, types) or isinstance(value, bool):
             raise _Reject("invalid_property_type",
                           f"properties.{name} must be a {label}, got {type(value).__name__}")
+        if isinstance(value, str) and _too_long(value):
+            raise _Reject("invalid_value", f"properties.{name} is longer than "
+                          f"{MAX_SHORT_BYTES} UTF-8 bytes")
     if event == "perf_timing" and props["duration_ms"] < 0:
         raise _Reject("invalid_value", "properties.duration_ms must be >= 0")
+    if event in SUBSCRIPTION_EVENTS and not 0 <= props["mrr_cents"] <= MAX_MRR_CENTS:
+        raise _Reject("invalid_value", f"properties.mrr_cents must be an integer 0..{MAX_MRR_CENTS:,}")
     return props
+
+
+def _unstorable(text: str, where: str) -> None:
+    if "\x00" in text:
+        raise _Reject("unstorable_text", f"{where} contains U+0000, which no warehouse stores")
+
+
+def _check_storable(props: dict[str, Any]) -> None:
+    """Depth, key count and string content of the whole properties tree, without recursion
+    (a hostile line may nest as deep as the JSON parser allows)."""
+    keys = 0
+    stack: list[tuple[Any, int]] = [(props, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > MAX_PROPERTIES_DEPTH:
+            raise _Reject("too_deeply_nested",
+                          f"properties nest deeper than {MAX_PROPERTIES_DEPTH} levels")
+        if isinstance(value, dict):
+            keys += len(value)
+            if keys > MAX_PROPERTIES_KEYS:
+                raise _Reject("too_many_keys",
+                              f"properties hold more than {MAX_PROPERTIES_KEYS} keys")
+            for key in value:
+                _unstorable(key, f"property key {key[:40]!r}")
+            items = value.values()
+        else:
+            items = value
+        for item in items:
+            if isinstance(item, str):
+                _unstorable(item, "a property value")
+            elif isinstance(item, (dict, list)):
+                stack.append((item, depth + 1))
+
+
+def _stored_properties(props: dict[str, Any]) -> str:
+    """The properties as stored (sorted-key JSON), once they pass the limits. The precise walk
+    runs only when cheap counts over the encoded bytes say a limit may be near: a bracket,
+    colon or ``\\u0000`` inside a string only makes the walk run, never skips it."""
+    try:
+        encoded = orjson.dumps(props, option=orjson.OPT_SORT_KEYS)  # UTF-8, as stored
+        error = None
+    except orjson.JSONEncodeError as exc:  # deeper than 255 levels, an integer beyond 64 bits
+        encoded, error = b"", str(exc)
+    if (error or b"\\u0000" in encoded or encoded.count(b":") > MAX_PROPERTIES_KEYS
+            or encoded.count(b"{") + encoded.count(b"[") > MAX_PROPERTIES_DEPTH):
+        _check_storable(props)
+    if error:
+        raise _Reject("invalid_value", f"properties cannot be stored as JSON: {error[:100]}")
+    if len(encoded) > MAX_PROPERTIES_BYTES:
+        raise _Reject("properties_too_large", f"properties take {len(encoded):,} bytes "
+                      f"as JSON, more than {MAX_PROPERTIES_BYTES:,}")
+    return encoded.decode()
 
 
 def validate(obj: Any, batch_date: date, limits: Limits = Limits()) -> tuple[list, bool] | Rejection:
@@ -125,8 +201,10 @@ def validate(obj: Any, batch_date: date, limits: Limits = Limits()) -> tuple[lis
         event_id = _required_string(obj, "event_id")
         event = _required_string(obj, "event")
         event_at, had_offset = _event_time(obj, batch_date, limits)
-        if not event_id or _CONTROL.search(event_id) or len(event_id) > MAX_ID_LENGTH:
-            raise _Reject("invalid_value", "event_id must be 1-128 printable characters")
+        if (not event_id or _CONTROL.search(event_id) or len(event_id) > MAX_ID_LENGTH
+                or _too_long(event_id)):
+            raise _Reject("invalid_value", "event_id must be 1-128 printable characters, "
+                          f"at most {MAX_SHORT_BYTES} UTF-8 bytes")
         if not EVENT_NAME.fullmatch(event):
             raise _Reject("invalid_event_name", f"event {event[:80]!r} does not match [a-z0-9_]{{1,64}}")
         user_id = _string_or_null(obj, "user_id")
@@ -140,10 +218,12 @@ def validate(obj: Any, batch_date: date, limits: Limits = Limits()) -> tuple[lis
                           f"{', '.join(sorted(PLATFORMS))}")
         if country is not None and not COUNTRY.fullmatch(country):
             raise _Reject("invalid_value", f"country {country[:40]!r} is not ISO alpha-2")
+        if event in SUBSCRIPTION_EVENTS and workspace_id is None:
+            raise _Reject("missing_required_field", f"{event} needs workspace_id")
         props = _properties(obj, event)
+        properties = _stored_properties(props)
     except _Reject as rejected:
         return rejected.rejection
-    properties = orjson.dumps(props, option=orjson.OPT_SORT_KEYS).decode()
     row = [event_id, event, format_ts(event_at), user_id, anonymous_id, workspace_id,
            session_id, platform, app_version, country, properties, had_offset]
     return row, had_offset

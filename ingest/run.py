@@ -23,6 +23,7 @@ from mrjob.util import to_lines
 from ingest.contract import Limits
 from ingest.jobs.ingest_job import IngestJob
 from ingest.lake import BatchFailed, Manifest, Publisher, open_lake
+from ingest.raw_folder import BatchListing, list_batch
 
 log = logging.getLogger(__name__)
 RUNNERS = ("inline", "local", "spark", "hadoop", "emr")
@@ -43,17 +44,13 @@ class IngestOptions:
     lake_format: str = "csv.gz"  # or "parquet"
 
 
-def raw_files(raw_dir: str | Path, batches: list[str]) -> list[str]:
-    """Input files of the given batches; a missing batch folder is an error."""
+def raw_inputs(raw_dir: str | Path, batches: list[str], fmt: str = "auto") -> dict[str, BatchListing]:
+    """Each batch folder's files to read and skipped entries; a missing folder is an error."""
     root = Path(raw_dir)
-    files: list[str] = []
     missing = [b for b in batches if not (root / b).is_dir()]
     if missing:
         raise MissingInput(f"no raw folder for batch(es) {', '.join(missing)} under {root}")
-    for batch in batches:
-        files.extend(str(p.resolve()) for p in sorted((root / batch).iterdir())
-                     if p.is_file() and not p.name.startswith((".", "_")))
-    return files
+    return {batch: list_batch(root, batch, fmt) for batch in batches}
 
 
 def sorted_output(runner) -> Iterator[bytes]:
@@ -130,12 +127,14 @@ def ingest(raw_dir: str | Path, lake_uri: str | Path, batch_dates: list[date],
     if options.runner not in RUNNERS:
         raise ValueError(f"unknown runner {options.runner!r}; choose one of {', '.join(RUNNERS)}")
     batches = sorted({d.isoformat() for d in batch_dates})
-    files = raw_files(raw_dir, batches)
+    listings = raw_inputs(raw_dir, batches, options.fmt)
+    files = [f for listing in listings.values() for f in listing.files]
     lake = open_lake(lake_uri)
     publisher = Publisher(lake, batches, options.max_quarantine_share,
                           job_info={"runner": options.runner, "format": options.fmt,
                                     "max_late_days": options.limits.max_late_days},
-                          fmt=options.lake_format)
+                          fmt=options.lake_format,
+                          skipped={b: listing.skipped for b, listing in listings.items()})
     if files:
         with tempfile.TemporaryDirectory(prefix="pulse-ingest-") as tmp:
             job = IngestJob(args=job_args(files, options, tmp))
@@ -154,6 +153,10 @@ def ingest(raw_dir: str | Path, lake_uri: str | Path, batch_dates: list[date],
         m = tables["events"]
         log.info("ingested batch %s: %d lines -> %d rows, %d quarantined, %d duplicates",
                  batch, m.input.lines, m.rows, m.quarantined_total, m.duplicates_in_batch)
+        if m.input.skipped:
+            log.warning("batch %s: skipped %d raw folder entries (manifest input.skipped): %s",
+                        batch, len(m.input.skipped),
+                        ", ".join(f"{s.name} ({s.reason})" for s in m.input.skipped[:10]))
     if failed:
         raise BatchFailed("; ".join(f"{tb}: {why}" for tb, why in failed.items()))
     return manifests

@@ -68,7 +68,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from ingest.tables import log_tables
     from monitor.config import load_config
     from pipeline.orchestrate import RunRequest, run_window
-    from pipeline.status import run_summary
+    from pipeline.status import run_summary, skipped_summary
 
     log_tables()  # a bad log-table declaration is refused in one line before any work
     load_config()  # so is a bad $PULSE_MONITOR_CONFIG (the run's alerts need it)
@@ -85,6 +85,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         return outcome.exit_code
     print(f"pulse run {req.start}..{req.end} into {target.describe()}: "
           f"{run_summary(target, req.lake, req.start, req.end, outcome.run_id)}")
+    if skipped := skipped_summary(req.lake, req.start, req.end):
+        print(f"pulse run {req.start}..{req.end}: {skipped}")
     print(f"run {outcome.run_id}: " + (outcome.message or "ok") + f"; log {outcome.log_file}")
     return outcome.exit_code
 

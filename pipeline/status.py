@@ -24,10 +24,28 @@ def stage_of(task_family: str) -> str:
     return name.lower()
 
 
+def _events_manifests(lake: str, start: date, end: date) -> list:
+    return [m for d in date_range(start, end)
+            if (m := read_manifest(open_lake(lake), "events", d.isoformat())) is not None]
+
+
+SKIPPED_SHOWN = 5  # entries named on the line; the manifests hold them all
+
+
+def skipped_summary(lake: str, start: date, end: date) -> str | None:
+    """One line naming the raw folder entries the window's batches did not read, or None."""
+    skipped = [s for m in _events_manifests(lake, start, end) for s in m.input.skipped]
+    if not skipped:
+        return None
+    shown = ", ".join(f"{s.name} ({s.reason})" for s in skipped[:SKIPPED_SHOWN])
+    more = f" and {len(skipped) - SKIPPED_SHOWN} more" if len(skipped) > SKIPPED_SHOWN else ""
+    return (f"skipped {len(skipped)} raw folder entr{'y' if len(skipped) == 1 else 'ies'} "
+            f"(not read; listed in the manifests' input.skipped): {shown}{more}")
+
+
 def run_summary(target: Target, lake: str, start: date, end: date, run_id: str) -> str:
     """One line: lines → rows from the manifests, what this run executed, what is published."""
-    manifests = [m for d in date_range(start, end)
-                 if (m := read_manifest(open_lake(lake), "events", d.isoformat())) is not None]
+    manifests = _events_manifests(lake, start, end)
     lines = sum(m.input.lines for m in manifests)
     rows = sum(m.rows for m in manifests)
     quarantined = sum(m.quarantined_total for m in manifests)

@@ -51,6 +51,21 @@ def test_parser_never_raises_and_reasons_are_known(raw):
     else:
         row, _ = result
         assert len(row) == 12 and isinstance(row[0], str) and row[0]
+        assert not any("\x00" in s for s in strings(orjson.loads(row[10]))), row[10]
+
+
+def strings(value):
+    """Every key and string value in a decoded JSON value."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            yield item
+        elif isinstance(item, dict):
+            yield from item.keys()
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

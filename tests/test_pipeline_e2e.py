@@ -1,7 +1,9 @@
 """End to end on generated data: raw logs → lake → warehouse → dbt, on DuckDB and PostgreSQL.
 
 Proves the skeleton's promises: counts reconcile from raw lines to fct_events and a rerun of
-the same dates changes nothing. That building day by day gives the same fct_events (and every
+the same dates changes nothing. The last date also holds the hostile batch of
+tests/hostile_corpus.py, so whatever ingest accepts there is stored and built by every model
+on both warehouses. That building day by day gives the same fct_events (and every
 other incremental model) as one run is proved in tests/test_marts_equivalence.py.
 """
 
@@ -17,6 +19,7 @@ from ingest.lake import open_lake, read_manifest
 from ingest.run import IngestOptions
 from simulator import generate
 from tests.helpers import fetch
+from tests.hostile_corpus import add_hostile_batch
 from tests.pipeline_runs import run_graph
 from warehouse import Target
 from warehouse.dbt import run_dbt
@@ -30,10 +33,10 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def raw_dir(tmp_path_factory) -> tuple[Path, dict]:
+def raw_dir(tmp_path_factory) -> tuple[Path, dict, dict]:
     out = tmp_path_factory.mktemp("e2e") / "raw"
     stats = generate(out, START, DAYS, users=120, seed=7, fault_rate=0.02, progress=False)
-    return out, stats
+    return out, stats, add_hostile_batch(out, END)
 
 
 # dbt's per-run bookkeeping (docs/marts.md, run limits): the limits and the rows of the latest
@@ -62,15 +65,20 @@ def manifests_in(lake: Path) -> dict[str, dict]:
 
 
 def test_full_run_reconciles_and_rerun_changes_nothing(raw_dir, tmp_path, any_target):
-    raw, stats = raw_dir
+    raw, stats, hostile = raw_dir
     run_graph(raw, tmp_path / "lake", START, END, any_target, work=tmp_path, options=OPTIONS)
     manifests = manifests_in(tmp_path / "lake")
     # raw lines → manifests: every line is a row, a quarantined line or a duplicate
     lines = sum(m.input.lines for m in manifests.values())
-    assert lines == raw_line_count(raw) == stats["lines"]
+    assert lines - hostile["lines"] == raw_line_count(raw) == stats["lines"]
     assert all(m.reconciled for m in manifests.values())
     quarantined = sum(m.quarantined_total for m in manifests.values())
-    assert quarantined == stats["faults"]["malformed_json"] + stats["faults"]["missing_field"]
+    assert quarantined - sum(hostile["quarantined"].values()) == \
+        stats["faults"]["malformed_json"] + stats["faults"]["missing_field"]
+    # the hostile batch: each limit quarantined with its reason, each odd entry named as skipped
+    last = manifests[END.isoformat()]
+    assert all(last.quarantined.get(r, 0) >= n for r, n in hostile["quarantined"].items())
+    assert {s.name: s.reason for s in last.input.skipped} == hostile["skipped"]
     # manifests → raw.events, per batch
     loaded = dict(fetch(any_target, "select cast(batch_date as varchar), count(*) from raw.events "
                                     "group by batch_date"))
@@ -84,6 +92,10 @@ def test_full_run_reconciles_and_rerun_changes_nothing(raw_dir, tmp_path, any_ta
         "the generated data should carry duplicates across batches"
     assert fetch(any_target, "select count(*) from marts.dim_users")[0][0] > 0
     assert fetch(any_target, "select count(*) from marts.rpt_active_users_daily")[0][0] == DAYS
+    # every hostile line ingest accepted went all the way through dbt on this warehouse
+    kept = {i for (i,) in fetch(any_target, "select event_id from marts.fct_events "
+                                            "where left(event_id, 7) = 'hostile'")}
+    assert kept == hostile["accepted_ids"]
 
     before = snapshot(any_target)
     audit = sorted(fetch(any_target, "select * from pulse_meta.load_audit"), key=repr)

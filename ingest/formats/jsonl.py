@@ -37,5 +37,8 @@ def parse_jsonl(line: Line, batch_date: date, limits: Limits) -> tuple[list, boo
         obj = orjson.loads(line.data)
     except orjson.JSONDecodeError as exc:
         # orjson also refuses bad UTF-8; tell the two apart only on this slow path
+        if "depth limit" in str(exc):  # orjson stops at 1024 levels; the contract at 32
+            return Rejection("too_deeply_nested", "the JSON nests deeper than the parser's "
+                             "1024 levels")
         return utf8_rejection(line.data) or Rejection("invalid_json", str(exc)[:200])
     return validate(obj, batch_date, limits)

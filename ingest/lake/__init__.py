@@ -8,6 +8,7 @@ from ingest.lake.manifest import (
     InputSummary,
     Manifest,
     ManifestError,
+    SkippedInput,
     files_checksum,
     read_manifest,
 )
@@ -17,6 +18,6 @@ from ingest.lake.writers import csv_field
 __all__ = [
     "FORMATS", "MANIFEST", "MANIFEST_VERSION", "BatchFailed", "DataFile", "InputFile",
     "InputSummary", "Lake", "LocalLake", "Manifest", "ManifestError", "Publisher", "S3Lake",
-    "csv_field", "files_checksum", "open_lake", "partition_dir", "publish_partition",
+    "SkippedInput", "csv_field", "files_checksum", "open_lake", "partition_dir", "publish_partition",
     "read_manifest",
 ]

@@ -54,19 +54,31 @@ class InputFile:
 
 
 @dataclass(frozen=True)
+class SkippedInput:
+    """An entry of the batch folder that was not read, and why (ingest/raw_folder.py)."""
+
+    name: str  # <batch>/<entry>, control characters escaped
+    reason: str
+    detail: str
+
+
+@dataclass(frozen=True)
 class InputSummary:
-    """The batch's raw input; every table of the batch carries the same one."""
+    """The batch's raw input; every table of the batch carries the same one. ``skipped``
+    (on disk ``input.skipped``, absent in older manifests) lists the folder's other entries."""
 
     files: tuple[InputFile, ...]
     lines: int
     damaged_files: int
     ts_without_offset: int
+    skipped: tuple[SkippedInput, ...] = ()
 
     @classmethod
-    def of(cls, files: Iterable[InputFile]) -> InputSummary:
+    def of(cls, files: Iterable[InputFile], skipped: Iterable[SkippedInput] = ()) -> InputSummary:
         files = tuple(sorted(files, key=lambda f: f.path))
         return cls(files, sum(f.lines for f in files), sum(f.damaged for f in files),
-                   sum(f.extra.get("ts_without_offset", 0) for f in files))
+                   sum(f.extra.get("ts_without_offset", 0) for f in files),
+                   tuple(sorted(skipped, key=lambda s: s.name)))
 
 
 @dataclass(frozen=True)
@@ -141,9 +153,10 @@ class Manifest:
               inputs: Iterable[InputFile], duplicates: int, max_quarantine_share: float,
               job: dict[str, Any], quarantined: Mapping[str, int] | None = None,
               quarantine_file: str | None = None,
-              derive_errors: Iterable[dict[str, Any]] = ()) -> Manifest:
+              derive_errors: Iterable[dict[str, Any]] = (),
+              skipped: Iterable[SkippedInput] = ()) -> Manifest:
         """A new partition's manifest; the share of rejected input decides its status."""
-        files, summary = tuple(files), InputSummary.of(inputs)
+        files, summary = tuple(files), InputSummary.of(inputs, skipped)
         common = dict(table=table, batch_date=batch_date, contract_version=contract_version,
                       format=fmt, columns=tuple(columns), files=files, rows=rows,
                       checksum=files_checksum(files), input=summary,
@@ -184,7 +197,8 @@ class Manifest:
             "checksum": self.checksum,
             "input": {"files": [vars(f) for f in self.input.files], "lines": self.input.lines,
                       "damaged_files": self.input.damaged_files,
-                      "ts_without_offset": self.input.ts_without_offset},
+                      "ts_without_offset": self.input.ts_without_offset,
+                      "skipped": [vars(s) for s in self.input.skipped]},
             "duplicates_in_batch": self.duplicates_in_batch,
             "max_quarantine_share": self.max_quarantine_share,
             "job": self.job,
@@ -256,7 +270,10 @@ class Manifest:
                     f.take("damaged", bool), f.take("error", str, nullable=True),
                     f.take("extra", dict)))),
                 lines=inp.take("lines", int), damaged_files=inp.take("damaged_files", int),
-                ts_without_offset=inp.take("ts_without_offset", int)),
+                ts_without_offset=inp.take("ts_without_offset", int),
+                skipped=tuple(inp.each("skipped", lambda s: SkippedInput(
+                    s.take("name", str), s.take("reason", str), s.take("detail", str)),
+                    optional=True))),
             duplicates_in_batch=get.take("duplicates_in_batch", int),
             quarantine_share=get.take("quarantine_share", float),
             max_quarantine_share=get.take("max_quarantine_share", float),
@@ -308,9 +325,9 @@ class _Fields:
     def sub(self, key: str) -> _Fields:
         return _Fields(self.take(key, dict), self.where, f"{self.path}{key}.")
 
-    def each(self, key: str, make) -> list:
+    def each(self, key: str, make, optional: bool = False) -> list:
         out = []
-        for i, item in enumerate(self.take(key, list)):
+        for i, item in enumerate(self.take(key, list, **({"default": []} if optional else {}))):
             if not isinstance(item, dict):
                 raise self.fail(f"{key}[{i}]", f"should be an object, got {type(item).__name__}")
             out.append(make(_Fields(item, self.where, f"{self.path}{key}[{i}].")))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import tempfile
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,7 +17,7 @@ import orjson
 
 from ingest.contract import CONTRACT_VERSION
 from ingest.lake.files import MANIFEST, Lake
-from ingest.lake.manifest import InputFile, Manifest
+from ingest.lake.manifest import InputFile, Manifest, SkippedInput
 from ingest.lake.writers import GzipLines, ParquetRows, Staged, StagedFile
 from ingest.tables import all_tables
 
@@ -56,7 +56,9 @@ class Publisher:
     """Consumes job output lines (``kind \\t table \\t batch \\t json``) and publishes partitions."""
 
     def __init__(self, lake: Lake, batches: Iterable[str], max_quarantine_share: float,
-                 job_info: dict | None = None, fmt: str = "csv.gz") -> None:
+                 job_info: dict | None = None, fmt: str = "csv.gz",
+                 skipped: Mapping[str, Iterable[SkippedInput]] | None = None) -> None:
+        """`skipped`: per batch, the raw folder's entries that were not read (for the manifest)."""
         if fmt not in FORMATS:
             raise ValueError(f"unknown lake format {fmt!r}; choose one of {', '.join(FORMATS)}")
         self.fmt = fmt
@@ -64,6 +66,7 @@ class Publisher:
         self.tables = all_tables()
         self.batches = {b: _Batch() for b in sorted(batches)}
         self.max_share = max_quarantine_share
+        self.skipped = {b: tuple(entries) for b, entries in (skipped or {}).items()}
         self.job_info = job_info or {}
         self._staging = tempfile.TemporaryDirectory(prefix="pulse-publish-")
         self._open: tuple[str, str, str, int] | None = None  # kind, table, batch, file_no
@@ -142,7 +145,7 @@ class Publisher:
             rows=b.rows[table], inputs=b.inputs, duplicates=b.duplicates[table],
             max_quarantine_share=self.max_share, job=self.job_info, quarantined=b.reasons,
             quarantine_file=b.quarantine.file.name if b.quarantine else None,
-            derive_errors=b.derive_errors.get(table, []))
+            derive_errors=b.derive_errors.get(table, []), skipped=self.skipped.get(batch, ()))
 
     def publish(self) -> dict[str, dict[str, Manifest]]:
         """Publish every requested batch of every table; return the manifests by batch, then table."""

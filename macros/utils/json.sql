@@ -5,6 +5,8 @@
                                 the key is missing or JSON null.
     json_number(column, key) -> the value as double precision when it is a JSON number,
                                 otherwise null (never an error).
+    json_integer(column, key) -> json_number as bigint, null beyond +-9e18: raw values are
+                                any JSON number, and one huge value must not fail the model.
 
     Keys are restricted to [A-Za-z0-9_] so they can be inlined safely in every dialect.
 
@@ -65,5 +67,14 @@
         when json_extract_path_text({{ json_column }}, '{{ key }}', true)
             ~ '^-?[0-9]+([.][0-9]+)?([eE][-+]?[0-9]+)?$'
             then cast(json_extract_path_text({{ json_column }}, '{{ key }}', true) as double precision)
+    end
+{%- endmacro %}
+
+
+{% macro json_integer(json_column, key) -%}
+    {%- set number = json_number(json_column, key) -%}
+    case
+        when {{ number }} between -9.0e18 and 9.0e18
+            then cast({{ number }} as {{ dbt.type_bigint() }})
     end
 {%- endmacro %}

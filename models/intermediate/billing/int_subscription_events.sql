@@ -22,8 +22,8 @@ final as (
         columns=[
             'event_id', 'event_name', 'event_at', 'event_date', 'workspace_id', 'user_id',
             json_text('properties', 'plan') ~ ' as plan',
-            'cast(' ~ json_number('properties', 'seats') ~ ' as ' ~ dbt.type_bigint() ~ ') as seats',
-            'cast(' ~ json_number('properties', 'mrr_cents') ~ ' as ' ~ dbt.type_bigint() ~ ') as mrr_cents',
+            json_integer('properties', 'seats') ~ ' as seats',
+            json_integer('properties', 'mrr_cents') ~ ' as mrr_cents',
             json_text('properties', 'currency') ~ ' as currency',
             'load_id',
         ],
