@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 
-from monitor import data_checks, pipeline_checks
+from monitor import data_checks, pipeline_checks, volume
 from monitor.alerts import Alert, AlertDeliveryError, Delivery, send_alert
 from monitor.config import MonitorConfig, load_config
 from monitor.results import ALERT_SEVERITY, MonitorResult, store_results
@@ -64,6 +64,7 @@ def collect(target: Target, day: date, config: MonitorConfig, now: datetime) -> 
         checks: list[tuple[str, Callable[[], list[MonitorResult]]]] = [
             ("freshness", lambda: data_checks.freshness(client, day, config.ingest)),
             ("volume_anomaly", lambda: data_checks.volume_anomalies(client, day)),
+            ("hourly_volume", lambda: volume.volume_anomalies(client, day, config.volume)),
             ("late_arrivals", lambda: data_checks.late_share(client, day, config.ingest)),
             ("ingest_health", lambda: data_checks.ingest_health(config.lake, day, config.ingest)),
             ("schema_drift", lambda: data_checks.schema_drift(client, day)),
