@@ -44,8 +44,8 @@ def replay(client: SqlClient, start: date, end: date, cfg: VolumeMonitorConfig) 
     return Backtest(start, end, [evaluate_day(counts, d, cfg) for d in days])
 
 
-def _joined(bt: Backtest, key: str) -> tuple[list[datetime], dict[str, np.ndarray]] | None:
-    parts = [s for v in bt.verdicts for s in v.series if s.key == key]
+def _joined(bt: Backtest, key: str, hourly_view: bool) -> tuple[list[datetime], dict[str, np.ndarray]] | None:
+    parts = [s for v in bt.verdicts for s in v.series if s.key == key and s.hourly == hourly_view]
     if not parts:
         return None
     starts = [t for s in parts for t in s.bucket_starts]
@@ -54,8 +54,8 @@ def _joined(bt: Backtest, key: str) -> tuple[list[datetime], dict[str, np.ndarra
     return starts, cols
 
 
-def _panel(ax, bt: Backtest, key: str, seasonality: str) -> None:
-    joined = _joined(bt, key)
+def _panel(ax, bt: Backtest, key: str, seasonality: str, hourly_view: bool) -> None:
+    joined = _joined(bt, key, hourly_view)
     if joined is None:
         return
     starts, c = joined
@@ -71,7 +71,7 @@ def _panel(ax, bt: Backtest, key: str, seasonality: str) -> None:
     for inc in bt.incidents:
         if inc.series == key:
             ax.axvspan(inc.start, inc.end, color="red", alpha=0.12, linewidth=0)
-    unit = "events per hour" if seasonality == "hour-of-week" else "events per day"
+    unit = "events per hour" if hourly_view else "events per day"
     ax.set_title(f"{key} ({seasonality}; {unit})", fontsize=9, loc="left")
     ax.tick_params(labelsize=7)
     ax.set_ylim(bottom=0)
@@ -91,13 +91,13 @@ def write_report(bt: Backtest, out_dir: Path, cfg: VolumeMonitorConfig) -> Path:
             if s.dimension == "all":
                 totals.setdefault(s.event, s)
     for event, total in sorted(totals.items()):
+        views = [(event, True), (event, False)] if total.seasonality == "hour-of-week" else [(event, False)]
         dim_keys = sorted({i.series for i in bt.incidents
                            if i.series.startswith(event + "[")})[:3]
-        fig, axes = plt.subplots(1 + len(dim_keys), 1, figsize=(13, 3.2 * (1 + len(dim_keys))),
-                                 squeeze=False)
-        _panel(axes[0][0], bt, event, total.seasonality)
-        for ax, key in zip(axes[1:], dim_keys, strict=True):
-            _panel(ax[0], bt, key, total.seasonality)
+        views += [(k, total.seasonality == "hour-of-week") for k in dim_keys]
+        fig, axes = plt.subplots(len(views), 1, figsize=(13, 3.0 * len(views)), squeeze=False)
+        for ax, (key, hourly_view) in zip(axes, views, strict=True):
+            _panel(ax[0], bt, key, total.seasonality, hourly_view)
         axes[0][0].legend(fontsize=7, loc="upper left", ncol=4)
         fig.autofmt_xdate()
         fig.tight_layout()

@@ -61,6 +61,7 @@ class SeriesScore:
     lower: np.ndarray
     upper: np.ndarray
     flagged: np.ndarray
+    hourly: bool = True          # buckets are hours (else the day)
 
 
 @dataclass
@@ -80,11 +81,16 @@ def _series_for(counts: Counts, cfg: VolumeMonitorConfig, hours: list[datetime],
                 day_start: int) -> dict[tuple[str, str, str], np.ndarray]:
     """Dense hourly arrays: each event's total and its top-N values (+ other) per dimension."""
     index = {h: i for i, h in enumerate(hours)}
+    # hours before the warehouse's first counted hour are unknown, not zero: zeros there would
+    # pass for history and drag the expectation of a young warehouse down
+    known = [h for by_hour in counts.values() for h in by_hour if h in index]
+    data_start = index[min(known)] if known else len(hours)
     dense: dict[tuple[str, str, str], np.ndarray] = {}
     for key, by_hour in counts.items():
         if key[1] != "all" and key[1] not in cfg.dimensions:
             continue
         arr = np.zeros(len(hours))
+        arr[:data_start] = np.nan
         for h, c in by_hour.items():
             i = index.get(h)
             if i is not None:
@@ -99,7 +105,7 @@ def _series_for(counts: Counts, cfg: VolumeMonitorConfig, hours: list[datetime],
             groups[(event, dimension)].append((value, arr))
     for (event, dimension), values in groups.items():
         # the top values by volume before D, so D's own numbers cannot reshuffle the series
-        ranked = sorted(values, key=lambda va: (-va[1][:day_start].sum(), va[0]))
+        ranked = sorted(values, key=lambda va: (-np.nansum(va[1][:day_start]), va[0]))
         for value, arr in ranked[:cfg.top_n]:
             out[(event, dimension, value)] = arr
         if len(ranked) > cfg.top_n:
@@ -114,7 +120,7 @@ def evaluate_day(counts: Counts, day: date, cfg: VolumeMonitorConfig) -> DayVerd
     hours = [first + timedelta(hours=i) for i in range((days + 1) * 24)]
     day_start = days * 24
     series = _series_for(counts, cfg, hours, day_start)
-    verdict = DayVerdict(day, has_data=any(arr[day_start:].sum() > 0 for k, arr in series.items()
+    verdict = DayVerdict(day, has_data=any(np.nansum(arr[day_start:]) > 0 for k, arr in series.items()
                                            if k[1] == "all"))
     by_scheme: dict[str, list[tuple[tuple[str, str, str], np.ndarray]]] = defaultdict(list)
     for key, arr in series.items():
@@ -137,10 +143,11 @@ def evaluate_day(counts: Counts, day: date, cfg: VolumeMonitorConfig) -> DayVerd
         cols = range(d0, values.shape[1])
         for row, (key, _) in enumerate(items):
             name = series_key(*key)
-            if cfg.for_event(key[0]).seasonality == seasonality:  # the chart shows the own scheme
+            own = cfg.for_event(key[0]).seasonality
+            if own == seasonality or key[1] == "all":  # charts: own scheme, totals also per day
                 verdict.series.append(SeriesScore(
-                    name, *key, seasonality, starts[d0:], s.observed[row, d0:], s.expected[row, d0:],
-                    s.lower[row, d0:], s.upper[row, d0:], s.flagged[row, d0:]))
+                    name, *key, own, starts[d0:], s.observed[row, d0:], s.expected[row, d0:],
+                    s.lower[row, d0:], s.upper[row, d0:], s.flagged[row, d0:], sch.hourly))
             incs = hourly.incidents(name, day, starts, per, s, row, cols)
             if incs and incs[0].start == starts[d0] and s.flagged[row, d0 - 1]:
                 incs[0] = replace(incs[0], continued=True)
@@ -205,7 +212,8 @@ def results(verdict: DayVerdict) -> list[MonitorResult]:
         out.append(MonitorResult(monitor, check_key(inc), "error" if inc.direction == "drop" else "warn",
                                  describe(inc), inc.observed, inc.expected))
     for monitor, is_dim in (("hourly_volume", False), ("dimension_volume", True)):
-        mine = [s for s in verdict.series if (s.dimension != "all") == is_dim]
+        mine = [s for s in verdict.series
+                if (s.dimension != "all") == is_dim and s.hourly == (s.seasonality == "hour-of-week")]
         scored = [s for s in mine if not np.isnan(s.expected).all()]
         found = sum(1 for r in out if r.monitor == monitor)
         extra = f", {verdict.suppressed} more already shown by the totals" if is_dim else ""
