@@ -3,8 +3,9 @@
 `evaluate_day` builds each event's series (its total, and per dimension its top values plus
 "other") over the replay window before D, scores them with monitor.hourly according to the
 event's seasonality, and rolls the flagged buckets of D up into incidents. A dimension
-incident that the event's total already shows (same hours, same direction) is left out:
-one incident, one finding.
+incident that the event's total already shows (same hours, same direction, the total changed
+at least half as much) is left out: one incident, one finding. A value that fell much further
+than the total (iOS to zero, the total to 70%) stays a finding of its own.
 """
 
 from __future__ import annotations
@@ -160,11 +161,19 @@ def evaluate_day(counts: Counts, day: date, cfg: VolumeMonitorConfig) -> DayVerd
         verdict.incidents.extend(incident_list)
     for inc in dims:
         event = inc.series.split("[", 1)[0]
-        if any(t.overlaps(inc) for t in totals.get(event, [])):
+        if any(t.overlaps(inc) and _explains(t, inc) for t in totals.get(event, [])):
             verdict.suppressed += 1
         else:
             verdict.incidents.append(inc)
     return verdict
+
+
+def _explains(total: hourly.Incident, part: hourly.Incident) -> bool:
+    """The total's change is at least half the dimension value's (a drop of everything, not
+    of iOS alone: then the iOS finding would only repeat the total's)."""
+    def change(i: hourly.Incident) -> float:
+        return abs(i.observed / i.expected - 1) if i.expected else float("inf")
+    return change(total) >= 0.5 * change(part)
 
 
 def _roll_up(by_kind: dict[bool, list[hourly.Incident]]) -> list[hourly.Incident]:

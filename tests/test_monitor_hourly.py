@@ -141,6 +141,14 @@ def test_a_drop_of_the_total_is_not_repeated_per_platform():
     assert verdict.suppressed >= 2
 
 
+def test_a_platform_that_falls_much_further_than_the_total_is_named():
+    counts = _platforms(37, "ios", 0.0, range(24), 35)  # ios is 30% of the total
+    verdict = evaluate_day(counts, START + timedelta(days=35), VolumeMonitorConfig())
+    series = {i.series for i in verdict.incidents}
+    assert {"login", "login[platform=ios]"} <= series
+    assert not any("web" in s or "android" in s for s in series)
+
+
 def test_top_values_plus_other():
     counts = {("signup", "all", "all"): series(30, 100.0, 4)}
     for i in range(7):
