@@ -63,11 +63,81 @@ class IngestMonitorConfig:
     freshness_error_days: int = 2
 
 
+SEASONALITIES = ("none", "weekday", "hour-of-week")
+DIMENSIONS = ("platform", "app_version", "country")
+
+
+@dataclass(frozen=True)
+class EventVolumeConfig:
+    """How one event's volume is scored by the hourly/dimension monitor (monitor/hourly.py).
+
+    seasonality: hour-of-week (default) scores each UTC hour against the same hour of the
+    same weekday in the previous weeks; weekday scores daily totals against the same weekday;
+    none scores daily totals against the previous 14 days (flat, machine-made events).
+    """
+
+    seasonality: str = "hour-of-week"
+    sensitivity: float = 5.0            # half-width of the normal range in robust sigmas
+    min_expected_events: float = 10.0   # a bucket (hour or day) expecting fewer is not scored
+    min_relative_change: float = 0.3    # and a flag needs at least a 30% change
+    enabled: bool = True
+
+
+@dataclass(frozen=True)
+class VolumeMonitorConfig:
+    defaults: EventVolumeConfig = EventVolumeConfig()
+    events: tuple[tuple[str, EventVolumeConfig], ...] = ()  # per-event overrides
+    history_weeks: int = 6              # reference: this many previous weeks (days for none: 14)
+    min_history: int = 3                # fewer usable reference points: no verdict
+    dimensions: tuple[str, ...] = DIMENSIONS
+    top_n: int = 5                      # values per dimension scored on their own; rest is "other"
+    # Opt-in: on fast-growing products it still raises growth spikes, and on one of two
+    # benchmark seeds it exceeds one false incident per 30 days (docs/monitoring.md).
+    active: bool = False
+
+    def for_event(self, event: str) -> EventVolumeConfig:
+        return dict(self.events).get(event, self.defaults)
+
+
+def _event_volume(raw: dict[str, Any] | None, base: EventVolumeConfig, where: str) -> EventVolumeConfig:
+    raw = dict(raw or {})
+    unknown = set(raw) - set(EventVolumeConfig.__dataclass_fields__)
+    if unknown:
+        raise ValueError(f"{where}: unknown settings {sorted(unknown)}")
+    cfg = EventVolumeConfig(**{**base.__dict__, **raw})
+    if cfg.seasonality not in SEASONALITIES:
+        raise ValueError(f"{where}: seasonality {cfg.seasonality!r} is not one of {', '.join(SEASONALITIES)}")
+    if cfg.sensitivity <= 0 or cfg.min_expected_events < 0 or cfg.min_relative_change < 0:
+        raise ValueError(f"{where}: sensitivity must be > 0, min_expected_events and "
+                         f"min_relative_change >= 0")
+    return cfg
+
+
+def parse_volume(raw: dict[str, Any] | None) -> VolumeMonitorConfig:
+    """The `volume:` section: defaults for every event at the top, overrides under `events:`."""
+    raw = dict(raw or {})
+    events_raw = raw.pop("events", None) or {}
+    event_keys = set(EventVolumeConfig.__dataclass_fields__)
+    defaults = _event_volume({k: raw.pop(k) for k in list(raw) if k in event_keys},
+                             EventVolumeConfig(), "volume")
+    general = _section(VolumeMonitorConfig, raw, "volume")
+    bad = [d for d in general.dimensions if d not in DIMENSIONS]
+    if bad:
+        raise ValueError(f"volume.dimensions: {bad} not among {', '.join(DIMENSIONS)}")
+    if general.history_weeks < 1 or general.min_history < 1 or general.top_n < 1:
+        raise ValueError("volume: history_weeks, min_history and top_n must be >= 1")
+    events = tuple((str(name), _event_volume(ev, defaults, f"volume.events.{name}"))
+                   for name, ev in sorted(events_raw.items()))
+    return VolumeMonitorConfig(defaults, events, general.history_weeks, general.min_history,
+                               tuple(general.dimensions), general.top_n, general.active)
+
+
 @dataclass(frozen=True)
 class MonitorConfig:
     alerts: AlertConfig = AlertConfig()
     pipeline: PipelineMonitorConfig = PipelineMonitorConfig()
     ingest: IngestMonitorConfig = IngestMonitorConfig()
+    volume: VolumeMonitorConfig = VolumeMonitorConfig()
     lake: str | None = "data/lake"
     run_dbt_tests: bool = True           # critical-value dbt tests (tag pulse_monitor)
 
@@ -122,8 +192,9 @@ def parse_config(raw: dict[str, Any] | None) -> MonitorConfig:
     if not _DEADLINE.fullmatch(pipeline.publish_deadline_utc):
         raise ValueError(f"pipeline.publish_deadline_utc {pipeline.publish_deadline_utc!r}: use HH:MM")
     ingest = _section(IngestMonitorConfig, raw.pop("ingest", None), "ingest")
+    volume = parse_volume(raw.pop("volume", None))
     rest = _section(MonitorConfig, raw, "monitor config")
-    return MonitorConfig(alerts=alerts, pipeline=pipeline, ingest=ingest, lake=rest.lake,
+    return MonitorConfig(alerts=alerts, pipeline=pipeline, ingest=ingest, volume=volume, lake=rest.lake,
                          run_dbt_tests=rest.run_dbt_tests)
 
 

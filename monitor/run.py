@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 
-from monitor import data_checks, pipeline_checks
+from monitor import data_checks, pipeline_checks, volume
 from monitor.alerts import Alert, AlertDeliveryError, Delivery, send_alert
 from monitor.config import MonitorConfig, load_config
 from monitor.results import ALERT_SEVERITY, MonitorResult, store_results
@@ -71,6 +71,9 @@ def collect(target: Target, day: date, config: MonitorConfig, now: datetime) -> 
             ("publish_deadline",
              lambda: pipeline_checks.publish_deadline(client, day, config.pipeline, now)),
         ]
+        if config.volume.active:
+            checks.insert(2, ("hourly_volume",
+                              lambda: volume.volume_anomalies(client, day, config.volume)))
         for name, check in checks:
             results += _guarded(name, check, client)
     if config.run_dbt_tests:  # dbt opens its own connection (DuckDB allows one writer)

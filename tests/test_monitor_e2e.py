@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from ingest.run import IngestOptions
-from monitor.config import AlertConfig, MonitorConfig, SinkConfig
+from monitor.config import AlertConfig, MonitorConfig, SinkConfig, VolumeMonitorConfig
 from monitor.pipeline_checks import record_publication
 from monitor.results import RESULTS_TABLE
 from monitor.run import run_monitors
@@ -136,3 +136,33 @@ def test_cli_after_the_late_batch_with_a_failing_sink(warehouse, tmp_path, capsy
     assert "DELIVERY FAILED" in out and rc == 1  # the email sink is down: loud, not silent
     fallback = [json.loads(line) for line in (tmp_path / "fallback.log").read_text().splitlines()]
     assert any("late_arrivals" in r["subject"] for r in fallback)
+
+
+def test_hourly_monitor_and_backtest_report(warehouse, tmp_path, capsys, monkeypatch):
+    target, _ = warehouse
+    config = MonitorConfig(lake=None, run_dbt_tests=False, volume=VolumeMonitorConfig(active=True))
+    report = run_monitors(target, NO_SIGNUP_DAY, config, send=False)
+    hourly = {r.check_key: r for r in report.results if r.monitor == "hourly_volume"}
+    assert hourly["signup"].status == "error"  # no signups all day: the day total rolls up
+    assert "whole day" in hourly["signup"].message and "drop to 0%" in hourly["signup"].message
+    assert hourly["all"].status == "ok" and "incident(s)" in hourly["all"].message
+    stored = fetch(target, f"select check_key, status from {RESULTS_TABLE} "
+                           f"where monitor_date = '{NO_SIGNUP_DAY}' and monitor = 'hourly_volume'")
+    assert ("signup", "error") in stored
+
+    monkeypatch.setenv("PULSE_DUCKDB_PATH", target.duckdb_path)
+    out_dir = tmp_path / "backtest"
+    first = START + timedelta(days=21)
+    rc = main(["monitor", "backtest", "--from", str(first), "--to", str(END), "--target", "duckdb",
+               "--out", str(out_dir)])
+    printed = capsys.readouterr().out
+    assert rc == 0 and f"{(END - first).days + 1} day(s)" in printed
+    index = (out_dir / "index.html").read_text()
+    assert "<td>signup</td><td>drop</td>" in index and "<td>page_view</td><td>spike</td>" in index
+    assert (out_dir / "signup.png").stat().st_size > 10_000
+    assert (out_dir / "page_view.png").stat().st_size > 10_000
+    flags = (out_dir / "flags.csv").read_text().splitlines()
+    assert any(line.startswith(f"{SPIKE_DAY},") and ",page_view,spike," in line for line in flags)
+    late_drops = {line.split(",")[3] for line in flags
+                  if line.startswith(f"{LATE_DAY},") and ",drop," in line and "[" not in line.split(",")[3]}
+    assert len(late_drops) >= 3, "the late batch shows as drops across event types on its day"

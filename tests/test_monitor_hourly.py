@@ -1,0 +1,183 @@
+"""Hourly and dimension volume monitor on small generated series (no warehouse): window
+edges, the minimum-volume rule, incident exclusion, roll-up into one finding, dimensions."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date, datetime, timedelta
+
+import numpy as np
+import pytest
+
+from monitor.config import EventVolumeConfig, VolumeMonitorConfig, parse_config
+from monitor.hourly import score
+from monitor.run import alerts_for
+from monitor.volume import evaluate_day, results
+
+START = date(2026, 3, 2)  # a Monday
+DAY_CURVE = 0.15 + 0.85 * np.exp(-0.5 * ((np.arange(24) - 13.0) / 3.5) ** 2)
+WEEK = np.array([1.0, 1.05, 1.05, 1.0, 0.9, 0.5, 0.45])
+
+
+def hour(d: int, h: int) -> datetime:
+    return datetime.combine(START + timedelta(days=d), datetime.min.time()) + timedelta(hours=h)
+
+
+def series(days: int, peak: float, seed: int, plant=lambda d, h, lam: lam) -> dict[datetime, float]:
+    """Poisson counts with a daily and a weekly pattern; `plant` rewrites the rate of an hour."""
+    rng = np.random.default_rng(seed)
+    out = {}
+    for d in range(days):
+        for h in range(24):
+            lam = plant(d, h, peak * WEEK[d % 7] * DAY_CURVE[h])
+            out[hour(d, h)] = float(rng.poisson(lam))
+    return out
+
+
+def test_a_constant_series_is_scored_and_never_flagged():
+    values = np.full((1, 24 * 7 * 8), 50.0)
+    s = score(values, 168, 6, 3, 5.0, 10.0, 0.3)
+    assert s.scored[0, 168 * 3:].all() and not s.scored[0, :168 * 3].any()
+    assert not s.flagged.any()
+    counts = {("heartbeat", "all", "all"): {hour(d, h): 60.0 for d in range(56) for h in range(24)}}
+    verdict = evaluate_day(counts, START + timedelta(days=55), VolumeMonitorConfig())
+    assert verdict.incidents == [] and verdict.has_data
+
+
+def test_minimum_volume_rule_is_stated_in_expected_events_per_bucket():
+    # an hour that always has 12 events, then none: flagged only when 12 >= min_expected_events
+    values = np.full((2, 168 * 5), 12.0)
+    values[:, 168 * 4 + 10] = 0.0
+    s = score(values, 168, 6, 3, np.array([1.0, 1.0]), np.array([12.0, 12.5]), 0.3)
+    assert s.flagged[0, 168 * 4 + 10] and s.scored[0, 168 * 4 + 10]
+    assert not s.scored[1, 168 * 4 + 10] and not s.flagged[1].any()
+
+
+def test_the_first_verdict_needs_min_history_weeks_of_the_same_hour():
+    counts = {("login", "all", "all"): series(22, 200.0, 1)}
+    cfg = VolumeMonitorConfig()
+    too_early = evaluate_day(counts, START + timedelta(days=20), cfg)
+    first = evaluate_day(counts, START + timedelta(days=21), cfg)
+    (early_total,) = [s for s in too_early.series if s.key == "login" and s.hourly]
+    (first_total,) = [s for s in first.series if s.key == "login" and s.hourly]
+    assert np.isnan(early_total.expected).all()
+    assert not np.isnan(first_total.expected).any()  # every hour has its 3 same-hour references
+
+
+def test_a_three_hour_drop_is_one_finding_naming_the_hours_and_the_day_after_is_not_looked_at():
+    day = 35
+
+    def plant(d, h, lam):
+        return lam * 0.4 if d == day and 9 <= h < 12 else lam * 6 if d == day + 1 else lam
+
+    counts = {("login", "all", "all"): series(day + 2, 300.0, 2, plant)}
+    cfg = VolumeMonitorConfig()
+    verdict = evaluate_day(counts, START + timedelta(days=day), cfg)
+    (incident,) = verdict.incidents
+    assert (incident.start, incident.hours, incident.direction) == (hour(day, 9), 3, "drop")
+    found = results(verdict)
+    (finding,) = [r for r in found if r.status != "ok"]
+    assert finding.check_key == "login@09:00" and finding.status == "error"
+    assert "09:00-11:59 UTC" in finding.message and "worst hour" in finding.message
+    assert len(alerts_for(START + timedelta(days=day), found)) == 1
+    # the day's verdict is the same without the (wild) next day in the data
+    cut = {k: {t: c for t, c in v.items() if t < hour(day + 1, 0)} for k, v in counts.items()}
+    assert evaluate_day(cut, START + timedelta(days=day), cfg).incidents == verdict.incidents
+
+
+def test_an_incident_across_midnight_is_named_on_both_days_and_continues():
+    def plant(d, h, lam):
+        return lam * 8 if (d == 35 and h == 23) or (d == 36 and h == 0) else lam
+
+    counts = {("page_view", "all", "all"): series(37, 400.0, 3, plant)}
+    cfg = VolumeMonitorConfig()
+    first = evaluate_day(counts, START + timedelta(days=35), cfg).incidents
+    second = evaluate_day(counts, START + timedelta(days=36), cfg).incidents
+    assert [(i.start, i.direction, i.continued) for i in first] == [(hour(35, 23), "spike", False)]
+    assert [(i.start, i.direction, i.continued) for i in second] == [(hour(36, 0), "spike", True)]
+
+
+def test_flagged_hours_are_left_out_of_later_references():
+    # the same hour spikes four weeks running: the fourth is still a spike, because the
+    # earlier three never trained the expectation (min_history 2: two clean weeks remain)
+    values = np.full((1, 168 * 10), 100.0)
+    for week in range(6, 10):
+        values[0, 168 * week + 40] = 400.0
+    s = score(values, 168, 6, 2, 5.0, 10.0, 0.3)
+    assert [bool(s.flagged[0, 168 * w + 40]) for w in range(6, 10)] == [True] * 4
+    kept = score(values, 168, 6, 7, 5.0, 10.0, 0.3)  # more history needed than is clean
+    assert not kept.scored[0, 168 * 9 + 40]
+
+
+def _platforms(days: int, plant_platform: str | None, factor: float, hours: range, day: int):
+    counts = {}
+    shares = {"web": 0.55, "ios": 0.3, "android": 0.15}
+    total: dict[datetime, float] = {}
+    for i, (platform, share) in enumerate(shares.items()):
+        def plant(d, h, lam, platform=platform):
+            hit = d == day and h in hours and plant_platform in (None, platform)
+            return lam * factor if hit else lam
+
+        s = series(days, 600.0 * share, 10 + i, plant)
+        counts[("login", "platform", platform)] = s
+        for t, c in s.items():
+            total[t] = total.get(t, 0.0) + c
+    counts[("login", "all", "all")] = total
+    return counts
+
+
+def test_a_drop_on_one_platform_is_a_dimension_finding():
+    counts = _platforms(37, "ios", 0.3, range(8, 18), 35)
+    found = results(evaluate_day(counts, START + timedelta(days=35), VolumeMonitorConfig()))
+    bad = [(r.monitor, r.check_key.split("@")[0]) for r in found if r.status != "ok"]
+    assert ("dimension_volume", "login[platform=ios]") in bad
+    assert ("hourly_volume", "login") not in bad
+
+
+def test_a_drop_of_the_total_is_not_repeated_per_platform():
+    counts = _platforms(37, None, 0.3, range(8, 18), 35)
+    verdict = evaluate_day(counts, START + timedelta(days=35), VolumeMonitorConfig())
+    assert [i.series for i in verdict.incidents] == ["login"]
+    assert verdict.suppressed >= 2
+
+
+def test_a_platform_that_falls_much_further_than_the_total_is_named():
+    counts = _platforms(37, "ios", 0.0, range(24), 35)  # ios is 30% of the total
+    verdict = evaluate_day(counts, START + timedelta(days=35), VolumeMonitorConfig())
+    series = {i.series for i in verdict.incidents}
+    assert {"login", "login[platform=ios]"} <= series
+    assert not any("web" in s or "android" in s for s in series)
+
+
+def test_top_values_plus_other():
+    counts = {("signup", "all", "all"): series(30, 100.0, 4)}
+    for i in range(7):
+        counts[("signup", "country", f"C{i}")] = series(30, 100.0 / (i + 1), 20 + i)
+    verdict = evaluate_day(counts, START + timedelta(days=29), replace(VolumeMonitorConfig(), top_n=3))
+    keys = {s.key for s in verdict.series}
+    assert keys == {"signup", "signup[country=C0]", "signup[country=C1]", "signup[country=C2]",
+                    "signup[country=other]"}
+
+
+def test_weekday_seasonality_scores_the_day_and_names_the_whole_day():
+    def plant(d, h, lam):
+        return lam * 0.3 if d == 35 else lam
+
+    counts = {("invite_sent", "all", "all"): series(36, 20.0, 5, plant)}
+    cfg = parse_config({"volume": {"events": {"invite_sent": {"seasonality": "weekday"}}}}).volume
+    verdict = evaluate_day(counts, START + timedelta(days=35), cfg)
+    (incident,) = verdict.incidents
+    assert incident.hours == 24 and "whole day" in incident.when()
+    (s,) = verdict.series
+    assert s.seasonality == "weekday" and len(s.bucket_starts) == 1
+
+
+def test_config_validation_names_the_bad_value():
+    cfg = parse_config({"volume": {"sensitivity": 6, "events": {"signup": {"min_expected_events": 3}}}})
+    assert cfg.volume.for_event("login") == EventVolumeConfig(sensitivity=6)
+    assert cfg.volume.for_event("signup").min_expected_events == 3
+    assert cfg.volume.for_event("signup").sensitivity == 6
+    with pytest.raises(ValueError, match="'hourly'"):
+        parse_config({"volume": {"events": {"login": {"seasonality": "hourly"}}}})
+    with pytest.raises(ValueError, match="device"):
+        parse_config({"volume": {"dimensions": ["device"]}})
