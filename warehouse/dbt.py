@@ -46,7 +46,10 @@ def profiles_dir(root: Path) -> Path:
     target = generated / "profiles.yml"
     source = root / "profiles.yml.example"
     if not target.exists() or target.read_bytes() != source.read_bytes():
-        shutil.copyfile(source, target)
+        # write aside and rename: a concurrent dbt run never reads a half-written profile
+        scratch = generated / f".profiles.yml.tmp-{os.getpid()}"
+        shutil.copyfile(source, scratch)
+        os.replace(scratch, target)
     return generated
 
 
