@@ -17,6 +17,22 @@ TARGETS = ("duckdb", "postgres", "redshift")
 _IDENTIFIER = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 _ENV_PREFIX = {"postgres": "PULSE_PG_", "redshift": "PULSE_RS_"}
 _DEFAULT_PORT = {"postgres": 5432, "redshift": 5439}
+# dbt scrubs the values of variables named DBT_ENV_SECRET_* from its terminal output and its
+# log files, so pulse hands a password to dbt only under such a name (profiles.yml.example
+# reads them); users keep setting the PULSE_* names, which dbt's environment does not get.
+DBT_SECRET_ENV = {"PULSE_PG_PASSWORD": "DBT_ENV_SECRET_PG_PASSWORD",
+                  "PULSE_RS_PASSWORD": "DBT_ENV_SECRET_RS_PASSWORD"}
+_PASSWORD_ENV = {"postgres": "PULSE_PG_PASSWORD", "redshift": "PULSE_RS_PASSWORD"}
+
+
+def dbt_process_env(environ: dict[str, str] | None = None) -> dict[str, str]:
+    """`environ` (default: this process's) as dbt gets it: every PULSE_* password moved to
+    its DBT_ENV_SECRET_* name, so dbt knows it as a secret and masks it wherever it logs."""
+    environ = dict(os.environ if environ is None else environ)
+    for name, secret_name in DBT_SECRET_ENV.items():
+        if name in environ:
+            environ.setdefault(secret_name, environ.pop(name))
+    return environ
 
 
 def identifier(name: str) -> str:
@@ -87,7 +103,9 @@ class Target:
         return f"{self.name}://{self.user}@{self.host}:{self.port}/{self.dbname}"
 
     def dbt_env(self) -> dict[str, str]:
-        """Environment that points dbt (profiles.yml.example) at this warehouse."""
+        """Environment that points dbt (profiles.yml.example) at this warehouse. The password
+        (read from PULSE_PG_PASSWORD / PULSE_RS_PASSWORD now, never kept on the Target) goes
+        only under its DBT_ENV_SECRET_* name, which dbt masks in its output and logs."""
         env = {"PULSE_TARGET": self.name}
         if self.name == "duckdb":
             env["PULSE_DUCKDB_PATH"] = str(Path(self.duckdb_path).resolve())
@@ -95,6 +113,9 @@ class Target:
         prefix = _ENV_PREFIX[self.name]
         env.update({prefix + "HOST": self.host, prefix + "PORT": str(self.port),
                     prefix + "USER": self.user, prefix + "DBNAME": self.dbname})
+        password = _PASSWORD_ENV[self.name]
+        if password in os.environ:
+            env[DBT_SECRET_ENV[password]] = os.environ[password]
         return env
 
     def state_dir(self) -> Path:
