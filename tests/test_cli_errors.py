@@ -6,6 +6,8 @@ point (guarded suite-wide by tests/cli_guard.py against tracebacks)."""
 from __future__ import annotations
 
 import logging
+import time
+from pathlib import Path
 
 import pytest
 
@@ -135,20 +137,54 @@ def test_bad_monitor_config_is_refused_before_a_run_does_any_work(config_text, e
     assert list(work.iterdir()) == []
 
 
-def test_the_guard_inspects_pulse_subprocesses_too():
+def _fake_pulse(folder: Path, code: int) -> str:
+    """An executable named `pulse` that prints a traceback (and more lines) and exits `code`."""
+    script = folder / "pulse"
+    script.write_text("#!/bin/sh\nsleep ${PULSE_FAKE_SLEEP:-0}\necho 'pulse run: starting'\n"
+                      "printf 'Traceback (most recent call last):\\nValueError: bad\\n' >&2\n"
+                      f"echo done\nexit {code}\n")
+    script.chmod(0o755)
+    return str(script)
+
+
+def test_the_guard_inspects_pulse_subprocesses_too(tmp_path):
+    """subprocess.run, and Popen whose output the test streams or sends to a file."""
     import subprocess
 
-    trace = "Traceback (most recent call last):\nValueError: bad\n"
+    pulse = _fake_pulse(tmp_path, 1)
+    assert subprocess.Popen is cli_guard.GuardedPopen
+    def failed():
+        return pytest.raises(pytest.fail.Exception, match="printed a Python traceback")
 
-    def fake_run(args, **kwargs):
-        return subprocess.CompletedProcess(args, 1, "", trace)
-
-    guarded = cli_guard.guard_subprocess_run(fake_run)
-    for argv in (["/venv/bin/pulse", "summary"], ["python", "-m", "pipeline.cli", "status"]):
-        with pytest.raises(pytest.fail.Exception, match="printed a Python traceback"):
-            guarded(argv, capture_output=True, text=True)
-    assert guarded(["dbt", "build"]).returncode == 1  # other programs are not pulse's business
-    assert getattr(subprocess.run, "__pulse_guarded__", False)
+    with failed():
+        subprocess.run([pulse, "summary"], capture_output=True, text=True)
+    with failed():  # streamed line by line, the end of the stream seen after the exit
+        proc = subprocess.Popen([pulse, "status"], stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, text=True)
+        proc.wait()
+        lines = []
+        for line in proc.stdout:
+            lines.append(line)
+    assert lines[0] == "pulse run: starting\n"  # the test still gets every line
+    with failed():  # streamed in bytes, read() after poll()
+        proc = subprocess.Popen([pulse, "summary"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        while proc.poll() is None:
+            time.sleep(0.01)
+        proc.stdout.read()
+        proc.stderr.read()
+    with failed(), open(tmp_path / "out.log", "w") as log:  # written to a file
+        log.write("earlier content\n")
+        log.flush()
+        subprocess.Popen([pulse, "explore"], stdout=log, stderr=subprocess.STDOUT).wait()
+    # not checked: `pulse run` exit 1 (a failed task), other programs, a child killed by a signal
+    assert subprocess.run([pulse, "run"], capture_output=True).returncode == 1
+    assert subprocess.run(["sh", "-c", "echo 'Traceback (most recent call last)'; exit 1"],
+                          capture_output=True).returncode == 1
+    proc = subprocess.Popen([pulse, "summary"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            env={"PULSE_FAKE_SLEEP": "30"})
+    proc.kill()
+    assert proc.wait() < 0
+    proc.stdout.read()
 
 
 def test_run_window_refuses_a_bad_request_before_any_log_or_alert(tmp_path, monkeypatch):
