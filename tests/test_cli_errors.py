@@ -17,6 +17,7 @@ from pipeline.cli import main
 from tests import cli_guard
 
 RUN = ["run", "--raw", "raw", "--from", "2026-10-01"]
+THIS = str(Path(__file__).resolve())  # an existing file outside the test's folder
 
 # (argv, environment, what the one-line message must name)
 USER_ERRORS = [
@@ -47,6 +48,22 @@ USER_ERRORS = [
      "unknown target 'oracle'; choose one of duckdb, postgres, redshift"),
     (["summary"], {"PULSE_RETRY_ATTEMPTS": "0"}, "PULSE_RETRY_ATTEMPTS='0'"),
     (RUN, {"PULSE_RETRY_BASE_SECONDS": "soon"}, "PULSE_RETRY_BASE_SECONDS"),
+    (["status"], {"PULSE_DUCKDB_PATH": "/tmp"}, "PULSE_DUCKDB_PATH='/tmp' is a folder"),
+    (["summary"], {"PULSE_DUCKDB_PATH": ":memory:"}, "PULSE_DUCKDB_PATH=':memory:': an in-memory"),
+    (RUN, {"PULSE_DUCKDB_PATH": f"{THIS}/w.duckdb"}, f"{THIS!r} is a file, not a folder"),
+    (["status"], {"PULSE_DUCKDB_PATH": "w\x01.duckdb"}, "PULSE_DUCKDB_PATH='w\\x01.duckdb' contains"),
+    (["status"], {"PULSE_STATE_DIR": THIS}, f"PULSE_STATE_DIR={THIS!r} is a file; give a folder"),
+    (RUN, {"PULSE_STATE_DIR": f"{THIS}/state"}, f"{THIS!r} is a file, not a folder"),
+    (RUN, {"PULSE_S3_ENDPOINT_URL": "localhost:9000"},
+     "PULSE_S3_ENDPOINT_URL='localhost:9000' is not an http(s) URL with a host"),
+    (["verify", "--from", "2026-10-01"], {"PULSE_S3_ENDPOINT_URL": "http://"},
+     "PULSE_S3_ENDPOINT_URL='http://'"),
+    (["status"], {"PULSE_S3_ENDPOINT_URL": "http://key:s3cretpw@minio:port"},
+     "PULSE_S3_ENDPOINT_URL='http://***@minio:port'"),  # the credentials redacted
+    (RUN, {"PULSE_SPARK_MASTER": "local[two]"},
+     "PULSE_SPARK_MASTER='local[two]' is not a Spark master: use local, local[N]"),
+    (["generate", "--start", "2026-10-01"], {"PULSE_SPARK_MASTER": "spark:/host:7077"},
+     "PULSE_SPARK_MASTER"),
 ]
 
 
@@ -63,7 +80,28 @@ def test_user_error_is_one_line_naming_the_setting(argv, env, expected, tmp_path
     assert caught.value.code == 2
     assert out == "" and len(err.strip().splitlines()) == 1, err
     assert expected in err
+    assert "s3cretpw" not in err
     assert list(tmp_path.iterdir()) == []  # no work, no log, no alert, no state
+
+
+@pytest.mark.parametrize(("name", "value"), [
+    ("PULSE_SPARK_MASTER", "local"), ("PULSE_SPARK_MASTER", "local[*]"),
+    ("PULSE_SPARK_MASTER", "local[4,2]"), ("PULSE_SPARK_MASTER", "spark://h1:7077,h2:7077"),
+    ("PULSE_SPARK_MASTER", "yarn"), ("PULSE_SPARK_MASTER", "k8s://https://10.0.0.1:443"),
+    ("PULSE_SPARK_MASTER", ""),
+    ("PULSE_S3_ENDPOINT_URL", "http://127.0.0.1:9000"), ("PULSE_S3_ENDPOINT_URL", "https://s3.eu"),
+    ("PULSE_S3_ENDPOINT_URL", ""),
+    ("PULSE_STATE_DIR", "not/yet/there"), ("PULSE_DUCKDB_PATH", "new/dir/w.duckdb"),
+])
+def test_good_environment_settings_pass_and_create_nothing(name, value, tmp_path, monkeypatch):
+    from pipeline.settings import check_environment
+    from warehouse.target import target_from_env
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv(name, value)
+    check_environment()
+    target_from_env("duckdb")
+    assert list(tmp_path.iterdir()) == []
 
 
 @pytest.mark.parametrize("command", ["summary", "status"])
