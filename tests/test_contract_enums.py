@@ -66,6 +66,17 @@ def test_no_model_lists_contract_values_itself():
     assert used == set(DBT_ENUM_VARS), f"contract vars no test reads: {set(DBT_ENUM_VARS) - used}"
 
 
+def test_no_model_sql_lists_a_contract_enum_itself():
+    """A model filtering on a whole contract enum reads the var too (e.g. the subscription
+    events), so a new member of the enum reaches every model that means all of them."""
+    for path in sorted((ROOT / "models").rglob("*.sql")):
+        sql = re.sub(r"\s+", "", path.read_text(encoding="utf-8"))
+        for name, values in DBT_ENUM_VARS.items():
+            if len(values) > 1:
+                listed = ",".join(f"'{v}'" for v in values)
+                assert listed not in sql, f"{path.relative_to(ROOT)} lists {name}; use var('{name}')"
+
+
 def _subscription(currency) -> dict:
     return {"event_id": "s1", "event": "subscription_started", "ts": TS, "user_id": "u1",
             "workspace_id": "w1", "properties": {"mrr_cents": 100, "currency": currency}}
