@@ -1,10 +1,13 @@
 """Load published lake partitions into raw tables: replace the batch in one transaction.
 
-Every data file is checked against its manifest entry (size, sha256) before its rows are
-copied (`LakeDamaged` names the file otherwise). Idempotent: a partition whose manifest
-checksum equals the last load of that batch is not loaded again (the audit records
-'unchanged'); a changed partition replaces the batch's rows. Every load gets a new
-increasing load_id stored on its rows, which is how dbt's incremental models find new data.
+The load itself is one generated statement sequence (warehouse.merge: stage LIKE the raw
+table, copy, dedup on the table's key, delete the partition, insert, audit row), the same on
+every warehouse but for the copy step, inside one transaction. Every data file is checked
+against its manifest entry (size, sha256) before its rows are copied (`LakeDamaged` names
+the file otherwise). Idempotent: a partition whose manifest checksum equals the last load
+of that batch is not loaded again (the audit records 'unchanged'); a changed partition
+replaces the batch's rows. Every load gets a new increasing load_id stored on its rows,
+which is how dbt's incremental models find new data.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 
 from ingest.lake import Lake, read_manifest
 from ingest.load.copy import LakePartitionFiles
@@ -20,6 +24,7 @@ from ingest.tables import all_tables
 from warehouse import meta
 from warehouse.clients import SqlClient
 from warehouse.locks import connection
+from warehouse.merge import PartitionLoad, partition_load_steps, q
 from warehouse.target import Target, identifier
 
 log = logging.getLogger(__name__)
@@ -74,7 +79,6 @@ def load_partition(client: SqlClient, lake: Lake, table_name: str, batch: str) -
                         f"differ from the schema {table.column_names}")
     files = LakePartitionFiles(lake, table.name, batch, list(manifest.files), manifest.format)
     started = meta.utcnow()
-    raw = f"{RAW_SCHEMA}.{identifier(table.name)}"
     with client.transaction():
         meta.lock_load_audit(client)
         if meta.loaded_checksum(client, table.name, batch) == manifest.checksum:
@@ -82,22 +86,44 @@ def load_partition(client: SqlClient, lake: Lake, table_name: str, batch: str) -
                              manifest.checksum, lake.uri, started)
             return LoadResult(table.name, batch, "unchanged", manifest.rows, None)
         load_id = meta.next_load_id(client)
-        stage = f"stage_{identifier(table.name)}"
-        client.create_staging_like(stage, raw, table.column_names)
-        if files.names:
-            client.copy_into(stage, [(c.name, c.type) for c in table.columns], files)
-        staged = int(client.scalar(f"select count(*) from {stage}"))
-        if staged != manifest.rows:
-            raise LoadError(f"{table.name} batch {batch}: staged {staged} rows but the manifest "
-                            f"says {manifest.rows}")
-        cols = ", ".join(table.column_names)
-        client.execute(f"delete from {raw} where batch_date = %s", [batch])
-        client.execute(f"insert into {raw} ({cols}, _load_id) select {cols}, {int(load_id)} from {stage}")
-        client.execute(f"drop table {stage}")
-        meta.record_load(client, load_id, table.name, batch, "loaded", staged, manifest.checksum,
-                         lake.uri, started)
+        plan = load_plan(table, batch, load_id, manifest.checksum, lake.uri, started)
+        staged = run_load(client, plan, table, files, manifest.rows)
     log.info("loaded %s batch %s: %d rows (load %d)", table.name, batch, staged, load_id)
     return LoadResult(table.name, batch, "loaded", staged, load_id)
+
+
+def load_plan(table: TableSchema, batch: str, load_id: int, checksum: str, lake_uri: str,
+              started: datetime) -> PartitionLoad:
+    return PartitionLoad(schema=RAW_SCHEMA, table=table.name, columns=tuple(table.column_names),
+                         key=table.key, partition_column=table.partition_column, batch=batch,
+                         load_id=load_id, checksum=checksum, lake_uri=lake_uri,
+                         started_at=started, finished_at=meta.utcnow())
+
+
+def run_load(client: SqlClient, plan: PartitionLoad, table: TableSchema, files: LakePartitionFiles,
+             expected_rows: int) -> int:
+    """Run the generated sequence (warehouse.merge) inside the caller's transaction; the client
+    issues the copy step its own way. Return the rows loaded (one per key)."""
+    loaded = 0
+    for step in partition_load_steps(plan):
+        if step.name == "copy":
+            if files.names:
+                client.copy_into(q(plan.stage), [(c.name, c.type) for c in table.columns], files)
+        elif step.name == "count_staged":
+            staged = int(client.scalar(step.sql, step.params))
+            if staged != expected_rows:
+                raise LoadError(f"{table.name} batch {plan.batch}: staged {staged} rows but the "
+                                f"manifest says {expected_rows}")
+        elif step.name == "count_loaded":
+            loaded = int(client.scalar(step.sql, step.params))
+        else:
+            client.run_load_step(step)
+    if loaded != expected_rows:
+        log.warning("%s batch %s: %d staged rows repeated a key; %d loaded", table.name,
+                    plan.batch, expected_rows - loaded, loaded)
+    return loaded
+
+
 
 
 def load_batches(target: Target, lake: Lake, batches: list[str],
