@@ -239,3 +239,31 @@ def test_copy_credentials_never_reach_errors_logs_or_the_audit(tmp_path, monkeyp
     assert not failing.committed
     manifest = (lake / "events/batch_date=2026-11-01/_redshift_copy.manifest").read_bytes()
     assert SENTINEL.encode() not in manifest
+
+
+def test_pulse_reload_loads_published_partitions_again_with_the_same_rows(tmp_path, pg_target,
+                                                                           monkeypatch, capsys,
+                                                                           caplog):
+    from pipeline.cli import main
+
+    lake = published_lake(tmp_path, [line("e1"), line("e2")])
+    monkeypatch.setenv("PULSE_PG_DBNAME", pg_target.dbname)
+    monkeypatch.setenv("PULSE_PG_HOST", pg_target.host)
+    monkeypatch.setenv("PULSE_PG_PORT", str(pg_target.port))
+    with setup_pg(pg_target) as client:
+        load_partition(client, open_lake(lake), "events", "2026-11-01")
+    before = fetch(pg_target, "select event_id, source_line from raw.events order by 1")
+    args = ["reload", "--from", "2026-11-01", "--lake", str(lake), "--target", "postgres",
+            "--table", "events"]
+    assert main(args) == 0
+    assert "1 partitions loaded" in capsys.readouterr().out
+    assert fetch(pg_target, "select event_id, source_line from raw.events order by 1") == before
+    assert fetch(pg_target, "select distinct _load_id from raw.events") == [(2,)]
+    assert fetch(pg_target, "select load_id, status from pulse_meta.load_audit order by 1") == [
+        (1, "loaded"), (2, "loaded")]
+    # a date that is not published is refused in one line, before anything is loaded
+    assert main([*args[:2], "2026-11-01", "--to", "2026-11-02", *args[3:]]) == 1
+    (record,) = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert "LoadError: events batch 2026-11-02 is not published" in record.getMessage()
+    assert record.exc_info is None
+    assert fetch(pg_target, "select count(*) from pulse_meta.load_audit") == [(2,)]

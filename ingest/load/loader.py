@@ -23,7 +23,7 @@ from ingest.schema import LOAD_ID_COLUMN, TableSchema
 from ingest.tables import all_tables
 from warehouse import meta
 from warehouse.clients import SqlClient
-from warehouse.locks import connection
+from warehouse.locks import connection, held
 from warehouse.merge import PartitionLoad, partition_load_steps, q
 from warehouse.target import Target, identifier
 
@@ -62,10 +62,13 @@ def create_raw_tables(client: SqlClient, tables: Iterable[str] | None = None) ->
             client.create_table(f"{RAW_SCHEMA}.{identifier(table.name)}", raw_columns(table))
 
 
-def load_partition(client: SqlClient, lake: Lake, table_name: str, batch: str) -> LoadResult:
+def load_partition(client: SqlClient, lake: Lake, table_name: str, batch: str,
+                   force: bool = False) -> LoadResult:
     """Load one partition in one transaction; raise LoadError if it cannot be trusted.
 
-    pulse_meta and the raw table must exist (`meta.setup`, `create_raw_tables`).
+    pulse_meta and the raw table must exist (`meta.setup`, `create_raw_tables`). `force`
+    loads it even when the newest load had the same manifest (`pulse reload`): the rows come
+    out the same, under a new load id, so every later stage of the date runs again.
     """
     table = all_tables()[table_name]
     manifest = read_manifest(lake, table.name, batch)
@@ -81,7 +84,7 @@ def load_partition(client: SqlClient, lake: Lake, table_name: str, batch: str) -
     started = meta.utcnow()
     with client.transaction():
         meta.lock_load_audit(client)
-        if meta.loaded_checksum(client, table.name, batch) == manifest.checksum:
+        if not force and meta.loaded_checksum(client, table.name, batch) == manifest.checksum:
             meta.record_load(client, meta.next_load_id(client), table.name, batch, "unchanged", 0,
                              manifest.checksum, lake.uri, started)
             return LoadResult(table.name, batch, "unchanged", manifest.rows, None)
@@ -127,11 +130,29 @@ def run_load(client: SqlClient, plan: PartitionLoad, table: TableSchema, files: 
 
 
 def load_batches(target: Target, lake: Lake, batches: list[str],
-                 tables: list[str] | None = None) -> list[LoadResult]:
+                 tables: list[str] | None = None, force: bool = False) -> list[LoadResult]:
     """Set up the warehouse, then load many partitions over one connection (one transaction
     per partition)."""
     names = list(tables or all_tables())
     with connection(target) as client:
         meta.setup(client)
         create_raw_tables(client, names)
-        return [load_partition(client, lake, t, b) for b in sorted(batches) for t in names]
+        return [load_partition(client, lake, t, b, force) for b in sorted(batches) for t in names]
+
+
+def reload_batches(target: Target, lake: Lake, batches: list[str],
+                   tables: list[str] | None = None) -> list[LoadResult]:
+    """`pulse reload`: load the published partitions of `batches` again, whatever the audit
+    says, holding each batch's run lock (a run of the same dates is refused, as it is by
+    another run). Every partition must be published; nothing is loaded otherwise."""
+    names = list(tables or all_tables())
+    unknown = sorted(set(names) - set(all_tables()))
+    if unknown:
+        raise LoadError(f"unknown table {unknown[0]!r}; pulse knows {', '.join(sorted(all_tables()))}")
+    for batch in batches:
+        for name in names:
+            if read_manifest(lake, name, batch) is None:
+                raise LoadError(f"{name} batch {batch} is not published in {lake.uri} "
+                                "(no _manifest.json); run ingest first")
+    with held(target, [f"batch:{b}" for b in batches]):
+        return load_batches(target, lake, batches, names, force=True)
