@@ -7,6 +7,11 @@ the same event lines in plain Python (exposure rules, windows, filters, watermar
 statistic with scipy: Welch t-test, chi-square, Benjamini-Hochberg, delta-method CI, CUPED.
 Then every column of every row is compared: means and variances to 1e-9 relative, p-values
 and CI bounds to 1e-4 absolute (all arms have at least 200 users).
+
+The Bayesian read-out (chance to win, risk, credible interval) and the sequential interval
+are compared with GrowthBook's stats engine gbstats (EffectBayesianABTest,
+SequentialTwoSidedTTest on the relative lift), to 1e-4 absolute; one experiment has a flat
+prior, the other a normal prior on the lift.
 """
 
 from __future__ import annotations
@@ -23,6 +28,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from gbstats.bayesian.tests import EffectBayesianABTest, EffectBayesianConfig, GaussianPrior
+from gbstats.frequentist.tests import SequentialConfig, SequentialTwoSidedTTest
+from gbstats.models.statistics import SampleMeanStatistic
 from scipy import stats
 
 from ingest.run import IngestOptions
@@ -66,6 +74,12 @@ exp_three_arm,errors,guardrail
 exp_srm,bought,primary
 exp_srm,orders_72h,secondary
 """
+SETTINGS_CSV = """\
+experiment_key,interval_method,prior_lift_mean,prior_lift_sd
+exp_three_arm,sequential,,
+exp_srm,fixed_horizon,0.02,0.1
+"""
+SEQUENTIAL_TUNING = 5000  # dbt var experiment_sequential_tuning
 
 # variant -> (true users, multiplier on conversion and order rates)
 DESIGN = {
@@ -297,12 +311,54 @@ def reference_results(events: list[dict]) -> dict[tuple[str, str, str], dict]:
                 rows[(exp, metric, v)] = row
         for key, adjusted in zip(bh_keys, stats.false_discovery_control(bh_ps, method="bh")):
             rows[key]["p_value_adjusted"] = adjusted
+    add_gbstats_read_outs(values, rows)
     return rows
+
+
+def add_gbstats_read_outs(values: dict, rows: dict) -> None:
+    """The Bayesian and sequential columns of every row, computed by gbstats.
+
+    Every metric (binary too) is passed as a SampleMeanStatistic, i.e. with the sample
+    variance (n - 1) the SQL uses for all metric types; gbstats' ProportionStatistic would
+    use p (1 - p), smaller by (n - 1) / n.
+    """
+    settings = {r["experiment_key"]: r for r in _seed_rows(SETTINGS_CSV)}
+    alpha = 1 - CONFIDENCE
+    for (exp, metric, variant), row in rows.items():
+        setting = settings[exp]
+        flat = not setting["prior_lift_sd"]
+        row.update(interval_method=setting["interval_method"],
+                   prior_lift_mean=None if flat else float(setting["prior_lift_mean"]),
+                   prior_lift_sd=None if flat else float(setting["prior_lift_sd"]))
+        if row["is_control"]:
+            continue
+        arms = values[(exp, metric)]
+        control = next(v for (e, m, v), r in rows.items()
+                       if (e, m) == (exp, metric) and r["is_control"])
+
+        def statistic(y: np.ndarray) -> SampleMeanStatistic:
+            return SampleMeanStatistic(n=len(y), sum=float(y.sum()), sum_squares=float((y * y).sum()))
+
+        stat_c, stat_t = statistic(arms[control][0]), statistic(arms[variant][0])
+        prior = (GaussianPrior() if flat else
+                 GaussianPrior(mean=float(setting["prior_lift_mean"]),
+                               variance=float(setting["prior_lift_sd"]) ** 2, proper=True))
+        bayes = EffectBayesianABTest(stat_c, stat_t, EffectBayesianConfig(
+            alpha=alpha, difference_type="relative", prior_effect=prior)).compute_result()
+        assert bayes.error_message is None, bayes.error_message
+        sequential = SequentialTwoSidedTTest(stat_c, stat_t, SequentialConfig(
+            alpha=alpha, difference_type="relative",
+            sequential_tuning_parameter=SEQUENTIAL_TUNING)).compute_result()
+        row.update(chance_to_win=bayes.chance_to_win, risk_control=bayes.risk[0],
+                   risk_treatment=bayes.risk[1], posterior_lift_mean=bayes.expected,
+                   credible_low=bayes.ci[0], credible_high=bayes.ci[1],
+                   sequential_ci_low=sequential.ci[0], sequential_ci_high=sequential.ci[1],
+                   sequential_p_value=sequential.p_value)
 
 
 # ----------------------------------------------------------------------------- pipeline
 def project_copy(dest: Path, experiments: str = EXPERIMENTS_CSV, metrics: str = METRICS_CSV,
-                 assignments: str = ASSIGNMENTS_CSV) -> Path:
+                 assignments: str = ASSIGNMENTS_CSV, settings: str = SETTINGS_CSV) -> Path:
     """The dbt project with other experiment seeds (the synthetic ones by default)."""
     root = project_dir()
     for name in ("dbt_project.yml", "profiles.yml.example"):
@@ -312,6 +368,7 @@ def project_copy(dest: Path, experiments: str = EXPERIMENTS_CSV, metrics: str = 
     (dest / "seeds/experiments.csv").write_text(experiments)
     (dest / "seeds/experiment_metrics.csv").write_text(metrics)
     (dest / "seeds/experiment_metric_assignments.csv").write_text(assignments)
+    (dest / "seeds/experiment_settings.csv").write_text(settings)
     return dest
 
 
@@ -355,8 +412,13 @@ def built(request, synthetic) -> tuple[Target, list[dict]]:
 RELATIVE_1E9 = ("metric_mean", "metric_variance", "abs_lift", "rel_lift", "welch_df",
                 "multi_variant_share")
 ABSOLUTE_1E4 = ("rel_lift_ci_low", "rel_lift_ci_high", "p_value", "p_value_adjusted",
-                "cuped_rel_lift", "cuped_p_value", "srm_p_value")
-EXACT = ("users", "is_control", "metric_role", "multi_variant_users", "has_srm", "is_trustworthy")
+                "cuped_rel_lift", "cuped_p_value", "srm_p_value",
+                # against gbstats
+                "chance_to_win", "risk_control", "risk_treatment", "posterior_lift_mean",
+                "credible_low", "credible_high", "sequential_ci_low", "sequential_ci_high",
+                "sequential_p_value")
+EXACT = ("users", "is_control", "metric_role", "multi_variant_users", "has_srm", "is_trustworthy",
+         "interval_method", "prior_lift_mean", "prior_lift_sd")
 
 
 def test_every_column_matches_scipy(built):
@@ -399,6 +461,18 @@ def test_known_effects_srm_and_trust_flags(built):
     # CUPED uses the pre-exposure orders, which predict the post-exposure ones: tighter test
     assert rows[("exp_three_arm", "orders_72h", "big_win")]["cuped_p_value"] \
         < rows[("exp_three_arm", "orders_72h", "big_win")]["p_value"]
+    for row in rows.values():  # the always-valid interval is wider than the fixed-horizon one
+        if not row["is_control"]:
+            assert row["sequential_ci_low"] < row["rel_lift_ci_low"] < row["rel_lift_ci_high"] \
+                < row["sequential_ci_high"]
+    # the configured prior N(0.02, 0.1^2) pulls the lift towards 0.02, and narrows the interval
+    srm_treated = rows[("exp_srm", "orders_72h", "treatment")]
+    assert min(srm_treated["rel_lift"], 0.02) < srm_treated["posterior_lift_mean"] \
+        < max(srm_treated["rel_lift"], 0.02)
+    assert srm_treated["credible_high"] - srm_treated["credible_low"] \
+        < srm_treated["rel_lift_ci_high"] - srm_treated["rel_lift_ci_low"]
+    big = rows[("exp_three_arm", "orders_72h", "big_win")]
+    assert big["chance_to_win"] > 0.999 and big["risk_treatment"] < 1e-3 < big["risk_control"]
     three = rows[("exp_three_arm", "bought", "control")]
     srm = rows[("exp_srm", "bought", "control")]
     assert three["srm_p_value"] > 0.001 and three["is_trustworthy"] and not three["has_srm"]

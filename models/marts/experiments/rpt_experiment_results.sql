@@ -19,6 +19,14 @@
       metrics x treatment variants with a p-value; null on guardrail and control rows.
     - SRM and multi-variant users come from int_experiment_health (same on every row of an
       experiment); is_trustworthy = false marks results nobody should act on.
+    - Sequential (always-valid) interval: sequential_ci_low/high = rel_lift -/+ the confidence
+      sequence half-width, sequential_p_value = min(1, 1 / e-value) (int_experiment_comparisons);
+      interval_method says which interval the experiment is read with (seeds/experiment_settings.csv).
+    - Bayesian read-out on the relative lift, posterior N(mu, s^2) (flat or normal prior):
+      chance_to_win = P(lift > 0) = Phi(mu / s); risk_control = E[max(lift, 0)] =
+      mu Phi(mu/s) + s phi(mu/s) (expected loss of keeping control), risk_treatment =
+      E[max(-lift, 0)] = s phi(mu/s) - mu Phi(-mu/s) (expected loss of shipping the treatment);
+      credible_low/high = mu -/+ z s.
     Control rows carry null lifts and p-values.
 -#}
 {%- set confidence = var('experiment_confidence_level') | float -%}
@@ -43,7 +51,13 @@ normal_deviates as (
         comparisons.*,
         {{ student_t_z('abs_t', 'welch_df') }} as z_equivalent,
         {{ student_t_z('cuped_abs_t', 'cuped_welch_df') }} as cuped_z_equivalent,
-        {{ normal_inv(1.0 - (1.0 - confidence) / 2.0) }} as z_critical
+        {{ normal_inv(1.0 - (1.0 - confidence) / 2.0) }} as z_critical,
+        {{ normal_cdf('posterior_z') }} as prob_positive,
+        {{ normal_cdf('-posterior_z') }} as prob_negative,
+        case
+            when abs(posterior_z) > 37 then 0.0
+            else exp(-posterior_z * posterior_z / 2.0) / 2.5066282746310002
+        end as posterior_density
     from comparisons
 
 ),
@@ -118,6 +132,25 @@ final as (
         end as p_value_adjusted,
         bh_adjusted.cuped_rel_lift,
         bh_adjusted.cuped_p_value,
+        bh_adjusted.interval_method,
+        bh_adjusted.rel_lift - bh_adjusted.sequential_half_width as sequential_ci_low,
+        bh_adjusted.rel_lift + bh_adjusted.sequential_half_width as sequential_ci_high,
+        case
+            when bh_adjusted.sequential_log_evalue is null then null
+            when bh_adjusted.sequential_log_evalue <= 0 then 1.0
+            when bh_adjusted.sequential_log_evalue > 700 then 0.0
+            else exp(-bh_adjusted.sequential_log_evalue)
+        end as sequential_p_value,
+        bh_adjusted.prior_lift_mean,
+        bh_adjusted.prior_lift_sd,
+        bh_adjusted.posterior_lift_mean,
+        bh_adjusted.prob_positive as chance_to_win,
+        bh_adjusted.posterior_lift_mean * bh_adjusted.prob_positive
+        + bh_adjusted.posterior_lift_sd * bh_adjusted.posterior_density as risk_control,
+        bh_adjusted.posterior_lift_sd * bh_adjusted.posterior_density
+        - bh_adjusted.posterior_lift_mean * bh_adjusted.prob_negative as risk_treatment,
+        bh_adjusted.posterior_lift_mean - bh_adjusted.z_critical * bh_adjusted.posterior_lift_sd as credible_low,
+        bh_adjusted.posterior_lift_mean + bh_adjusted.z_critical * bh_adjusted.posterior_lift_sd as credible_high,
         health.srm_p_value,
         health.multi_variant_users,
         health.multi_variant_share,
