@@ -17,6 +17,7 @@ prior, the other a normal prior on the lift.
 from __future__ import annotations
 
 import csv
+import importlib.util
 import io
 import json
 import math
@@ -34,6 +35,7 @@ from gbstats.models.statistics import SampleMeanStatistic
 from scipy import stats
 
 from ingest.run import IngestOptions
+from pipeline.commands.experiment import fetch_results, format_table
 from tests.helpers import fetch_dicts, throwaway_database
 from tests.pipeline_runs import run_graph
 from warehouse import Target
@@ -489,3 +491,42 @@ def test_known_effects_srm_and_trust_flags(built):
     assert stitched["first_exposure_at"] == _parse(anonymous["ts"])
     assert health["exp_three_arm"]["analysed_users"] \
         == sum(n for n, _ in DESIGN["exp_three_arm"].values()) - MULTI_VARIANT["exp_three_arm"]
+
+
+def test_aa_benchmark_uses_the_sql_formulas(built):
+    """bench/experiments_aa.py simulates with `read_outs`: the same intervals as the mart."""
+    spec = importlib.util.spec_from_file_location(
+        "experiments_aa", Path(__file__).parents[1] / "bench" / "experiments_aa.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    target, _ = built
+    rows = fetch_dicts(target, "select * from marts.rpt_experiment_results")
+    control = {(r["experiment_key"], r["metric_key"]): r for r in rows if r["is_control"]}
+    treated = [r for r in rows if not r["is_control"]]
+    assert len(treated) == 12
+
+    def arm(r: dict) -> tuple[float, float, float]:
+        n, m, v = r["users"], float(r["metric_mean"]), float(r["metric_variance"])
+        return n, n * m, (n - 1) * v + n * m * m
+
+    for r in treated:
+        c = control[(r["experiment_key"], r["metric_key"])]
+        got = bench.read_outs(*arm(r), *arm(c), confidence=CONFIDENCE, tuning=SEQUENTIAL_TUNING)
+        lift = float(got["rel_lift"])
+        assert lift - float(got["sequential_half_width"]) \
+            == pytest.approx(float(r["sequential_ci_low"]), abs=1e-9)
+        assert lift + float(got["fixed_half_width"]) \
+            == pytest.approx(float(r["rel_lift_ci_high"]), abs=1e-8)
+
+
+def test_report_reads_the_configured_interval(built):
+    target, _ = built
+    rows = fetch_results(target, "exp_three_arm")
+    table = format_table("exp_three_arm", rows)
+    assert "interval: sequential (always valid" in table and "flat prior" in table
+    big = next(r for r in rows if (r["metric_key"], r["variant"]) == ("orders_72h", "big_win"))
+    line = next(x for x in table.splitlines() if x.startswith("orders_72h") and "big_win" in x)
+    assert f"[{float(big['sequential_ci_low']):+.1%}, {float(big['sequential_ci_high']):+.1%}]" in line
+    assert f"{float(big['chance_to_win']):.1%}" in line
+    fixed = format_table("exp_srm", fetch_results(target, "exp_srm"))
+    assert "interval: fixed horizon" in fixed and "N(+2.0%, 10.0%^2)" in fixed
