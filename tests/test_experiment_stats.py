@@ -59,19 +59,19 @@ exp_srm,control,true,0.5,2026-03-03,2026-03-15,control
 exp_srm,treatment,false,0.5,2026-03-03,2026-03-15,logged 60/40 instead of 50/50
 """
 METRICS_CSV = """\
-metric_key,event,metric_type,property,filter_property,filter_value,window_start_hours,window_end_hours,description
-bought,conversion,binary,,goal,buy,0,,bought after exposure
-orders_72h,order_placed,count,,,,0,72,orders in 72 h
-revenue_72h,order_placed,sum,amount,,,0,72,order amount in 72 h
-late_orders,order_placed,count,,,,24,168,orders from day 1 to day 7
-errors,error_shown,count,,,,0,,errors after exposure
+metric_key,event,metric_type,property,filter_property,filter_value,window_start_hours,window_end_hours,description,direction,non_inferiority_margin
+bought,conversion,binary,,goal,buy,0,,bought after exposure,,
+orders_72h,order_placed,count,,,,0,72,orders in 72 h,,
+revenue_72h,order_placed,sum,amount,,,0,72,order amount in 72 h,,
+late_orders,order_placed,count,,,,24,168,orders from day 1 to day 7,decrease,0.02
+errors,error_shown,count,,,,0,,errors after exposure,decrease,0.05
 """
 ASSIGNMENTS_CSV = """\
 experiment_key,metric_key,role
 exp_three_arm,bought,primary
 exp_three_arm,orders_72h,secondary
 exp_three_arm,revenue_72h,secondary
-exp_three_arm,late_orders,secondary
+exp_three_arm,late_orders,guardrail
 exp_three_arm,errors,guardrail
 exp_srm,bought,primary
 exp_srm,orders_72h,secondary
@@ -325,11 +325,16 @@ def add_gbstats_read_outs(values: dict, rows: dict) -> None:
     use p (1 - p), smaller by (n - 1) / n.
     """
     settings = {r["experiment_key"]: r for r in _seed_rows(SETTINGS_CSV)}
+    metric_of = {r["metric_key"]: r for r in _seed_rows(METRICS_CSV)}
     alpha = 1 - CONFIDENCE
     for (exp, metric, variant), row in rows.items():
         setting = settings[exp]
         flat = not setting["prior_lift_sd"]
-        row.update(interval_method=setting["interval_method"],
+        metric_row = metric_of[metric]
+        row.update(metric_direction=metric_row["direction"] or "increase",
+                   non_inferiority_margin=float(metric_row["non_inferiority_margin"] or 0),
+                   guardrail_status=None, guardrail_breached=False,
+                   interval_method=setting["interval_method"],
                    prior_lift_mean=None if flat else float(setting["prior_lift_mean"]),
                    prior_lift_sd=None if flat else float(setting["prior_lift_sd"]))
         if row["is_control"]:
@@ -356,6 +361,15 @@ def add_gbstats_read_outs(values: dict, rows: dict) -> None:
                    credible_low=bayes.ci[0], credible_high=bayes.ci[1],
                    sequential_ci_low=sequential.ci[0], sequential_ci_high=sequential.ci[1],
                    sequential_p_value=sequential.p_value)
+        low, high = (sequential.ci if setting["interval_method"] == "sequential"
+                     else (row["rel_lift_ci_low"], row["rel_lift_ci_high"]))
+        if row["metric_role"] == "guardrail":  # deterioration d: its estimate, best and worst bound
+            d, best, worst = ((row["rel_lift"], low, high) if metric_of[metric]["direction"] == "decrease"
+                              else (-row["rel_lift"], -high, -low))
+            margin = float(metric_of[metric]["non_inferiority_margin"] or 0)
+            row["guardrail_status"] = ("ok" if worst <= margin else
+                                       "breached" if best > 0 and d > margin else "inconclusive")
+            row["guardrail_breached"] = row["guardrail_status"] == "breached"
 
 
 # ----------------------------------------------------------------------------- pipeline
@@ -420,7 +434,8 @@ ABSOLUTE_1E4 = ("rel_lift_ci_low", "rel_lift_ci_high", "p_value", "p_value_adjus
                 "credible_low", "credible_high", "sequential_ci_low", "sequential_ci_high",
                 "sequential_p_value")
 EXACT = ("users", "is_control", "metric_role", "multi_variant_users", "has_srm", "is_trustworthy",
-         "interval_method", "prior_lift_mean", "prior_lift_sd")
+         "interval_method", "prior_lift_mean", "prior_lift_sd", "metric_direction",
+         "non_inferiority_margin", "guardrail_status", "guardrail_breached")
 
 
 def test_every_column_matches_scipy(built):
@@ -475,6 +490,10 @@ def test_known_effects_srm_and_trust_flags(built):
         < srm_treated["rel_lift_ci_high"] - srm_treated["rel_lift_ci_low"]
     big = rows[("exp_three_arm", "orders_72h", "big_win")]
     assert big["chance_to_win"] > 0.999 and big["risk_treatment"] < 1e-3 < big["risk_control"]
+    # late_orders as a guardrail that must not rise by more than 2%: big_win's 1.5x orders breach it
+    assert rows[("exp_three_arm", "late_orders", "big_win")]["guardrail_breached"]
+    assert rows[("exp_three_arm", "late_orders", "no_effect")]["guardrail_status"] != "breached"
+    assert rows[("exp_three_arm", "errors", "big_win")]["guardrail_status"] in ("ok", "inconclusive")
     three = rows[("exp_three_arm", "bought", "control")]
     srm = rows[("exp_srm", "bought", "control")]
     assert three["srm_p_value"] > 0.001 and three["is_trustworthy"] and not three["has_srm"]
@@ -528,5 +547,8 @@ def test_report_reads_the_configured_interval(built):
     line = next(x for x in table.splitlines() if x.startswith("orders_72h") and "big_win" in x)
     assert f"[{float(big['sequential_ci_low']):+.1%}, {float(big['sequential_ci_high']):+.1%}]" in line
     assert f"{float(big['chance_to_win']):.1%}" in line
+    lines = table.splitlines()  # guardrails first: the breach right under the health lines
+    assert lines[2].startswith("GUARDRAIL BREACHED: late_orders in big_win is +")
+    assert rows[0]["metric_role"] == "guardrail"
     fixed = format_table("exp_srm", fetch_results(target, "exp_srm"))
     assert "interval: fixed horizon" in fixed and "N(+2.0%, 10.0%^2)" in fixed

@@ -18,12 +18,13 @@ COLUMNS = ("metric_key", "metric_role", "variant", "is_control", "users", "metri
            "cuped_rel_lift", "cuped_p_value", "srm_p_value", "multi_variant_users", "has_srm",
            "is_trustworthy", "interval_method", "sequential_ci_low", "sequential_ci_high",
            "sequential_p_value", "prior_lift_mean", "prior_lift_sd", "chance_to_win",
-           "risk_control", "risk_treatment")
-ROLE_ORDER = {"primary": 0, "secondary": 1, "guardrail": 2}
+           "risk_control", "risk_treatment", "metric_direction", "non_inferiority_margin",
+           "guardrail_status", "guardrail_breached")
+ROLE_ORDER = {"guardrail": 0, "primary": 1, "secondary": 2}
 
 
 def fetch_results(target: Target, experiment_key: str) -> list[dict]:
-    """The experiment's rows, primary metrics first, control first within a metric."""
+    """The experiment's rows, guardrails first, then primary metrics; control first within a metric."""
     sql = f"select {', '.join(COLUMNS)} from marts.rpt_experiment_results where experiment_key = %s"
     with read_connection(target) as client:
         if not client.table_exists("marts", "rpt_experiment_results"):
@@ -52,6 +53,21 @@ def significance_p(row: dict) -> float | None:
     return row["p_value_adjusted"] if row["p_value_adjusted"] is not None else row["p_value"]
 
 
+def guardrail_lines(rows: list[dict]) -> list[str]:
+    """One line per guardrail metric x variant: BREACHED ones first, then inconclusive, then ok."""
+    order = {"breached": 0, "inconclusive": 1, "ok": 2}
+    guarded = sorted((r for r in rows if r["guardrail_status"] is not None),
+                     key=lambda r: (order[r["guardrail_status"]], r["metric_key"], r["variant"]))
+    lines = []
+    for r in guarded:
+        worse = -float(r["rel_lift"]) if r["metric_direction"] == "increase" else float(r["rel_lift"])
+        status = {"breached": "GUARDRAIL BREACHED", "inconclusive": "guardrail inconclusive",
+                  "ok": "guardrail ok"}[r["guardrail_status"]]
+        lines.append(f"{status}: {r['metric_key']} in {r['variant']} is {worse:+.1%} worse "
+                     f"(should {r['metric_direction']}; margin {float(r['non_inferiority_margin']):.1%})")
+    return lines
+
+
 def format_table(experiment_key: str, rows: list[dict]) -> str:
     """A fixed-width text table plus the experiment's health line."""
     first = rows[0]
@@ -66,6 +82,7 @@ def format_table(experiment_key: str, rows: list[dict]) -> str:
              "interval: " + ("sequential (always valid: may be read every day; p = sequential p)"
                              if sequential else "fixed horizon (valid once, at the planned end)")
              + f"; Bayesian read-out with a {prior}",
+             *guardrail_lines(rows),
              f"{'metric':<20} {'role':<9} {'variant':<16} {'users':>7} {'mean':>11} "
              f"{'rel lift':>9} {'95% CI':>19} {'p':>8} {'p adj':>8} {'cuped lift':>10} "
              f"{'cuped p':>8} {'P(win)':>7} {'risk c/t':>15}"]

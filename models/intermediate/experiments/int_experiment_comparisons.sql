@@ -52,10 +52,14 @@ settings as (
 assignments as (
 
     select
-        experiment_key,
-        metric_key,
-        role as metric_role
-    from {{ ref('experiment_metric_assignments') }}
+        assignments.experiment_key,
+        assignments.metric_key,
+        assignments.role as metric_role,
+        coalesce(metrics.direction, 'increase') as metric_direction,
+        coalesce(cast(metrics.non_inferiority_margin as double precision), 0.0) as non_inferiority_margin
+    from {{ ref('experiment_metric_assignments') }} as assignments
+    inner join {{ ref('experiment_metrics') }} as metrics
+        on assignments.metric_key = metrics.metric_key
 
 ),
 
@@ -144,6 +148,8 @@ arms as (
         assignments.experiment_key,
         assignments.metric_key,
         assignments.metric_role,
+        assignments.metric_direction,
+        assignments.non_inferiority_margin,
         variants.variant,
         variants.is_control,
         coalesce(arm_stats.users, 0) as users,  -- noqa: RF04
@@ -267,6 +273,8 @@ final as (
         metric_key,
         variant,
         metric_role,
+        metric_direction,
+        non_inferiority_margin,
         is_control,
         users,  -- noqa: RF04
         metric_mean,
