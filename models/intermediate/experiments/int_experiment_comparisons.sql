@@ -257,8 +257,8 @@ read_outs as (
             ) / posterior_precision
         end as posterior_lift_mean,
         sqrt(1.0 / posterior_precision) as posterior_lift_sd,
-        rel_lift_se * sqrt(2.0 * (n_rho2 + 1.0) * ln(sqrt(n_rho2 + 1.0) / {{ alpha }}) / n_rho2)
-        as sequential_half_width,
+        rel_lift_se
+        * sqrt(2.0 * (n_rho2 + 1.0) * ln(sqrt(n_rho2 + 1.0) / {{ alpha }}) / n_rho2) as sequential_half_width,
         n_rho2 * (rel_lift / nullif(rel_lift_se, 0)) * (rel_lift / nullif(rel_lift_se, 0))
         / (2.0 * (n_rho2 + 1.0))
         - ln(n_rho2 + 1.0) / 2.0 as sequential_log_evalue
