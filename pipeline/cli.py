@@ -188,15 +188,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     check_settings(parser, args)
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    redact_root_handlers()  # no secret reaches the terminal through a log record
-    for noisy in ("mrjob", "botocore", "boto3", "urllib3"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
-    if not args.verbose:
-        # Luigi logs every scheduling step: keep that in the run's log file, not on the terminal
-        for handler in logging.getLogger().handlers:
-            handler.addFilter(lambda r: r.levelno >= logging.WARNING or not r.name.startswith("luigi"))
+    console = _console_logging(args)
     try:
         return args.func(args)
     except MissingInput as exc:
@@ -211,6 +203,35 @@ def main(argv: list[str] | None = None) -> int:
     except Exception:  # a bug in pulse, not the user's mistake: its traceback, redacted
         log.exception("pulse %s failed unexpectedly", args.command)
         return EXIT_FAILED
+    finally:
+        if console is not None:
+            logging.getLogger().removeHandler(console)
+            console.close()
+
+
+def _console_logging(args: argparse.Namespace) -> logging.Handler | None:
+    """The terminal's log. `pulse run` shows warnings, errors and one line per stage
+    (`pipeline.progress.StageProgress`; everything else goes to the run log); with -v, and
+    for the other commands, every record. Returns the handler `pulse run` installed."""
+    console: logging.Handler | None = None
+    if args.command == "run" and not args.verbose:
+        from pipeline.progress import StageProgress
+
+        console = StageProgress()
+        logging.getLogger().addHandler(console)
+        logging.getLogger().setLevel(logging.INFO)
+    else:
+        logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
+                            format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+                            datefmt="%Y-%m-%d %H:%M:%S")
+    redact_root_handlers()  # no secret reaches the terminal through a log record
+    for noisy in ("mrjob", "botocore", "boto3", "urllib3"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    if not args.verbose:
+        # Luigi logs every scheduling step: keep that in the run's log file, not on the terminal
+        for handler in logging.getLogger().handlers:
+            handler.addFilter(lambda r: r.levelno >= logging.WARNING or not r.name.startswith("luigi"))
+    return console
 
 
 if __name__ == "__main__":

@@ -21,6 +21,7 @@ from luigi.execution_summary import LuigiStatusCode
 from ingest.lake import open_lake
 from ingest.run import IngestOptions
 from monitor.alerts import Alert, send_alert
+from pipeline.progress import PlainFormatter, PlanningFactory
 from pipeline.retry import retry_call
 from pipeline.settings import RunSettings
 from pipeline.tasks import PulseRun
@@ -113,7 +114,7 @@ def wait_for_input(raw: str, dates: list[date], seconds: float) -> list[str]:
 def _attach_log(path: Path) -> logging.Handler:
     path.parent.mkdir(parents=True, exist_ok=True)
     handler = redact_handler(logging.FileHandler(path))
-    handler.setFormatter(logging.Formatter("%(asctime)s %(process)d %(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(PlainFormatter("%(asctime)s %(process)d %(levelname)s %(name)s: %(message)s"))
     logging.getLogger().addHandler(handler)
     if logging.getLogger().level > logging.INFO or logging.getLogger().level == logging.NOTSET:
         logging.getLogger().setLevel(logging.INFO)
@@ -195,7 +196,9 @@ def _run(req: RunRequest, run_dir: Path, outcome: RunOutcome) -> RunOutcome:
     settings = req.settings(outcome.run_id, run_dir)
     dates = list(settings.dates)
     log.info("run %s: %s..%s into %s (log %s)", outcome.run_id, req.start, req.end,
-             req.target.describe(), outcome.log_file)
+             req.target.describe(), outcome.log_file, extra={"pulse_progress": {
+                 "kind": "say", "text": f"pulse run {req.start}..{req.end} into "
+                                        f"{req.target.describe()} (run {outcome.run_id})"}})
     missing = wait_for_input(req.raw, dates, req.wait_for_input_seconds)
     try:
         with held(req.target, [f"batch:{d.isoformat()}" for d in dates]):
@@ -244,6 +247,7 @@ def _build(req: RunRequest, settings: RunSettings):
     config.set("worker", "wait_jitter", "0.2")
     task = PulseRun.of(settings)
     scheduler = {"scheduler_url": req.scheduler_url} if req.scheduler_url else {"local_scheduler": True}
-    result = luigi.build([task], detailed_summary=True, workers=req.workers, no_lock=True, **scheduler)
-    log.info("luigi: %s", result.one_line_summary)
+    result = luigi.build([task], detailed_summary=True, workers=req.workers, no_lock=True,
+                         worker_scheduler_factory=PlanningFactory(), **scheduler)
+    log.info("luigi: %s", result.one_line_summary, extra={"pulse_progress": {"kind": "end"}})
     return result

@@ -88,7 +88,8 @@ def run_dbt(args: list[str], target: Target | None = None, env: dict[str, str] |
     cmd = dbt_command(args, target)
     full_env = {**os.environ, **(target.dbt_env() if target is not None else {}), **(env or {})}
     full_env.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
-    if on_line is not None:
+    if on_line is not None:  # a log, not a terminal: no colour codes
+        full_env.setdefault("DBT_USE_COLORS", "false")
         return _run_streaming(cmd, args, root, full_env, on_line)
     proc = subprocess.run(cmd, cwd=root, env=full_env, text=True,
                           capture_output=capture, check=False)
