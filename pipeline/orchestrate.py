@@ -132,15 +132,16 @@ def _alert_failure(failure: dict, outcome: RunOutcome) -> None:
             f"last log lines:\n{tail}\n\nfull log: {outcome.log_file}")
     send_alert(Alert(key=f"pulse_task_failed:{failure['task_id']}",
                      subject=f"pulse run failed: {failure['task_family']} {params}",
-                     body=body, severity="warning" if failure["missing_input"] else "error"))
+                     body=body, severity="warning" if failure["missing_input"] else "error",
+                     warehouse=failure["params"].get("warehouse") or ""))
 
 
-def _alert_missing(dates: list[str], outcome: RunOutcome, raw: str) -> None:
+def _alert_missing(dates: list[str], outcome: RunOutcome, raw: str, warehouse: str) -> None:
     send_alert(Alert(key=f"pulse_missing_input:{','.join(dates)}",
                      subject=f"pulse run: missing raw input for {', '.join(dates)}",
                      body=f"no raw folder under {raw} for {', '.join(dates)}; nothing was "
                           f"published for those dates.\nrun: {outcome.run_id}\nfull log: {outcome.log_file}",
-                     severity="warning"))
+                     severity="warning", warehouse=warehouse))
 
 
 def _send(alert_fn, *args) -> None:
@@ -217,7 +218,7 @@ def _run(req: RunRequest, run_dir: Path, outcome: RunOutcome) -> RunOutcome:
     for failure in outcome.failures:
         _send(_alert_failure, failure, outcome)
     if outcome.missing_dates and not any(f["missing_input"] for f in outcome.failures):
-        _send(_alert_missing, outcome.missing_dates, outcome, req.raw)
+        _send(_alert_missing, outcome.missing_dates, outcome, req.raw, req.target.describe())
     if outcome.missing_dates or any(f["missing_input"] for f in outcome.failures):
         outcome.exit_code = EXIT_MISSING_INPUT
         outcome.message = f"missing raw input for {', '.join(outcome.missing_dates) or 'a batch'}"
