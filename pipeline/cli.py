@@ -75,10 +75,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     from monitor.config import load_config
     from pipeline.orchestrate import RunRequest, run_window
     from pipeline.status import run_summary, skipped_summary
+    from warehouse.clients import client_class
 
     log_tables()  # a bad log-table declaration is refused in one line before any work
     load_config()  # so is a bad $PULSE_MONITOR_CONFIG (the run's alerts need it)
     target = target_from_env(args.target)
+    client_class(target).check_reachable(target)  # a missing database: one line, no run
     req = RunRequest(raw=args.raw, lake=args.lake, start=args.start, end=args.end or args.start,
                      target=target, options=_ingest_options(args), full_refresh=args.full_refresh,
                      skip_dbt=args.skip_dbt, workers=args.workers, scheduler_url=args.scheduler_url,
