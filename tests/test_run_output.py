@@ -137,3 +137,24 @@ def test_stage_progress_counts_tasks_of_forked_workers():
 
 def test_strip_ansi():
     assert strip_ansi("\x1b[0m12:00:01  \x1b[32mOK\x1b[0m created") == "12:00:01  OK created"
+
+
+def test_on_a_terminal_a_passing_line_is_overwritten_not_escaped():
+    class Tty(_Stream):
+        def isatty(self) -> bool:
+            return True
+
+    stream = Tty()
+    handler = StageProgress(stream)
+    try:
+        handler.handle(_record("to do", kind="plan", plan={"transform": 1}))
+        handler.handle(_record("dbt", kind="live", text="transform  dbt node 12/140"))
+        assert stream.text == "\r  transform  dbt node 12/140"
+        handler.handle(_record("done", kind="task", stage="transform", status="done",
+                               rows_in=9, rows_out=9, seconds=2, note="dbt PASS=140 ERROR=0"))
+    finally:
+        handler.close()
+    assert ESC not in stream.text
+    final = stream.text.split("\r")[-1]
+    assert final.startswith("  transform  1/1 dbt runs: 9 raw events -> 9 fct_events rows; "
+                            "dbt PASS=140 ERROR=0 (") and final.endswith("\n")

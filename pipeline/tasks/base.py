@@ -80,7 +80,8 @@ class PulseTask(luigi.Task):
                            "running", meta.utcnow())
         self._history(lambda client: (meta.abandon_stale_runs(client, run.task_id, run.run_id),
                                       meta.record_task_run(client, run)))
-        log.info("start %s", self.task_id)
+        log.info("start %s", self.task_id, extra={"pulse_progress": {  # a terminal's passing line
+            "kind": "live", "text": f"{self.stage:<10} {self.batch() or 'window'}: running"}})
         try:
             with deadline(self.timeout(), self.task_id):
                 rows_in, rows_out = retry_call(self.execute, what=self.task_id)
