@@ -50,7 +50,7 @@ lint: $(DEV)
 	SQLFLUFF=$(BIN)/sqlfluff .ci/lint-sql
 
 pytest: $(DEV)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto --dist loadgroup
 
 test: lint pytest
 
