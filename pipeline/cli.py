@@ -12,7 +12,7 @@ from ingest.lake import BatchFailed
 from ingest.run import RUNNERS, IngestOptions, MissingInput
 from pipeline.cli_args import OneLineParser, add_target_argument, existing_file, http_url, iso_date, number
 from pipeline.retry import retry_settings
-from pipeline.settings import MONITOR_CHOICES
+from pipeline.settings import MONITOR_CHOICES, check_environment
 from warehouse.locks import NothingBuilt
 from warehouse.redact import redact, redact_root_handlers
 from warehouse.target import target_from_env
@@ -191,6 +191,7 @@ def check_settings(parser: argparse.ArgumentParser, args: argparse.Namespace) ->
         if hasattr(args, "target"):  # a command that talks to a warehouse
             target_from_env(args.target)
             retry_settings()
+        check_environment()
     except ValueError as exc:
         parser.exit(EXIT_USAGE, f"{prog}: error: {exc}\n")
 
