@@ -14,6 +14,7 @@ turns a ``batch_date`` filter into skipped files: a one-day query opens one day'
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import os
 import shutil
@@ -24,10 +25,11 @@ from pathlib import Path
 import duckdb
 import orjson
 
+from explore.sql_scope import ALL, DateSpan
 from ingest.lake import MANIFEST, Lake, LocalLake, Manifest, open_lake, partition_dir, read_manifest
 from ingest.lake.writers import sha256_file
 from ingest.schema import EVENTS, TableSchema
-from ingest.tables import log_tables
+from ingest.tables import all_tables
 from warehouse.clients.duckdb import DuckDBClient
 
 QUARANTINE = "quarantine"
@@ -42,7 +44,7 @@ class LakeError(ValueError):
 
 def lake_tables() -> dict[str, TableSchema]:
     """Every lake table: events first, then the declared log tables."""
-    return {EVENTS.name: EVENTS, **{name: t.schema for name, t in log_tables().items()}}
+    return all_tables()
 
 
 def duck_type(logical: str) -> str:
@@ -74,44 +76,107 @@ def published_batches(lake: Lake, table: str) -> list[str]:
     return sorted(out)
 
 
+def _batch_day(batch: str) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(batch)
+    except ValueError:
+        return None
+
+
 class LakeCache:
-    """Local, verified Parquet files for the published partitions of one lake."""
+    """Local, verified Parquet files for the published partitions of one lake.
+
+    What it finds is kept for the life of the object (one session): the folders of each table,
+    and each partition once verified, so a view widened later reads the same lake state.
+    """
 
     def __init__(self, lake_uri: str | Path, cache_dir: str | Path) -> None:
         self.lake = open_lake(lake_uri)
         key = hashlib.sha256(self.lake.uri.encode()).hexdigest()[:12]
         self.root = Path(cache_dir).resolve() / key
+        self._store = LocalLake(self.root)
         self.files_built = 0  # mirrors and copies made by this process (tests, --verbose)
+        self.manifests_read = 0  # manifests parsed (not answered from the index) by this object
+        self._batches: dict[str, list[str]] = {}  # table -> candidate batch folders
+        self._index: dict[str, dict] = {}  # table -> the stored index, as read
+        self._found: dict[str, dict[str, Partition | None]] = {}  # table -> batch -> partition
 
-    def partitions(self, table: str) -> list[Partition]:
-        """The table's published ``ok`` partitions, each with verified local Parquet files.
+    def partitions(self, table: str, span: DateSpan = ALL) -> list[Partition]:
+        """The table's published ``ok`` partitions whose batch date ``span`` holds, each with
+        verified local Parquet files.
 
-        On a local lake, a partition whose manifest and files are unchanged (size, mtime) since
-        the last session is taken from the table's index without re-reading its manifest.
+        Only those partitions' manifests are looked at. On a local lake, a partition whose
+        manifest and files are unchanged (size, mtime) since the last session is taken from
+        the table's index without re-reading its manifest.
         """
+        found = self._found.setdefault(table, {})
+        wanted = [b for b in self._candidates(table)
+                  if span.whole or ((day := _batch_day(b)) is not None and span.holds(day))]
+        todo = [b for b in wanted if b not in found]
+        if todo:
+            self._look(table, todo, found)
+        return [part for b in wanted if (part := found[b]) is not None]
+
+    def any_published(self) -> bool:
+        """Whether any lake table has a published partition (manifests looked for, not read)."""
+        for table in lake_tables():
+            if not isinstance(self.lake, LocalLake):
+                if self._candidates(table):
+                    return True
+                continue
+            folder = self.lake.root / table
+            if any((folder / f"batch_date={b}" / MANIFEST).exists() for b in self._candidates(table)):
+                return True
+        return False
+
+    def _candidates(self, table: str) -> list[str]:
+        """Batch folders that may hold a published partition: on a local lake every
+        ``batch_date=`` folder (its manifest is checked when the partition is wanted); on S3
+        those with a manifest (one listing)."""
+        if table not in self._batches:
+            if isinstance(self.lake, LocalLake):
+                try:
+                    with os.scandir(self.lake.root / table) as entries:
+                        batches = [e.name.split("=", 1)[1] for e in entries
+                                   if e.name.startswith("batch_date=")]
+                except FileNotFoundError:
+                    batches = []
+            else:
+                batches = published_batches(self.lake, table)
+            self._batches[table] = sorted(batches)
+        return self._batches[table]
+
+    def _look(self, table: str, batches: list[str], found: dict[str, Partition | None]) -> None:
+        """Find and verify the given partitions; record them in the table's index."""
         index_path = self.root / table / ".index.json"
-        index = orjson.loads(index_path.read_bytes()) if index_path.exists() else {}
-        fresh: dict[str, dict] = {}
-        out = []
-        for batch in published_batches(self.lake, table):
+        if table not in self._index:
+            self._index[table] = orjson.loads(index_path.read_bytes()) if index_path.exists() else {}
+        index = self._index[table]
+        listed = set(self._candidates(table))
+        updated = {b: e for b, e in index.items() if b in listed}
+        for batch in batches:
             entry = index.get(batch)
             if entry is not None and self._stats(table, batch, entry["paths"]) == entry["stats"]:
-                fresh[batch] = entry
-                out.append(Partition(batch, tuple(entry["paths"]), entry["quarantine"]))
+                found[batch] = Partition(batch, tuple(entry["paths"]), entry["quarantine"])
                 continue
+            updated.pop(batch, None)
             manifest = read_manifest(self.lake, table, batch)
+            self.manifests_read += manifest is not None
             if manifest is None or not manifest.ok:
-                continue  # a failed batch is never published to the warehouse either
-            part = self._materialise(manifest)
+                found[batch] = None  # unpublished; a failed batch is never published to the warehouse either
+                continue
+            part = found[batch] = self._materialise(manifest)
             stats = self._stats(table, batch, part.paths)
             if stats is not None:
-                fresh[batch] = {"stats": stats, "paths": list(part.paths),
-                                "quarantine": part.quarantine_path}
-            out.append(part)
-        if fresh != index and isinstance(self.lake, LocalLake):
-            index_path.parent.mkdir(parents=True, exist_ok=True)
-            _replace_bytes(index_path, orjson.dumps(fresh))
-        return out
+                updated[batch] = {"stats": stats, "paths": list(part.paths),
+                                  "quarantine": part.quarantine_path}
+        if updated != index and isinstance(self.lake, LocalLake):
+            self._write(index_path, orjson.dumps(dict(sorted(updated.items()))))
+            self._index[table] = updated
+
+    def _write(self, path: Path, data: bytes) -> None:
+        """Write a file of the cache atomically (the lake's own temp-file-and-rename)."""
+        self._store.write_bytes(path.relative_to(self.root).as_posix(), data)
 
     def _stats(self, table: str, batch: str, paths: Iterable[str]) -> list | None:
         """(size, mtime) of a local manifest and of the files read; None on S3 (its copies are
@@ -152,7 +217,7 @@ class LakeCache:
                 raise LakeError(f"{m.partition}/{f.name}: content differs from its manifest "
                                 f"(sha256); republish the partition")
         folder.mkdir(parents=True, exist_ok=True)
-        _replace_bytes(stamp, orjson.dumps(stats))
+        self._write(stamp, orjson.dumps(stats))
 
     def _fetch(self, m: Manifest, name: str, sha256: str | None, into: Path) -> Path:
         """A local copy of one lake file (verified when the manifest gives its sha256)."""
@@ -206,40 +271,52 @@ def _read_sql(m: Manifest, paths: list[str]) -> str:
             f"quote = '\"', escape = '\"', allow_quoted_nulls = false, auto_detect = false)")
 
 
+def create_view(con: duckdb.DuckDBPyConnection, cache: LakeCache, name: str,
+                span: DateSpan = ALL, sample_filter: str | None = None) -> int:
+    """(Re)create the view of one lake table (or ``quarantine``) over its published partitions
+    that ``span`` holds; returns how many partitions (quarantine: files) it reads.
+
+    ``sample_filter`` is a boolean SQL expression over the table's columns (sampling).
+    """
+    if name == QUARANTINE:
+        paths = [part.quarantine_path for part in cache.partitions(EVENTS.name, span)
+                 if part.quarantine_path]
+        if paths:
+            cols = ", ".join(f"'{k}': '{v}'" for k, v in QUARANTINE_COLUMNS.items())
+            source = (f"select batch_date, {', '.join(QUARANTINE_COLUMNS)} from read_json("
+                      f"[{', '.join(_lit(p) for p in paths)}], format = 'newline_delimited', "
+                      f"columns = {{{cols}}}, hive_partitioning = true, "
+                      f"hive_types = {{'batch_date': DATE}})")
+        else:
+            source = ("select cast(null as date) as batch_date, "
+                      + ", ".join(f"cast(null as {v}) as {k}" for k, v in QUARANTINE_COLUMNS.items())
+                      + " where false")
+        con.execute(f"create or replace view {QUARANTINE} as {source}")
+        return len(paths)
+    schema = lake_tables()[name]
+    parts = cache.partitions(name, span)
+    paths = [p for part in parts for p in part.paths]
+    names = ", ".join(f'"{c.name}"' for c in schema.columns)
+    if paths:
+        source = (f"select {names} from read_parquet([{', '.join(_lit(p) for p in paths)}], "
+                  f"hive_partitioning = true, hive_types = {{'batch_date': DATE}})")
+    else:
+        source = _empty(schema.columns)
+    con.execute(f'create or replace view "{name}" as {source}'
+                + (f" where {sample_filter}" if sample_filter else ""))
+    return len(parts)
+
+
 def create_views(con: duckdb.DuckDBPyConnection, cache: LakeCache,
                  sample_filter: dict[str, str] | None = None) -> dict[str, int]:
-    """One view per lake table plus ``quarantine``; returns partitions per view.
+    """Every view over every published partition; returns partitions per view."""
+    return {name: create_view(con, cache, name, ALL, (sample_filter or {}).get(name))
+            for name in view_names()}
 
-    ``sample_filter`` maps a table to a boolean SQL expression over its columns (sampling).
-    """
-    counts: dict[str, int] = {}
-    quarantine_paths: list[str] = []
-    for name, schema in lake_tables().items():
-        parts = cache.partitions(name)
-        counts[name] = len(parts)
-        paths = [p for part in parts for p in part.paths]
-        quarantine_paths += [part.quarantine_path for part in parts if part.quarantine_path]
-        names = ", ".join(f'"{c.name}"' for c in schema.columns)
-        if paths:
-            source = (f"select {names} from read_parquet([{', '.join(_lit(p) for p in paths)}], "
-                      f"hive_partitioning = true, hive_types = {{'batch_date': DATE}})")
-        else:
-            source = _empty(schema.columns)
-        where = (sample_filter or {}).get(name)
-        con.execute(f'create or replace view "{name}" as {source}'
-                    + (f" where {where}" if where else ""))
-    counts[QUARANTINE] = len(quarantine_paths)
-    if quarantine_paths:
-        cols = ", ".join(f"'{k}': '{v}'" for k, v in QUARANTINE_COLUMNS.items())
-        source = (f"select batch_date, {', '.join(QUARANTINE_COLUMNS)} from read_json("
-                  f"[{', '.join(_lit(p) for p in quarantine_paths)}], format = 'newline_delimited', "
-                  f"columns = {{{cols}}}, hive_partitioning = true, hive_types = {{'batch_date': DATE}})")
-    else:
-        source = ("select cast(null as date) as batch_date, "
-                  + ", ".join(f"cast(null as {v}) as {k}" for k, v in QUARANTINE_COLUMNS.items())
-                  + " where false")
-    con.execute(f"create or replace view {QUARANTINE} as {source}")
-    return counts
+
+def view_names() -> list[str]:
+    """The session's views: every lake table, then ``quarantine``."""
+    return [*lake_tables(), QUARANTINE]
 
 
 def _empty(columns: Iterable) -> str:
@@ -253,9 +330,3 @@ def _q(path: str | Path) -> str:
 
 def _lit(path: str) -> str:
     return f"'{_q(path)}'"
-
-
-def _replace_bytes(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)

@@ -12,7 +12,8 @@ from pathlib import Path
 import duckdb
 
 from explore import sampling
-from explore.lake_views import LakeCache, create_views, lake_tables
+from explore.lake_views import LakeCache, create_view, lake_tables, view_names
+from explore.sql_scope import ALL, DateSpan, scope
 
 DEFAULT_CACHE = "data/lake-cache"
 
@@ -36,19 +37,46 @@ class FilesRead:
 
 
 class LakeSession:
-    """An in-memory DuckDB connection with one view per lake table (and ``quarantine``)."""
+    """An in-memory DuckDB connection with one view per lake table (and ``quarantine``).
+
+    A view is created when a statement first reads its table, over only the partitions the
+    statement's literal ``batch_date`` bounds can match (explore.sql_scope), and widened when
+    a later statement needs more; it never narrows. ``open_all`` creates every view over every
+    partition at once (the explorer, which runs many statements over one session).
+    """
 
     def __init__(self, lake: str | Path, cache_dir: str | Path = DEFAULT_CACHE,
                  sample_rate: float | None = None, sample_seed: int = 0) -> None:
         self.cache = LakeCache(lake, cache_dir)
         self.sample_rate = sample_rate
         self.con = duckdb.connect()
-        filters = None
+        self._filters: dict[str, str] = {}
         if sample_rate is not None:
-            filters = {name: sampling.sample_filter(schema.column_names, sample_seed)
-                       for name, schema in lake_tables().items()}
+            self._filters = {name: sampling.sample_filter(schema.column_names, sample_seed)
+                             for name, schema in lake_tables().items()}
             self._set_sample(sampling.cutoff(sample_rate), -1)
-        self.partitions = create_views(self.con, self.cache, filters)
+        self._views: dict[str, DateSpan] = {}  # view -> the batch dates it covers
+        self.partitions: dict[str, int] = {}  # view -> partitions it reads (quarantine: files)
+
+    def prepare(self, sql: str) -> None:
+        """Create, or widen, the views ``sql`` reads."""
+        for name, span in scope(sql, view_names(), self.con).items():
+            self._cover(name, span)
+
+    def open_all(self) -> dict[str, int]:
+        """Every view over every published partition; returns partitions per view."""
+        for name in view_names():
+            self._cover(name, ALL)
+        return dict(self.partitions)
+
+    def _cover(self, name: str, span: DateSpan) -> None:
+        current = self._views.get(name)
+        if current is not None and current.covers(span):
+            return
+        wanted = span if current is None else current.hull(span)
+        self.partitions[name] = create_view(self.con, self.cache, name, wanted,
+                                            self._filters.get(name))
+        self._views[name] = wanted
 
     def close(self) -> None:
         self.con.close()
@@ -75,6 +103,7 @@ class LakeSession:
     def run(self, sql: str) -> Result:
         """Run ``sql``; with a sample rate, every numeric cell becomes an estimate with its interval."""
         start = time.perf_counter()
+        self.prepare(sql)
         columns, rows = self._fetch(sql)
         if self.sample_rate is None:
             return Result(columns, rows, time.perf_counter() - start)
@@ -91,6 +120,7 @@ class LakeSession:
     def files_read(self, sql: str) -> FilesRead:
         """How many data files DuckDB opened to answer ``sql``, and (up to DuckDB's listing
         limit) which, from its profiling output."""
+        self.prepare(sql)
         fd, path = tempfile.mkstemp(prefix="pulse-profile-", suffix=".json")
         os.close(fd)
         try:

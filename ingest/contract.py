@@ -17,7 +17,11 @@ from ingest.timeparse import TimestampError, format_ts, parse_ts
 CONTRACT_VERSION = 1
 EVENT_NAME = re.compile(r"[a-z0-9_]{1,64}")
 COUNTRY = re.compile(r"[A-Z]{2}")
-PLATFORMS = frozenset({"web", "ios", "android", "desktop", "api"})
+# The contract's enumerations. They are the one source of dbt's accepted values too:
+# dbt_project.yml declares each as a `contract_*` var that the models' accepted_values tests
+# read, and tests/test_contract_enums.py fails when a var differs from the tuple here or a
+# model lists such values itself (DBT_ENUM_VARS).
+PLATFORMS = ("web", "ios", "android", "desktop", "api")
 MAX_ID_LENGTH = 128
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 # What every warehouse can store (docs/raw-event-contract.md, "Limits"): Redshift's short
@@ -30,6 +34,14 @@ MAX_PROPERTIES_DEPTH = 32  # the properties object itself is level 1
 MAX_PROPERTIES_KEYS = 1000  # keys of all objects inside properties together
 
 SUBSCRIPTION_EVENTS = ("subscription_started", "subscription_changed", "subscription_canceled")
+# ISO 4217 currencies of subscription events the billing marts handle: they add mrr_cents
+# across workspaces, so one currency only; any other is quarantined (unsupported_currency)
+# rather than failing the marts' tests and keeping the whole date from publishing.
+CURRENCIES = ("USD",)
+DBT_ENUM_VARS = {"contract_platforms": PLATFORMS,
+                 "contract_subscription_events": SUBSCRIPTION_EVENTS,
+                 "contract_currencies": CURRENCIES}
+_PLATFORM_SET = frozenset(PLATFORMS)
 # Required properties per event: name -> (property, accepted JSON types, type label).
 REQUIRED_PROPERTIES: dict[str, tuple[tuple[str, tuple[type, ...], str], ...]] = {
     "experiment_exposure": (("experiment", (str,), "string"), ("variant", (str,), "string")),
@@ -47,7 +59,7 @@ REASONS = (
     "invalid_event_name", "invalid_timestamp", "timestamp_in_future", "timestamp_too_old",
     "missing_required_property", "invalid_property_type", "damaged_file_fragment",
     "invalid_access_log", "too_deeply_nested", "too_many_keys", "unstorable_text",
-    "properties_too_large",
+    "properties_too_large", "unsupported_currency",
 )
 
 
@@ -132,9 +144,24 @@ def _properties(obj: dict[str, Any], event: str) -> dict[str, Any]:
                           f"{MAX_SHORT_BYTES} UTF-8 bytes")
     if event == "perf_timing" and props["duration_ms"] < 0:
         raise _Reject("invalid_value", "properties.duration_ms must be >= 0")
-    if event in SUBSCRIPTION_EVENTS and not 0 <= props["mrr_cents"] <= MAX_MRR_CENTS:
-        raise _Reject("invalid_value", f"properties.mrr_cents must be an integer 0..{MAX_MRR_CENTS:,}")
+    if event in SUBSCRIPTION_EVENTS:
+        if not 0 <= props["mrr_cents"] <= MAX_MRR_CENTS:
+            raise _Reject("invalid_value",
+                          f"properties.mrr_cents must be an integer 0..{MAX_MRR_CENTS:,}")
+        _currency(props.get("currency"))
     return props
+
+
+def _currency(value: Any) -> None:
+    """A subscription event's optional currency: null, or one the billing marts handle."""
+    if value is None:
+        return
+    if not isinstance(value, str):
+        raise _Reject("invalid_property_type",
+                      f"properties.currency must be a string, got {type(value).__name__}")
+    if value not in CURRENCIES:
+        raise _Reject("unsupported_currency", f"properties.currency {value[:40]!r} is not "
+                      f"{' or '.join(CURRENCIES)}, the currency the billing marts add up")
 
 
 def _unstorable(text: str, where: str) -> None:
@@ -213,7 +240,7 @@ def validate(obj: Any, batch_date: date, limits: Limits = Limits()) -> tuple[lis
             raise _Reject("missing_identity", "neither user_id nor anonymous_id")
         workspace_id, session_id, platform, app_version, country = (
             _string_or_null(obj, name) for name in OPTIONAL_STRING_FIELDS)
-        if platform is not None and platform not in PLATFORMS:
+        if platform is not None and platform not in _PLATFORM_SET:
             raise _Reject("invalid_value", f"platform {platform[:40]!r} is not one of "
                           f"{', '.join(sorted(PLATFORMS))}")
         if country is not None and not COUNTRY.fullmatch(country):

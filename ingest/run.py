@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import os
 import posixpath
+import re
 import shlex
 import subprocess
 import sys
@@ -93,6 +94,22 @@ def _input_lists(files: list[str], folder: str) -> list[str]:
     return paths
 
 
+_SPARK_MASTER = re.compile(r"local(\[(\d+|\*)(,\d+)?\])?|local-cluster\[\d+,\d+,\d+\]|yarn"
+                           r"|(spark|mesos|k8s)://[^\s/:,]+(:\d+)?(,[^\s/:,]+(:\d+)?)*"
+                           r"|k8s://https?://[^\s/:]+(:\d+)?")
+
+
+def spark_master() -> str:
+    """PULSE_SPARK_MASTER for the spark runner (default local[2]), refused in one line unless
+    it is a Spark master URL."""
+    text = os.environ.get("PULSE_SPARK_MASTER") or "local[2]"
+    if not _SPARK_MASTER.fullmatch(text):
+        raise ValueError(f"PULSE_SPARK_MASTER={text!r} is not a Spark master: use local, "
+                         "local[N], local[*], spark://HOST:PORT, yarn, k8s://HOST:PORT or "
+                         "mesos://HOST:PORT")
+    return text
+
+
 def job_args(files: list[str], options: IngestOptions, tmp: str) -> list[str]:
     limits = options.limits
     args = ["-r", options.runner, "--format", options.fmt,
@@ -104,7 +121,7 @@ def job_args(files: list[str], options: IngestOptions, tmp: str) -> list[str]:
         args += ["--no-conf"]
     if options.runner == "spark":
         # mrjob's spark runner has no mapper_raw: hand it lists of file URIs instead
-        master = os.environ.get("PULSE_SPARK_MASTER", "local[2]")
+        master = spark_master()
         args += ["--input-list", "--python-bin", sys.executable, "--spark-master", master,
                  "--jobconf", "spark.ui.enabled=false"]
         return args + _input_lists(files, tmp)

@@ -21,8 +21,7 @@ from pathlib import Path
 
 from monitor.config import AlertConfig, SinkConfig, load_config, severity_rank
 from monitor.sinks import SinkError, beside_alert_log, build_sink, default_log_path, deliver, secret_env_names
-from warehouse.redact import MASK, register_secret_env  # noqa: F401 - MASK is part of this API
-from warehouse.redact import redact as redact_secrets
+from warehouse.redact import redact, register_secret_env
 
 log = logging.getLogger("pulse.alerts")
 
@@ -64,11 +63,6 @@ class Delivery:
 
 def alert_log_path() -> Path:
     return default_log_path()
-
-
-def redact(text: str, secret_env: list[str]) -> str:
-    """The shared redaction step (warehouse.redact), also knowing the sinks' secret variables."""
-    return redact_secrets(text, secret_env)
 
 
 def truncate(alert: Alert, config: AlertConfig) -> tuple[Alert, str | None]:
@@ -131,8 +125,8 @@ def send_alert(alert: Alert, config: AlertConfig | None = None,
     now = now or datetime.now(timezone.utc)
     severity_rank(alert.severity)
     secrets = secret_env_names([*config.sinks, config.fallback])
-    register_secret_env(*secrets)  # so logs and stored errors mask them too
-    alert = replace(alert, subject=redact(alert.subject, secrets), body=redact(alert.body, secrets))
+    register_secret_env(*secrets)  # so redact(), logs and stored errors mask them too
+    alert = replace(alert, subject=redact(alert.subject), body=redact(alert.body))
     result = Delivery(alert.key)
     window = timedelta(minutes=config.dedup_window_minutes)
     state = DedupState(beside_alert_log(config.state_path, "alerts-dedup-state.json"))
@@ -150,7 +144,7 @@ def send_alert(alert: Alert, config: AlertConfig | None = None,
             deliver(build_sink(sink_config), alert.key, alert.severity, alert.subject, alert.body)
             result.delivered_to.append(sink_config.name)
         except (SinkError, ValueError) as exc:
-            result.failed[sink_config.name] = redact(str(exc), secrets)
+            result.failed[sink_config.name] = redact(exc)
 
     if not result.failed:
         if result.delivered_to:
@@ -164,7 +158,7 @@ def send_alert(alert: Alert, config: AlertConfig | None = None,
                 f"(undelivered) {alert.subject}", fallback_body)
         result.delivered_to.append(config.fallback.name)
     except (SinkError, ValueError) as exc:
-        result.failed[config.fallback.name] = redact(str(exc), secrets)
+        result.failed[config.fallback.name] = redact(exc)
         with contextlib.suppress(Exception):  # last resort: the process log
             log.critical("ALERT LOST by every sink [%s] %s (%s)", alert.severity, alert.subject, reasons)
     raise AlertDeliveryError(

@@ -16,7 +16,7 @@ from ingest.lake import BatchFailed
 from ingest.run import RUNNERS, IngestOptions, MissingInput
 from pipeline.cli_args import OneLineParser, add_target_argument, existing_file, http_url, iso_date, number
 from pipeline.retry import retry_settings
-from pipeline.settings import MONITOR_CHOICES
+from pipeline.settings import MONITOR_CHOICES, check_environment
 from warehouse.locks import NothingBuilt
 from warehouse.redact import redact, redact_root_handlers
 from warehouse.target import target_from_env
@@ -83,7 +83,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     client_class(target).check_reachable(target)  # a missing database: one line, no run
     req = RunRequest(raw=args.raw, lake=args.lake, start=args.start, end=args.end or args.start,
                      target=target, options=_ingest_options(args), full_refresh=args.full_refresh,
-                     skip_dbt=args.skip_dbt, workers=args.workers, scheduler_url=args.scheduler_url,
+                     skip_dbt=args.skip_dbt, reingest=reingest_tables(args.reingest),
+                     workers=args.workers, scheduler_url=args.scheduler_url,
                      wait_for_input_seconds=args.wait_for_input,
                      task_timeout_seconds=args.task_timeout, dbt_timeout_seconds=args.dbt_timeout,
                      log_dir=args.log_dir, monitor=args.monitor)
@@ -97,6 +98,20 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(f"pulse run {req.start}..{req.end}: {skipped}")
     print(f"run {outcome.run_id}: " + (outcome.message or "ok") + f"; log {outcome.log_file}")
     return outcome.exit_code
+
+
+def reingest_tables(names: list[str]) -> tuple[str, ...]:
+    """The tables `--reingest` names, in declaration order ('all' = every table)."""
+    from ingest.tables import all_tables
+
+    if not names:
+        return ()
+    declared = list(all_tables())
+    unknown = [n for n in names if n != "all" and n not in declared]
+    if unknown:
+        raise ValueError(f"--reingest {unknown[0]!r}: no such table (tables: all, "
+                         f"{', '.join(declared)})")
+    return tuple(declared) if "all" in names else tuple(t for t in declared if t in names)
 
 
 def cmd_summary(args: argparse.Namespace) -> int:
@@ -138,6 +153,10 @@ def build_parser() -> argparse.ArgumentParser:
     add_target_argument(p)
     p.add_argument("--full-refresh", action="store_true", help="rebuild incremental models")
     p.add_argument("--skip-dbt", action="store_true", help="only ingest and load (no dbt, checks or publish)")
+    p.add_argument("--reingest", action="append", default=[], metavar="TABLE",
+                   help="derive TABLE's lake partitions of the window again from raw, reload "
+                        "and rebuild (repeatable; 'all' = every table): backfills a new or "
+                        "changed log table, re-ingests a date (docs/log-tables.md)")
     p.add_argument("--monitor", choices=MONITOR_CHOICES, default="last",
                    help="run the data and pipeline monitors for the newest date after publishing")
     p.add_argument("--workers", type=number(int, 1), default=1,
@@ -179,9 +198,14 @@ def check_settings(parser: argparse.ArgumentParser, args: argparse.Namespace) ->
         parser.exit(EXIT_USAGE, f"{prog}: error: --to {end} is before --from {start}: the window "
                                 f"must run forward (see `{prog} --help`)\n")
     try:
+        reingest_tables(getattr(args, "reingest", []))
+    except ValueError as exc:
+        parser.exit(EXIT_USAGE, f"{prog}: error: {exc}\n")
+    try:
         if hasattr(args, "target"):  # a command that talks to a warehouse
             target_from_env(args.target)
             retry_settings()
+        check_environment()
     except ValueError as exc:
         parser.exit(EXIT_USAGE, f"{prog}: error: {exc}\n")
 

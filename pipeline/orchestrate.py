@@ -18,7 +18,7 @@ import luigi.configuration
 import orjson
 from luigi.execution_summary import LuigiStatusCode
 
-from ingest.lake import open_lake
+from ingest.lake import MANIFEST, open_lake, partition_dir
 from ingest.run import IngestOptions
 from monitor.alerts import Alert, send_alert
 from pipeline.progress import PlainFormatter, PlanningFactory
@@ -51,6 +51,8 @@ class RunRequest:
     options: IngestOptions = IngestOptions()
     full_refresh: bool = False
     skip_dbt: bool = False
+    # tables whose lake partitions of the window are derived again from raw (`--reingest`)
+    reingest: tuple[str, ...] = ()
     workers: int = 1
     scheduler_url: str | None = None  # None: Luigi's local scheduler
     wait_for_input_seconds: float = 0.0
@@ -193,6 +195,25 @@ def verify_window(settings: RunSettings) -> list[str]:
     return [v.batch_date for v in withdrawn]
 
 
+def withdraw_for_reingest(settings: RunSettings, tables: tuple[str, ...]) -> list[str]:
+    """`pulse run --reingest`: remove the lake manifests of `tables` for the window's dates,
+    so the verify step makes those dates incomplete and the graph ingests them again from
+    raw, reloads what changed and rebuilds. Data files stay until the new manifest replaces
+    them (publish_partition). Returns the partitions withdrawn."""
+    lake = open_lake(settings.lake)
+    withdrawn = []
+    for day in settings.dates:
+        for table in tables:
+            rel = f"{partition_dir(table, day.isoformat())}/{MANIFEST}"
+            if lake.read_bytes(rel) is not None:
+                lake.delete(rel)
+                withdrawn.append(partition_dir(table, day.isoformat()))
+    if withdrawn:
+        log.info("--reingest: withdrew %d lake partition(s) to derive again from raw: %s",
+                 len(withdrawn), ", ".join(withdrawn))
+    return withdrawn
+
+
 def _run(req: RunRequest, run_dir: Path, outcome: RunOutcome) -> RunOutcome:
     settings = req.settings(outcome.run_id, run_dir)
     dates = list(settings.dates)
@@ -201,10 +222,18 @@ def _run(req: RunRequest, run_dir: Path, outcome: RunOutcome) -> RunOutcome:
                  "kind": "say", "text": f"pulse run {req.start}..{req.end} into "
                                         f"{req.target.describe()} (run {outcome.run_id})"}})
     missing = wait_for_input(req.raw, dates, req.wait_for_input_seconds)
+    if req.reingest and missing:  # never withdraw a partition that raw cannot give back
+        outcome.exit_code, outcome.missing_dates = EXIT_MISSING_INPUT, missing
+        outcome.message = (f"--reingest needs the raw folder of every date: missing "
+                           f"{', '.join(missing)} under {req.raw}; nothing was changed")
+        log.error("run %s %s", outcome.run_id, outcome.message)
+        return outcome
     try:
         with held(req.target, [f"batch:{d.isoformat()}" for d in dates]):
             retry_call(lambda: setup_warehouse(req.target, settings.lock_wait_seconds),
                        what="set up the warehouse")
+            if req.reingest:
+                withdraw_for_reingest(settings, req.reingest)
             retry_call(lambda: verify_window(settings), what="verify the published dates")
             result = _build(req, settings)
     except AlreadyRunning as exc:

@@ -17,10 +17,20 @@ import orjson
 from luigi.parameter import ParameterVisibility
 
 from ingest.contract import Limits
-from ingest.run import IngestOptions
-from warehouse.target import Target
+from ingest.lake.files import s3_endpoint_url
+from ingest.run import IngestOptions, spark_master
+from warehouse.target import Target, state_root
 
 MONITOR_CHOICES = ("last", "none")
+
+
+def check_environment() -> None:
+    """The environment variables every command may read, besides the warehouse's own
+    (warehouse.target.target_from_env) and the retry settings: parsed and checked before any
+    work; a bad one is a ValueError naming it and its value."""
+    state_root()  # PULSE_STATE_DIR
+    s3_endpoint_url()  # PULSE_S3_ENDPOINT_URL
+    spark_master()  # PULSE_SPARK_MASTER
 
 
 def date_range(start: date, end: date) -> list[date]:

@@ -14,8 +14,10 @@ QUERIES = {
     "rpt_active_users_daily": "select count(*), max(dau), min(activity_date), "
                               "max(activity_date) from marts.rpt_active_users_daily",
 }
-LATEST = ("select activity_date, dau, wau, mau, stickiness_dau_mau "
+LATEST = ("select activity_date, dau, wau, mau, stickiness_dau_mau, is_mau_window_complete "
           "from marts.rpt_active_users_daily order by activity_date desc limit 7")
+PARTIAL = ("* incomplete: the MAU window starts before the first event date loaded, "
+           "so MAU and DAU/MAU are understated")
 
 
 def when(value: object) -> str:
@@ -40,5 +42,10 @@ def print_summary(target: Target) -> None:
             else:
                 print(f"  rpt_active_users_daily: {a} days {c} .. {d}, peak DAU {b:,}")
         print("  last 7 days: date        DAU    WAU    MAU  DAU/MAU")
-        for day, dau, wau, mau, stick in client.fetchall(LATEST):
-            print(f"               {day} {dau:6,} {wau:6,} {mau:6,}  {float(stick or 0):.3f}")
+        partial = False
+        for day, dau, wau, mau, stick, complete in client.fetchall(LATEST):
+            mark = "" if complete else " *"
+            partial = partial or not complete
+            print(f"               {day} {dau:6,} {wau:6,} {mau:6,}  {float(stick or 0):.3f}{mark}")
+        if partial:
+            print(f"  {PARTIAL}")

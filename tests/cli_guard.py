@@ -3,8 +3,12 @@ error.
 
 tests/conftest.py installs it for the whole suite: `pipeline.cli.main` (the `pulse` entry
 point, imported by tests as ``from pipeline.cli import main``) is wrapped so that what it
-writes to stdout, stderr and the console log is recorded, and `subprocess.run` of the
-`pulse` executable (or ``python -m pipeline.cli``) has its captured output inspected.
+writes to stdout, stderr and the console log is recorded, and every child process of the
+`pulse` executable (or ``python -m pipeline.cli``) has its output inspected once it exited:
+`subprocess.Popen` is replaced by `GuardedPopen` (which `subprocess.run` uses too), which
+records what `communicate()` returns, what the test reads from a piped stdout/stderr as it
+streams (read, readline, iteration: checked at the end of the stream) and what the child
+wrote to a named file given as its stdout/stderr. A child killed by a signal is not checked.
 
 A user error is any exit of a command other than `pulse run`, and for `pulse run` the exit
 codes of a user error: 2 (usage), 3 (already running), 4 (missing input). A failed task of
@@ -110,23 +114,123 @@ def _pulse_argv(cmd) -> list[str] | None:
     return None
 
 
-def guard_subprocess_run(run: Callable[..., subprocess.CompletedProcess]):
-    """`subprocess.run` that inspects the captured output of `pulse` commands."""
-    if getattr(run, "__pulse_guarded__", False):
-        return run
+def _text(data) -> str:
+    return data if isinstance(data, str) else bytes(data).decode(errors="replace")
 
-    @functools.wraps(run)
-    def guarded(*args, **kwargs):
-        result = run(*args, **kwargs)
-        argv = _pulse_argv(args[0] if args else kwargs.get("args"))
-        if argv is not None:
-            text = "".join(x if isinstance(x, str) else x.decode(errors="replace")
-                           for x in (result.stdout, result.stderr) if x)
-            check_output(argv, result.returncode, text)
-        return result
 
-    guarded.__pulse_guarded__ = True
-    return guarded
+class _RecordedStream:
+    """A child's piped stdout/stderr that copies what the test reads and tells the process
+    when the stream ended (EOF or closed)."""
+
+    def __init__(self, stream, owner: GuardedPopen) -> None:
+        self._stream, self._owner, self.ended = stream, owner, False
+
+    def _got(self, data, at_end: bool):
+        if data:
+            self._owner._copy.append(_text(data))
+        if at_end:
+            self.ended = True
+            self._owner._check()
+        return data
+
+    def read(self, *args):
+        data = self._stream.read(*args)
+        return self._got(data, not data or not args or args[0] is None or args[0] < 0)
+
+    def readline(self, *args):
+        data = self._stream.readline(*args)
+        return self._got(data, not data)
+
+    def readlines(self, *args):
+        lines = self._stream.readlines(*args)
+        self._got("".join(map(_text, lines)), not lines or not args or args[0] <= 0)
+        return lines
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        data = self.readline()
+        if not data:
+            raise StopIteration
+        return data
+
+    def close(self) -> None:
+        self._stream.close()
+        self.ended = True
+        self._owner._check()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def __getattr__(self, name):
+        return getattr(self._stream, name)
+
+
+class GuardedPopen(subprocess.Popen):
+    """`subprocess.Popen` that, for a `pulse` command, checks the child's output (as far as
+    the test read it, or as it wrote it to a named file) once the child has exited."""
+
+    __pulse_guarded__ = True
+
+    def __init__(self, args, *more, **kwargs) -> None:
+        self._argv = _pulse_argv(args)
+        self._copy: list[str] = []
+        self._checked = self._in_communicate = False
+        self._files = [(f.name, f.tell()) for f in (kwargs.get("stdout"), kwargs.get("stderr"))
+                       if self._argv is not None and hasattr(f, "name") and hasattr(f, "tell")
+                       and isinstance(f.name, str)]
+        super().__init__(args, *more, **kwargs)
+        if self._argv is not None:
+            self.stdout = self.stdout and _RecordedStream(self.stdout, self)
+            self.stderr = self.stderr and _RecordedStream(self.stderr, self)
+
+    def _streams(self) -> list[_RecordedStream]:
+        return [s for s in (self.stdout, self.stderr) if isinstance(s, _RecordedStream)]
+
+    def _check(self) -> None:
+        if (self._argv is None or self._checked or self._in_communicate
+                or self.returncode is None or not all(s.ended for s in self._streams())):
+            return
+        self._checked = True
+        if self.returncode < 0:  # killed by a signal (a test's SIGKILL): not a user error
+            return
+        for name, start in self._files:
+            with open(name, "rb") as f:
+                f.seek(start)
+                self._copy.append(_text(f.read()))
+        check_output(self._argv, self.returncode, "".join(self._copy))
+
+    def communicate(self, input=None, timeout=None):
+        streams = self._streams()
+        for s in streams:  # Popen reads its own pipes: hand it the real streams meanwhile
+            setattr(self, "stdout" if s is self.stdout else "stderr", s._stream)
+        self._in_communicate = True
+        try:
+            out, err = super().communicate(input, timeout)
+        finally:
+            self._in_communicate = False
+            for s in streams:
+                setattr(self, "stdout" if s._stream is self.stdout else "stderr", s)
+        if self._argv is not None:
+            self._copy += [_text(x) for x in (out, err) if x]
+            for s in streams:
+                s.ended = True
+            self._check()
+        return out, err
+
+    def wait(self, timeout=None):
+        code = super().wait(timeout)
+        self._check()
+        return code
+
+    def poll(self):
+        code = super().poll()
+        self._check()
+        return code
 
 
 def install() -> None:
@@ -134,4 +238,4 @@ def install() -> None:
     import pipeline.cli
 
     pipeline.cli.main = guard_main(pipeline.cli.main)
-    subprocess.run = guard_subprocess_run(subprocess.run)
+    subprocess.Popen = GuardedPopen  # subprocess.run starts its child through it too

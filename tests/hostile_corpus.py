@@ -56,6 +56,16 @@ def rejected_lines(ts: str) -> dict[str, list]:
                                         properties={"mrr_cents": 100})],
         "properties_too_large": [line("hostile_too_big", ts=ts, event="login",
                                       properties={"blob": "\u20ac" * 30_000})],
+        # the billing marts add mrr_cents across workspaces in one currency
+        "unsupported_currency": [line("hostile_eur", ts=ts, event="subscription_started",
+                                      workspace_id="hostile_w1",
+                                      properties={"mrr_cents": 100, "currency": "EUR"}),
+                                 line("hostile_usd_lower", ts=ts, event="subscription_changed",
+                                      workspace_id="hostile_w1",
+                                      properties={"mrr_cents": 100, "currency": "usd"})],
+        "invalid_property_type": [line("hostile_currency_number", ts=ts,
+                                       event="subscription_canceled", workspace_id="hostile_w1",
+                                       properties={"mrr_cents": 0, "currency": 840})],
     }
 
 

@@ -6,6 +6,8 @@ point (guarded suite-wide by tests/cli_guard.py against tracebacks)."""
 from __future__ import annotations
 
 import logging
+import time
+from pathlib import Path
 
 import pytest
 
@@ -15,6 +17,7 @@ from pipeline.cli import main
 from tests import cli_guard
 
 RUN = ["run", "--raw", "raw", "--from", "2026-10-01"]
+THIS = str(Path(__file__).resolve())  # an existing file outside the test's folder
 
 # (argv, environment, what the one-line message must name)
 USER_ERRORS = [
@@ -45,6 +48,22 @@ USER_ERRORS = [
      "unknown target 'oracle'; choose one of duckdb, postgres, redshift"),
     (["summary"], {"PULSE_RETRY_ATTEMPTS": "0"}, "PULSE_RETRY_ATTEMPTS='0'"),
     (RUN, {"PULSE_RETRY_BASE_SECONDS": "soon"}, "PULSE_RETRY_BASE_SECONDS"),
+    (["status"], {"PULSE_DUCKDB_PATH": "/tmp"}, "PULSE_DUCKDB_PATH='/tmp' is a folder"),
+    (["summary"], {"PULSE_DUCKDB_PATH": ":memory:"}, "PULSE_DUCKDB_PATH=':memory:': an in-memory"),
+    (RUN, {"PULSE_DUCKDB_PATH": f"{THIS}/w.duckdb"}, f"{THIS!r} is a file, not a folder"),
+    (["status"], {"PULSE_DUCKDB_PATH": "w\x01.duckdb"}, "PULSE_DUCKDB_PATH='w\\x01.duckdb' contains"),
+    (["status"], {"PULSE_STATE_DIR": THIS}, f"PULSE_STATE_DIR={THIS!r} is a file; give a folder"),
+    (RUN, {"PULSE_STATE_DIR": f"{THIS}/state"}, f"{THIS!r} is a file, not a folder"),
+    (RUN, {"PULSE_S3_ENDPOINT_URL": "localhost:9000"},
+     "PULSE_S3_ENDPOINT_URL='localhost:9000' is not an http(s) URL with a host"),
+    (["verify", "--from", "2026-10-01"], {"PULSE_S3_ENDPOINT_URL": "http://"},
+     "PULSE_S3_ENDPOINT_URL='http://'"),
+    (["status"], {"PULSE_S3_ENDPOINT_URL": "http://key:s3cretpw@minio:port"},
+     "PULSE_S3_ENDPOINT_URL='http://***@minio:port'"),  # the credentials redacted
+    (RUN, {"PULSE_SPARK_MASTER": "local[two]"},
+     "PULSE_SPARK_MASTER='local[two]' is not a Spark master: use local, local[N]"),
+    (["generate", "--start", "2026-10-01"], {"PULSE_SPARK_MASTER": "spark:/host:7077"},
+     "PULSE_SPARK_MASTER"),
 ]
 
 
@@ -61,7 +80,28 @@ def test_user_error_is_one_line_naming_the_setting(argv, env, expected, tmp_path
     assert caught.value.code == 2
     assert out == "" and len(err.strip().splitlines()) == 1, err
     assert expected in err
+    assert "s3cretpw" not in err
     assert list(tmp_path.iterdir()) == []  # no work, no log, no alert, no state
+
+
+@pytest.mark.parametrize(("name", "value"), [
+    ("PULSE_SPARK_MASTER", "local"), ("PULSE_SPARK_MASTER", "local[*]"),
+    ("PULSE_SPARK_MASTER", "local[4,2]"), ("PULSE_SPARK_MASTER", "spark://h1:7077,h2:7077"),
+    ("PULSE_SPARK_MASTER", "yarn"), ("PULSE_SPARK_MASTER", "k8s://https://10.0.0.1:443"),
+    ("PULSE_SPARK_MASTER", ""),
+    ("PULSE_S3_ENDPOINT_URL", "http://127.0.0.1:9000"), ("PULSE_S3_ENDPOINT_URL", "https://s3.eu"),
+    ("PULSE_S3_ENDPOINT_URL", ""),
+    ("PULSE_STATE_DIR", "not/yet/there"), ("PULSE_DUCKDB_PATH", "new/dir/w.duckdb"),
+])
+def test_good_environment_settings_pass_and_create_nothing(name, value, tmp_path, monkeypatch):
+    from pipeline.settings import check_environment
+    from warehouse.target import target_from_env
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv(name, value)
+    check_environment()
+    target_from_env("duckdb")
+    assert list(tmp_path.iterdir()) == []
 
 
 @pytest.mark.parametrize("command", ["summary", "status"])
@@ -150,20 +190,54 @@ def test_bad_monitor_config_is_refused_before_a_run_does_any_work(config_text, e
     assert list(work.iterdir()) == []
 
 
-def test_the_guard_inspects_pulse_subprocesses_too():
+def _fake_pulse(folder: Path, code: int) -> str:
+    """An executable named `pulse` that prints a traceback (and more lines) and exits `code`."""
+    script = folder / "pulse"
+    script.write_text("#!/bin/sh\nsleep ${PULSE_FAKE_SLEEP:-0}\necho 'pulse run: starting'\n"
+                      "printf 'Traceback (most recent call last):\\nValueError: bad\\n' >&2\n"
+                      f"echo done\nexit {code}\n")
+    script.chmod(0o755)
+    return str(script)
+
+
+def test_the_guard_inspects_pulse_subprocesses_too(tmp_path):
+    """subprocess.run, and Popen whose output the test streams or sends to a file."""
     import subprocess
 
-    trace = "Traceback (most recent call last):\nValueError: bad\n"
+    pulse = _fake_pulse(tmp_path, 1)
+    assert subprocess.Popen is cli_guard.GuardedPopen
+    def failed():
+        return pytest.raises(pytest.fail.Exception, match="printed a Python traceback")
 
-    def fake_run(args, **kwargs):
-        return subprocess.CompletedProcess(args, 1, "", trace)
-
-    guarded = cli_guard.guard_subprocess_run(fake_run)
-    for argv in (["/venv/bin/pulse", "summary"], ["python", "-m", "pipeline.cli", "status"]):
-        with pytest.raises(pytest.fail.Exception, match="printed a Python traceback"):
-            guarded(argv, capture_output=True, text=True)
-    assert guarded(["dbt", "build"]).returncode == 1  # other programs are not pulse's business
-    assert getattr(subprocess.run, "__pulse_guarded__", False)
+    with failed():
+        subprocess.run([pulse, "summary"], capture_output=True, text=True)
+    with failed():  # streamed line by line, the end of the stream seen after the exit
+        proc = subprocess.Popen([pulse, "status"], stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, text=True)
+        proc.wait()
+        lines = []
+        for line in proc.stdout:
+            lines.append(line)
+    assert lines[0] == "pulse run: starting\n"  # the test still gets every line
+    with failed():  # streamed in bytes, read() after poll()
+        proc = subprocess.Popen([pulse, "summary"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        while proc.poll() is None:
+            time.sleep(0.01)
+        proc.stdout.read()
+        proc.stderr.read()
+    with failed(), open(tmp_path / "out.log", "w") as log:  # written to a file
+        log.write("earlier content\n")
+        log.flush()
+        subprocess.Popen([pulse, "explore"], stdout=log, stderr=subprocess.STDOUT).wait()
+    # not checked: `pulse run` exit 1 (a failed task), other programs, a child killed by a signal
+    assert subprocess.run([pulse, "run"], capture_output=True).returncode == 1
+    assert subprocess.run(["sh", "-c", "echo 'Traceback (most recent call last)'; exit 1"],
+                          capture_output=True).returncode == 1
+    proc = subprocess.Popen([pulse, "summary"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            env={"PULSE_FAKE_SLEEP": "30"})
+    proc.kill()
+    assert proc.wait() < 0
+    proc.stdout.read()
 
 
 def test_run_window_refuses_a_bad_request_before_any_log_or_alert(tmp_path, monkeypatch):

@@ -62,7 +62,8 @@ def data(tmp_path_factory) -> tuple[Path, Target]:
                  ["events", *log_tables()])
     run_dbt(["build", "--quiet", "--select", MARTS, "--resource-type", "model", "--resource-type", "seed"],
             target=target, capture=True)
-    LakeSession(work / "lake", work / "cache").close()  # the Parquet mirrors, as a `pulse query` leaves them
+    with LakeSession(work / "lake", work / "cache") as session:
+        session.open_all()  # the Parquet mirrors, as a `pulse query` leaves them
     return work, target
 
 

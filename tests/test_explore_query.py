@@ -41,10 +41,10 @@ def manifests(lake: Path, table: str) -> list:
 
 def test_views_hold_exactly_the_published_rows(lake, tmp_path):
     with LakeSession(lake, tmp_path / "cache") as s:
-        assert s.partitions["events"] == DAYS and s.partitions["perf_timings"] == DAYS
         for table in ("events", "perf_timings", "experiment_exposures"):
             published = sum(m.rows for m in manifests(lake, table))
             assert s.run(f"select count(*) from {table}").rows == [(published,)]
+        assert s.partitions["events"] == DAYS and s.partitions["perf_timings"] == DAYS
         quarantined = sum(m.quarantined_total for m in manifests(lake, "events"))
         assert quarantined > 0
         assert s.run("select count(*) from quarantine").rows == [(quarantined,)]
@@ -74,13 +74,13 @@ def test_the_parquet_mirror_is_built_once_and_rebuilt_when_republished(tmp_path)
     write(raw, D1, "a.jsonl", [line("e1"), line("e2")])
     ingest(raw, lake, [D1], IngestOptions(runner="inline"))
     with LakeSession(lake, cache) as s:
-        assert s.cache.files_built == 1 and s.run("select count(*) from events").rows == [(2,)]
+        assert s.run("select count(*) from events").rows == [(2,)] and s.cache.files_built == 1
     with LakeSession(lake, cache) as s:
-        assert s.cache.files_built == 0 and s.run("select count(*) from events").rows == [(2,)]
+        assert s.run("select count(*) from events").rows == [(2,)] and s.cache.files_built == 0
     write(raw, D1, "a.jsonl", [line("e1"), line("e2"), line("e3")])
     ingest(raw, lake, [D1], IngestOptions(runner="inline"))
     with LakeSession(lake, cache) as s:
-        assert s.cache.files_built == 1 and s.run("select count(*) from events").rows == [(3,)]
+        assert s.run("select count(*) from events").rows == [(3,)] and s.cache.files_built == 1
     assert len(list(cache.rglob("*.parquet"))) == 1  # the superseded mirror is gone
 
 
@@ -89,11 +89,12 @@ def test_a_parquet_file_altered_after_publishing_is_refused(tmp_path):
     write(raw, D1, "a.jsonl", [line("e1")])
     ingest(raw, lake, [D1], IngestOptions(runner="inline", lake_format="parquet"))
     with LakeSession(lake, tmp_path / "cache") as s:  # read in place, no mirror
-        assert s.cache.files_built == 0 and s.run("select count(*) from events").rows == [(1,)]
+        assert s.run("select count(*) from events").rows == [(1,)] and s.cache.files_built == 0
     part = next((lake / "events" / "batch_date=2026-11-01").glob("part-*.parquet"))
     part.write_bytes(part.read_bytes() + b"x")
-    with pytest.raises(LakeError, match=r"events/batch_date=2026-11-01/part-.*differs from its manifest"):
-        LakeSession(lake, tmp_path / "cache")
+    with LakeSession(lake, tmp_path / "cache") as s, \
+            pytest.raises(LakeError, match=r"events/batch_date=2026-11-01/part-.*differs from its manifest"):
+        s.run("select count(*) from events where batch_date = '2026-11-01'")
 
 
 def test_an_s3_lake_is_cached_by_manifest_checksum(tmp_path, s3_endpoint):  # noqa: F811
@@ -101,11 +102,12 @@ def test_an_s3_lake_is_cached_by_manifest_checksum(tmp_path, s3_endpoint):  # no
     write(raw, D1, "a.jsonl", [line("e1"), line("e2"), "bad"])
     ingest(raw, uri, [D1], IngestOptions(runner="inline", max_quarantine_share=0.5))
     with LakeSession(uri, tmp_path / "cache") as s:
-        assert s.cache.files_built == 1  # events (the log tables' partitions have no files)
         assert s.run("select count(*) from events").rows == [(2,)]
         assert s.run("select reason from quarantine").rows == [("invalid_json",)]
+        assert s.cache.files_built == 1  # the events partition's copy and mirror
+        assert s.open_all()["perf_timings"] == 1 and s.cache.files_built == 1  # log tables: no files
     with LakeSession(uri, tmp_path / "cache") as s:
-        assert s.cache.files_built == 0 and s.run("select count(*) from events").rows == [(2,)]
+        assert s.run("select count(*) from events").rows == [(2,)] and s.cache.files_built == 0
 
 
 def test_sampled_estimates_cover_the_true_values(lake, tmp_path):
@@ -201,3 +203,133 @@ def test_view_choices_are_checked_and_values_quoted():
     assert "batch_date >= date '2026-10-31'" in sql  # older partitions are not opened
     with pytest.raises(ViewError, match="at most two"):
         trend_sql(TrendSpec(D1, D1, breakdowns=("platform", "country", "app_version")))
+
+
+def manifest_reads(monkeypatch) -> list[tuple[str, str]]:
+    """(table, batch) of every manifest the lake views read from now on."""
+    from explore import lake_views
+
+    reads: list[tuple[str, str]] = []
+    real = lake_views.read_manifest
+
+    def recording(store, table, batch):
+        reads.append((table, batch))
+        return real(store, table, batch)
+
+    monkeypatch.setattr(lake_views, "read_manifest", recording)
+    return reads
+
+
+def views(session: LakeSession) -> set[str]:
+    return {r[0] for r in session.con.execute("select view_name from duckdb_views() "
+                                              "where not internal").fetchall()}
+
+
+def test_a_query_reads_only_the_tables_and_partitions_it_names(lake, tmp_path, monkeypatch):
+    reads = manifest_reads(monkeypatch)
+    day = (START + dt.timedelta(days=1)).isoformat()
+    published = {m.batch_date: m.rows for m in manifests(lake, "events")}
+    with LakeSession(lake, tmp_path / "cache") as s:
+        assert s.run("select count(*) from events").rows == [(sum(published.values()),)]
+        assert {t for t, _ in reads} == {"events"} and len(reads) == DAYS  # no log table's manifest
+        assert views(s) == {"events"}
+    reads.clear()
+    with LakeSession(lake, tmp_path / "cache2") as s:  # a new cache: no index to answer from
+        sql = f"select count(*) from events where batch_date = date '{day}'"
+        assert s.run(sql).rows == [(published[day],)]
+        assert reads == [("events", day)] and s.partitions == {"events": 1}
+        assert s.files_read(sql.replace("count(*)", "event_name, count(*)") + " group by 1").count == 1
+        # a later statement needing more widens the view; one needing less keeps it
+        assert s.run("select count(*) from events").rows == [(sum(published.values()),)]
+        assert sorted(reads) == sorted(("events", b) for b in published) and s.partitions == {"events": DAYS}
+        assert s.run(sql).rows == [(published[day],)] and len(reads) == DAYS
+    reads.clear()
+    with LakeSession(lake, tmp_path / "cache2") as s:  # the index answers for unchanged partitions
+        assert s.run("select count(*) from events").rows == [(sum(published.values()),)]
+        assert reads == [] and views(s) == {"events"}
+
+
+def test_sql_without_table_names_it_can_read_still_works(lake, tmp_path):
+    total = sum(m.rows for m in manifests(lake, "events"))
+    with LakeSession(lake, tmp_path / "cache") as s:
+        # table names in a string, and statements DuckDB cannot serialise: every view, or the
+        # tables duckdb.get_table_names finds
+        assert s.run("select count(*) from query_table('events')").rows == [(total,)]
+        assert views(s) == {"events", "quarantine", *(n for n in s.partitions if n != "events")}
+        assert len(views(s)) > 3
+    with LakeSession(lake, tmp_path / "cache") as s:
+        assert "batch_date" in [r[0] for r in s.run("describe perf_timings").rows]
+        assert s.run("create table t as select count(*) as n from events; select n from t").rows == [(total,)]
+        assert s.run("select 42").rows == [(42,)] and views(s) == {"events", "perf_timings"}
+    with LakeSession(lake, tmp_path / "cache") as s, pytest.raises(QueryError, match="syntax error"):
+        s.run("selec count(*) from events")
+
+
+def test_pruned_views_answer_as_the_whole_lake_does(lake, tmp_path):
+    """Bounds the planner cannot be sure of widen the view: every answer equals the answer over
+    views of every partition."""
+    d0, d1, d2 = ((START + dt.timedelta(days=i)).isoformat() for i in range(DAYS))
+    queries = [
+        f"select count(*) from events where batch_date = '{d1}' or event_name = 'signup'",
+        f"select count(*) from events where not (batch_date = '{d1}')",
+        f"select count(*) from events where batch_date between '{d1}' and '{d2}'",
+        f"select count(*) from events where batch_date in ('{d0}', '{d2}') and platform is not null",
+        f"select count(*) from events where '{d1}' < batch_date",
+        f"select count(*) from events where batch_date >= '{d1}'::date and batch_date < date '{d2}'",
+        f"select count(*) from events where batch_date = '{d0}' and batch_date = '{d2}'",
+        f"select count(*) from events where batch_date > '{d1}'::timestamp",
+        f"select count(*) from events e join perf_timings p on p.event_id = e.event_id "
+        f"where p.batch_date = '{d1}'",
+        f"select (select count(*) from events where batch_date = '{d0}'), count(*) from events",
+        f"with x as (select * from events where batch_date = '{d0}') "
+        f"select count(*) from x, (select 1 from events where batch_date = '{d2}' limit 1)",
+        f"select count(*) from events e where e.batch_date <= '{d0}' "
+        f"union all select count(*) from events",
+        f"select batch_date, count(*) from events where batch_date = '{d2}' group by 1",
+        f"select event_at::date as batch_date from events where batch_date = '{d2}' "
+        f"order by 1 desc limit 1",
+        f"select count(*) from quarantine where batch_date = '{d1}'",
+        f"select count(*) from perf_timings where batch_date <= '{d1}' and exists "
+        f"(select 1 from events where batch_date = '{d0}')",
+    ]
+    with LakeSession(lake, tmp_path / "cache") as whole:
+        whole.open_all()
+        expected = [whole.run(q).rows for q in queries]
+    pruned = 0
+    for q, rows in zip(queries, expected, strict=True):
+        with LakeSession(lake, tmp_path / "cache") as s:
+            assert s.run(q).rows == rows, q
+            pruned += s.partitions.get("events", DAYS) < DAYS
+    assert pruned == 7  # those bounded to fewer days than the lake holds read fewer partitions
+    with LakeSession(lake, tmp_path / "cache") as s:  # one session, statements in turn
+        assert [s.run(q).rows for q in queries] == expected
+    assert len({str(r) for r in expected}) > 8  # the queries tell partitions apart
+
+
+def test_scope_reads_batch_date_bounds_conservatively():
+    from explore.sql_scope import ALL, DateSpan, scope
+
+    tables = ["events", "perf_timings"]
+    d = dt.date.fromisoformat
+    assert scope("select 1", tables) == {}
+    assert scope("select * from events where batch_date = '2026-11-01'", tables) == \
+        {"events": DateSpan(d("2026-11-01"), d("2026-11-01"))}
+    assert scope("select * from Events e where e.batch_date > date '2026-11-01' "
+                 "and batch_date <= '2026-11-09'::date", tables) == \
+        {"events": DateSpan(d("2026-11-02"), d("2026-11-09"))}
+    assert scope("select * from events where batch_date in ('2026-11-03', '2026-11-01')", tables) == \
+        {"events": DateSpan(d("2026-11-01"), d("2026-11-03"))}
+    for unsure in ("select * from events where batch_date = '2026-11-01' or true",
+                   "select * from events where batch_date >= '2026-11-01 10:00'",
+                   "select * from events where batch_date = ?",
+                   "select * from events tablesample 10% where batch_date = '2026-11-01'",
+                   "select * from events e where events.batch_date = '2026-11-01'",
+                   "select * from events e join perf_timings p using (event_id) "
+                   "where e.batch_date = '2026-11-01'"):
+        assert all(span == ALL for span in scope(unsure, tables).values()), unsure
+        assert "events" in scope(unsure, tables), unsure
+    assert scope("select * from perf_timings union all select * from perf_timings "
+                 "where batch_date = '2026-11-01'", tables) == {"perf_timings": ALL}
+    assert scope("selec 1", tables) == {"events": ALL, "perf_timings": ALL}
+    assert DateSpan(d("2026-11-02"), d("2026-11-01")).empty and ALL.covers(DateSpan(d("2026-11-01")))
+    assert not DateSpan(d("2026-11-01")).covers(ALL)

@@ -15,8 +15,9 @@ from pathlib import Path
 import pytest
 from aiosmtpd.controller import Controller
 
-from monitor.alerts import MASK, Alert, AlertDeliveryError, send_alert
+from monitor.alerts import Alert, AlertDeliveryError, send_alert
 from monitor.config import AlertConfig, SinkConfig, parse_config
+from warehouse.redact import MASK
 
 NOW = datetime(2026, 11, 2, 7, 0, tzinfo=timezone.utc)
 

@@ -1,8 +1,8 @@
 """Secrets never leave the process: sentinel secrets are set everywhere pulse reads one
 (warehouse passwords, AWS keys, a webhook URL whose path is its token, an SMTP password),
 each failure path is forced (an invalid webhook URL, an SMTP server that is down, a failing
-task, a failing dbt run, a failing warehouse connection), and every output, file and table
-is searched for them."""
+task, a failing dbt run, a failing warehouse connection, dbt's own output and log files of a
+failing dbt run), and every output, file and table is searched for them."""
 
 from __future__ import annotations
 
@@ -17,8 +17,9 @@ from monitor.config import AlertConfig, SinkConfig
 from pipeline.cli import main
 from simulator import generate
 from tests.helpers import fetch
-from warehouse.dbt import DbtError
+from warehouse.dbt import DbtError, run_dbt
 from warehouse.redact import MASK, RedactingFilter, redact
+from warehouse.target import Target, dbt_process_env
 
 PG_PASSWORD = "s3ntinelPGpassw0rd"
 RS_PASSWORD = "s3ntinelRSpassw0rd"
@@ -174,3 +175,66 @@ def test_failing_warehouse_connection_leaks_nothing(secrets_everywhere, monkeypa
     assert "cannot connect" in out + err + caplog.text
     assert leaks(out + err + caplog.text) == []
     assert files_with_leaks(work) == {}
+
+
+# -- dbt's own output and log files ------------------------------------------------------
+@pytest.mark.parametrize("case", ["wrong_host", "echoed"])
+def test_dbt_masks_the_warehouse_password_in_its_output_and_logs(secrets_everywhere, pg_server,
+                                                                 case, capfd):
+    """pulse hands the password to dbt only as DBT_ENV_SECRET_PG_PASSWORD, whose value dbt
+    masks wherever it writes. `echoed`: the failure text carries the password's value (here
+    through the database name, a stand-in for any error that echoes it), so without the
+    masking the sentinel would be in dbt's output; `wrong_host`: a connection that fails."""
+    work = secrets_everywhere
+    if case == "wrong_host":
+        target = Target("postgres", host="pulse-no-such-host.invalid", port=pg_server.port,
+                        user=pg_server.user, dbname="pulse")
+    else:
+        target = Target("postgres", host=pg_server.host, port=pg_server.port,
+                        user=pg_server.user, dbname=f"pulse_{PG_PASSWORD}")
+    env = {"DBT_LOG_PATH": str(work / "dbt-logs"), "DBT_TARGET_PATH": str(work / "dbt-target")}
+    assert "PULSE_PG_PASSWORD" not in dbt_process_env() and \
+        dbt_process_env()["DBT_ENV_SECRET_PG_PASSWORD"] == PG_PASSWORD
+    assert target.dbt_env()["DBT_ENV_SECRET_PG_PASSWORD"] == PG_PASSWORD
+    assert "PULSE_PG_PASSWORD" not in target.dbt_env()
+    streamed: list[str] = []
+    with pytest.raises(DbtError) as captured:
+        run_dbt(["run", "--select", "stg_events"], target=target, env=env, capture=True)
+    with pytest.raises(DbtError) as streamed_error:
+        run_dbt(["debug"], target=target, env=env, on_line=lambda line, proc: streamed.append(line))
+    out, err = capfd.readouterr()
+    everything = out + err + captured.value.output_tail + streamed_error.value.output_tail
+    everything += "\n".join(streamed)
+    marker = "pulse-no-such-host.invalid" if case == "wrong_host" else "does not exist"
+    assert marker in everything  # dbt did report the failure
+    if case == "echoed":
+        assert "pulse_*****" in everything  # ... with the password masked, by dbt
+    assert leaks(everything) == []
+    logs = list((work / "dbt-logs").rglob("*.log"))
+    assert logs and all(PG_PASSWORD not in p.read_text(errors="replace") for p in logs)
+    found = files_with_leaks(work)
+    if case == "echoed":  # dbt's manifests rightly record the database name of every node
+        found = {p: s for p, s in found.items() if not p.startswith(str(work / "dbt-target"))}
+    assert found == {}
+
+
+def test_profiles_read_passwords_only_from_dbt_secret_names(tmp_path, monkeypatch):
+    import re
+
+    import yaml
+
+    from warehouse.dbt import profiles_dir, project_dir
+
+    example = (project_dir() / "profiles.yml.example").read_text()
+    outputs = yaml.safe_load(example)["pulse"]["outputs"]
+    passwords = {name: out["password"] for name, out in outputs.items() if "password" in out}
+    assert set(passwords) == {"postgres", "redshift"}
+    assert all(re.search(r"env_var\('DBT_ENV_SECRET_[A-Z_]+'", p) for p in passwords.values())
+    assert not re.search(r"env_var\('PULSE_[A-Z]+_PASSWORD'", example)
+    # a profiles.yml from the older example is refused in one line naming the variable
+    (tmp_path / "profiles.yml").write_text(
+        example.replace("DBT_ENV_SECRET_PG_PASSWORD", "PULSE_PG_PASSWORD"))
+    with pytest.raises(ValueError, match=r"reads PULSE_PG_PASSWORD; .*DBT_ENV_SECRET_PG_PASSWORD"):
+        profiles_dir(tmp_path)
+    (tmp_path / "profiles.yml").write_text(example)  # the current one is taken as it is
+    assert profiles_dir(tmp_path) == tmp_path

@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import collections
 import os
+import re
 import shutil
 import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from warehouse.target import Target
+from warehouse.target import DBT_SECRET_ENV, Target, dbt_process_env
 
 
 class DbtError(RuntimeError):
@@ -40,14 +41,29 @@ def project_dir() -> Path:
 
 def profiles_dir(root: Path) -> Path:
     if (root / "profiles.yml").exists():
+        _check_secret_names(root / "profiles.yml")
         return root
     generated = root / "data" / ".dbt-profiles"
     generated.mkdir(parents=True, exist_ok=True)
     target = generated / "profiles.yml"
     source = root / "profiles.yml.example"
     if not target.exists() or target.read_bytes() != source.read_bytes():
-        shutil.copyfile(source, target)
+        # write aside and rename: a concurrent dbt run never reads a half-written profile
+        scratch = generated / f".profiles.yml.tmp-{os.getpid()}"
+        shutil.copyfile(source, scratch)
+        os.replace(scratch, target)
     return generated
+
+
+def _check_secret_names(profiles: Path) -> None:
+    """A profiles.yml written from an older example reads the PULSE_* password, which dbt
+    would neither get (see warehouse.target.DBT_SECRET_ENV) nor keep out of its logs."""
+    text = profiles.read_text(encoding="utf-8", errors="replace")
+    for name, secret_name in DBT_SECRET_ENV.items():
+        if re.search(rf"""env_var\(\s*["']{name}["']""", text):
+            raise ValueError(f"{profiles} reads {name}; pulse passes that password to dbt as "
+                             f"{secret_name}, which dbt keeps out of its logs: use "
+                             f"env_var('{secret_name}') there (see profiles.yml.example)")
 
 
 def dbt_executable() -> str:
@@ -86,7 +102,8 @@ def run_dbt(args: list[str], target: Target | None = None, env: dict[str, str] |
     """
     root = project_dir()
     cmd = dbt_command(args, target)
-    full_env = {**os.environ, **(target.dbt_env() if target is not None else {}), **(env or {})}
+    full_env = {**dbt_process_env(), **(target.dbt_env() if target is not None else {}),
+                **dbt_process_env(env or {})}
     full_env.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
     if on_line is not None:  # a log, not a terminal: no colour codes
         full_env.setdefault("DBT_USE_COLORS", "false")

@@ -22,7 +22,8 @@ MASK = "***"
 
 # Variables pulse itself reads secrets from (always masked, whatever their length).
 SECRET_ENV = ("PULSE_PG_PASSWORD", "PULSE_RS_PASSWORD", "PGPASSWORD", "AWS_SECRET_ACCESS_KEY",
-              "AWS_SESSION_TOKEN", "AWS_ACCESS_KEY_ID")
+              "AWS_SESSION_TOKEN", "AWS_ACCESS_KEY_ID", "DBT_ENV_SECRET_PG_PASSWORD",
+              "DBT_ENV_SECRET_RS_PASSWORD")
 # Names that say a variable holds a secret; such values need 8+ characters, so a flag like
 # PULSE_WEBHOOK_ENABLED=true is not masked everywhere.
 _SECRET_WORDS = ("PASSWORD", "PASSWD", "SECRET", "TOKEN", "WEBHOOK", "CREDENTIAL", "API_KEY",

@@ -17,6 +17,22 @@ TARGETS = ("duckdb", "postgres", "redshift")
 _IDENTIFIER = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 _ENV_PREFIX = {"postgres": "PULSE_PG_", "redshift": "PULSE_RS_"}
 _DEFAULT_PORT = {"postgres": 5432, "redshift": 5439}
+# dbt scrubs the values of variables named DBT_ENV_SECRET_* from its terminal output and its
+# log files, so pulse hands a password to dbt only under such a name (profiles.yml.example
+# reads them); users keep setting the PULSE_* names, which dbt's environment does not get.
+DBT_SECRET_ENV = {"PULSE_PG_PASSWORD": "DBT_ENV_SECRET_PG_PASSWORD",
+                  "PULSE_RS_PASSWORD": "DBT_ENV_SECRET_RS_PASSWORD"}
+_PASSWORD_ENV = {"postgres": "PULSE_PG_PASSWORD", "redshift": "PULSE_RS_PASSWORD"}
+
+
+def dbt_process_env(environ: dict[str, str] | None = None) -> dict[str, str]:
+    """`environ` (default: this process's) as dbt gets it: every PULSE_* password moved to
+    its DBT_ENV_SECRET_* name, so dbt knows it as a secret and masks it wherever it logs."""
+    environ = dict(os.environ if environ is None else environ)
+    for name, secret_name in DBT_SECRET_ENV.items():
+        if name in environ:
+            environ.setdefault(secret_name, environ.pop(name))
+    return environ
 
 
 def identifier(name: str) -> str:
@@ -87,7 +103,9 @@ class Target:
         return f"{self.name}://{self.user}@{self.host}:{self.port}/{self.dbname}"
 
     def dbt_env(self) -> dict[str, str]:
-        """Environment that points dbt (profiles.yml.example) at this warehouse."""
+        """Environment that points dbt (profiles.yml.example) at this warehouse. The password
+        (read from PULSE_PG_PASSWORD / PULSE_RS_PASSWORD now, never kept on the Target) goes
+        only under its DBT_ENV_SECRET_* name, which dbt masks in its output and logs."""
         env = {"PULSE_TARGET": self.name}
         if self.name == "duckdb":
             env["PULSE_DUCKDB_PATH"] = str(Path(self.duckdb_path).resolve())
@@ -95,6 +113,9 @@ class Target:
         prefix = _ENV_PREFIX[self.name]
         env.update({prefix + "HOST": self.host, prefix + "PORT": str(self.port),
                     prefix + "USER": self.user, prefix + "DBNAME": self.dbname})
+        password = _PASSWORD_ENV[self.name]
+        if password in os.environ:
+            env[DBT_SECRET_ENV[password]] = os.environ[password]
         return env
 
     def state_dir(self) -> Path:
@@ -104,7 +125,44 @@ class Target:
             where = f"duckdb:{Path(self.duckdb_path).resolve()}"
         slug = re.sub(r"[^A-Za-z0-9]+", "_", where).strip("_")[-60:]
         digest = hashlib.sha256(where.encode()).hexdigest()[:10]
-        return Path(os.environ.get("PULSE_STATE_DIR", "data/state")).resolve() / f"{slug}-{digest}"
+        return state_root() / f"{slug}-{digest}"
+
+
+def _path_setting(variable: str, default: str, kind: str) -> str:
+    """A path from `variable` (default when unset or empty), refused in one line when it can
+    never be used: control characters, ``:memory:`` for a file, a folder where a file must
+    be or a file where a folder must be, a parent that is a file. Nothing is created."""
+    text = os.environ.get(variable) or default
+    if re.search(r"[\x00-\x1f\x7f]", text):
+        raise ValueError(f"{variable}={text!r} contains a control character; give a path")
+    path = Path(text)
+    if kind == "file":
+        if text.strip() == ":memory:":
+            raise ValueError(f"{variable}={text!r}: an in-memory DuckDB is gone when each "
+                             "pulse stage ends; give a file path (e.g. data/warehouse.duckdb)")
+        if path.is_dir():
+            raise ValueError(f"{variable}={text!r} is a folder; give the path of a DuckDB "
+                             "file (e.g. data/warehouse.duckdb)")
+    elif path.exists() and not path.is_dir():
+        raise ValueError(f"{variable}={text!r} is a file; give a folder (pulse creates it "
+                         "when missing)")
+    parent = path.parent if kind == "file" else path
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if not parent.is_dir():
+        raise ValueError(f"{variable}={text!r}: {str(parent)!r} is a file, not a folder")
+    return text
+
+
+def state_root() -> Path:
+    """The folder of every warehouse's lock files and dbt artifacts: PULSE_STATE_DIR
+    (default data/state), checked (see _path_setting)."""
+    return Path(_path_setting("PULSE_STATE_DIR", "data/state", "folder")).resolve()
+
+
+def duckdb_path_from_env() -> str:
+    """PULSE_DUCKDB_PATH (default data/warehouse.duckdb), checked (see _path_setting)."""
+    return _path_setting("PULSE_DUCKDB_PATH", "data/warehouse.duckdb", "file")
 
 
 def _port(variable: str, default: int) -> int:
@@ -122,7 +180,7 @@ def target_from_env(name: str | None = None) -> Target:
     if name not in TARGETS:
         raise ValueError(f"unknown target {name!r}; choose one of {', '.join(TARGETS)}")
     if name == "duckdb":
-        return Target(name, duckdb_path=os.environ.get("PULSE_DUCKDB_PATH", "data/warehouse.duckdb"))
+        return Target(name, duckdb_path=duckdb_path_from_env())
     prefix = _ENV_PREFIX[name]
     return Target(
         name,

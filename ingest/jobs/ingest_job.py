@@ -66,8 +66,10 @@ def _local_copy(uri: str):
         return
     import boto3
 
+    from ingest.lake.files import s3_endpoint_url
+
     bucket, _, key = uri[len("s3://"):].partition("/")
-    client = boto3.client("s3", endpoint_url=os.environ.get("PULSE_S3_ENDPOINT_URL") or None)
+    client = boto3.client("s3", endpoint_url=s3_endpoint_url())
     with tempfile.NamedTemporaryFile(suffix=os.path.basename(key)) as tmp:
         client.download_fileobj(bucket, key, tmp)
         tmp.flush()

@@ -19,11 +19,13 @@ import contextlib
 import hashlib
 import os
 import posixpath
+import re
 import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO, Protocol
+from urllib.parse import urlsplit
 
 MANIFEST = "_manifest.json"  # written last: its presence publishes the partition
 TEMP_MARK = ".tmp-"  # a local write's temp file: ``.<name>.tmp-<pid>``
@@ -129,6 +131,26 @@ class LocalLake:
         return gone
 
 
+def s3_endpoint_url() -> str | None:
+    """PULSE_S3_ENDPOINT_URL (another S3 endpoint for boto3; unset or empty: AWS), refused in
+    one line unless it is an http(s) URL with a host (the value is shown redacted)."""
+    text = os.environ.get("PULSE_S3_ENDPOINT_URL") or None
+    if text is None:
+        return None
+    try:
+        parts = urlsplit(text)
+        ok = (parts.scheme in ("http", "https") and bool(parts.hostname)
+              and not re.search(r"[\s\x00-\x1f\x7f]", text) and (parts.port or 1) > 0)
+    except ValueError:  # a port that is not a number, a bad IPv6 literal
+        ok = False
+    if not ok:
+        from warehouse.redact import redact
+
+        raise ValueError(f"PULSE_S3_ENDPOINT_URL={redact(text)!r} is not an http(s) URL with "
+                         "a host (e.g. http://127.0.0.1:9000); unset it to use AWS S3")
+    return text
+
+
 class S3Lake:
     """``s3://bucket/prefix`` through boto3 (PUT is atomic per object).
 
@@ -143,7 +165,7 @@ class S3Lake:
         self.prefix = prefix.strip("/")
         self.uri = f"s3://{self.bucket}/{self.prefix}".rstrip("/")
         self.client = client or boto3.client(
-            "s3", endpoint_url=os.environ.get("PULSE_S3_ENDPOINT_URL") or None)
+            "s3", endpoint_url=s3_endpoint_url())
 
     def key(self, rel: str) -> str:
         return f"{self.prefix}/{rel}" if self.prefix else rel

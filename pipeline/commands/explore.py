@@ -25,6 +25,7 @@ def cmd_explore(args: argparse.Namespace) -> int:
         return 2
     try:
         lake = LakeSession(args.lake, args.cache)
+        lake.open_all()  # one session serves every view: all partitions, checked at start
     except (LakeError, ManifestError) as exc:
         print(f"pulse explore: {exc}", file=sys.stderr)
         return 1

@@ -57,12 +57,17 @@ def cmd_query(args: argparse.Namespace) -> int:
         return 2
     try:
         with LakeSession(args.lake, args.cache, rate) as session:
-            if not any(session.partitions.values()):
-                print(f"pulse query: no published partitions under {session.cache.lake.uri} "
-                      f"(the views are empty)", file=sys.stderr)
+            def warn_if_empty() -> None:
+                if not session.cache.any_published():
+                    print(f"pulse query: no published partitions under {session.cache.lake.uri} "
+                          f"(the views are empty)", file=sys.stderr)
+
             if sql is not None:
                 _show(session, sql, args.fmt)
+                if session.partitions and not any(session.partitions.values()):
+                    warn_if_empty()  # only looked for when the views the query read were empty
                 return 0
+            warn_if_empty()
             for statement in _statements():
                 try:
                     _show(session, statement, args.fmt)

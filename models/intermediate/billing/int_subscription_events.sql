@@ -1,6 +1,7 @@
 {#-
-    Subscription events (subscription_started / _changed / _canceled), one row per event_id,
-    with their billing properties typed. mrr_cents is the workspace's MRR after the event.
+    Subscription events (subscription_started / _changed / _canceled: the contract's list,
+    var contract_subscription_events), one row per event_id, with their billing properties
+    typed. mrr_cents is the workspace's MRR after the event.
 
     Incremental at event grain (delete+insert on event_id) through the event_subset macro,
     shared with int_attribution_events: this run's fct_events rows are upserted by event_id.
@@ -27,7 +28,7 @@ final as (
             json_text('properties', 'currency') ~ ' as currency',
             'load_id',
         ],
-        where="event_name in ('subscription_started', 'subscription_changed', 'subscription_canceled')",
+        where="event_name in ('" ~ var('contract_subscription_events') | join("', '") ~ "')",
     ) }}
 
 )

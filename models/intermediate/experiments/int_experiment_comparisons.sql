@@ -176,9 +176,11 @@ test_statistics as (
         standard_errors.*,
         metric_mean - control_mean as abs_lift,
         metric_mean / nullif(control_mean, 0) - 1.0 as rel_lift,
+        -- no relative lift against a control mean of 0 (PostgreSQL raises on / 0)
         sqrt(
-            var_mean_t / (control_mean * control_mean)
-            + metric_mean * metric_mean * var_mean_c / (control_mean * control_mean * control_mean * control_mean)
+            var_mean_t / nullif(control_mean * control_mean, 0)
+            + metric_mean * metric_mean * var_mean_c
+            / nullif(control_mean * control_mean * control_mean * control_mean, 0)
         ) as rel_lift_se,
         abs(metric_mean - control_mean) / nullif(sqrt(var_mean_t + var_mean_c), 0) as abs_t,
         (var_mean_t + var_mean_c) * (var_mean_t + var_mean_c)

@@ -7,6 +7,7 @@
     critical_value_nonzero tests (tag pulse_monitor) and `pulse monitor`.
 -#}
 {%- set running_days = var('experiment_running_days') | int -%}
+{%- set subscription_events = "'" ~ var('contract_subscription_events') | join("', '") ~ "'" -%}
 
 with
 
@@ -70,7 +71,7 @@ subscription_events as (
         ) as mrr_cents_before
     from events
     where
-        event_name in ('subscription_started', 'subscription_changed', 'subscription_canceled')
+        event_name in ({{ subscription_events }})
         and workspace_id is not null
 
 ),
