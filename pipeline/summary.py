@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from warehouse.locks import NothingBuilt, read_connection
 from warehouse.target import Target
 
@@ -18,6 +20,11 @@ PARTIAL = ("* incomplete: the MAU window starts before the first event date load
            "so MAU and DAU/MAU are understated")
 
 
+def when(value: object) -> str:
+    """A timestamp to the second (UTC, as stored): no microsecond noise on the terminal."""
+    return f"{value:%Y-%m-%d %H:%M:%S}" if isinstance(value, datetime) else str(value)
+
+
 def print_summary(target: Target) -> None:
     """Only reads the marts; NothingBuilt when dbt has not built them (nothing is created)."""
     with read_connection(target) as client:
@@ -29,7 +36,7 @@ def print_summary(target: Target) -> None:
         for name, sql in QUERIES.items():
             a, b, c, d = (v if v is not None else 0 for v in client.fetchone(sql))
             if name == "fct_events":
-                print(f"  fct_events: {a:,} events from {b:,} users, {c} .. {d}")
+                print(f"  fct_events: {a:,} events from {b:,} users, {when(c)} .. {when(d)}")
             elif name == "dim_users":
                 print(f"  dim_users: {a:,} users, {b:,} with a signup event")
             else:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import subprocess
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import luigi
 import orjson
 
 from ingest.tables import all_tables
+from pipeline.progress import strip_ansi
 from pipeline.retry import TRANSIENT_MESSAGES
 from pipeline.tasks import queries
 from pipeline.tasks.base import PulseTask
@@ -22,6 +24,8 @@ log = logging.getLogger("pulse.tasks")
 dbt_log = logging.getLogger("pulse.dbt")
 
 STAGE = "transform"
+DBT_CLOCK = re.compile(r"^\d{2}:\d{2}:\d{2}\s+")  # dbt's own HH:MM:SS before each line
+DBT_NODE = re.compile(r"^(?P<n>\d+) of (?P<of>\d+) ")  # "12 of 140 OK created sql ..."
 STATE_KEY = "dbt"
 FULL_REFRESH = "--full-refresh"
 
@@ -97,8 +101,21 @@ class TransformTask(PulseTask):
         return bool(statuses & {"error", "fail", "skipped", "runtime error"})
 
     def on_dbt_line(self, line: str, proc: subprocess.Popen) -> None:
-        """Each line dbt prints while it runs (`proc` is dbt): it goes into the run log."""
-        dbt_log.info("%s", line)
+        """Each line dbt prints while it runs (`proc` is dbt): it goes into the run log, without
+        escape codes or dbt's own clock (the log line has its time); "N of M" node lines and
+        the closing "Done. PASS=..." line feed the terminal's progress."""
+        text = DBT_CLOCK.sub("", strip_ansi(line)).rstrip()
+        if text.startswith("Done. "):
+            self._dbt_result = text[len("Done. "):]
+        node = DBT_NODE.match(text)
+        if node:
+            dbt_log.info("%s", text, extra={"pulse_progress": {
+                "kind": "live", "text": f"transform  dbt node {node['n']}/{node['of']}"}})
+        else:
+            dbt_log.info("%s", text)
+
+    def progress_note(self) -> str | None:
+        return f"dbt {self._dbt_result}" if getattr(self, "_dbt_result", None) else None
 
     def _mark(self, status: str, watermark: int, detail: str) -> None:
         with self.client() as client:
