@@ -205,9 +205,11 @@ test_statistics as (
         standard_errors.*,
         metric_mean - control_mean as abs_lift,
         metric_mean / nullif(control_mean, 0) - 1.0 as rel_lift,
+        -- no relative lift against a control mean of 0 (PostgreSQL raises on / 0)
         sqrt(
-            var_mean_t / (control_mean * control_mean)
-            + metric_mean * metric_mean * var_mean_c / (control_mean * control_mean * control_mean * control_mean)
+            var_mean_t / nullif(control_mean * control_mean, 0)
+            + metric_mean * metric_mean * var_mean_c
+            / nullif(control_mean * control_mean * control_mean * control_mean, 0)
         ) as rel_lift_se,
         abs(metric_mean - control_mean) / nullif(sqrt(var_mean_t + var_mean_c), 0) as abs_t,
         (var_mean_t + var_mean_c) * (var_mean_t + var_mean_c)
@@ -236,7 +238,7 @@ read_out_inputs as (
         settings.prior_lift_mean,
         settings.prior_lift_sd,
         1.0 / nullif(test_statistics.rel_lift_se * test_statistics.rel_lift_se, 0)
-        + coalesce(1.0 / (settings.prior_lift_sd * settings.prior_lift_sd), 0) as posterior_precision,
+        + coalesce(1.0 / nullif(settings.prior_lift_sd * settings.prior_lift_sd, 0), 0) as posterior_precision,
         cast(test_statistics.users + test_statistics.control_users as double precision)
         * (-2.0 * ln({{ alpha }}) + ln(1.0 - 2.0 * ln({{ alpha }}))) / {{ tuning }} as n_rho2
     from test_statistics
@@ -252,13 +254,13 @@ read_outs as (
         case
             when prior_lift_sd is null then rel_lift
             else (
-                rel_lift / (rel_lift_se * rel_lift_se)
-                + prior_lift_mean / (prior_lift_sd * prior_lift_sd)
-            ) / posterior_precision
+                rel_lift / nullif(rel_lift_se * rel_lift_se, 0)
+                + prior_lift_mean / nullif(prior_lift_sd * prior_lift_sd, 0)
+            ) / nullif(posterior_precision, 0)
         end as posterior_lift_mean,
-        sqrt(1.0 / posterior_precision) as posterior_lift_sd,
+        sqrt(1.0 / nullif(posterior_precision, 0)) as posterior_lift_sd,
         rel_lift_se
-        * sqrt(2.0 * (n_rho2 + 1.0) * ln(sqrt(n_rho2 + 1.0) / {{ alpha }}) / n_rho2) as sequential_half_width,
+        * sqrt(2.0 * (n_rho2 + 1.0) * ln(sqrt(n_rho2 + 1.0) / {{ alpha }}) / nullif(n_rho2, 0)) as sequential_half_width,
         n_rho2 * (rel_lift / nullif(rel_lift_se, 0)) * (rel_lift / nullif(rel_lift_se, 0))
         / (2.0 * (n_rho2 + 1.0))
         - ln(n_rho2 + 1.0) / 2.0 as sequential_log_evalue
