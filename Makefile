@@ -33,6 +33,7 @@ $(RUNTIME): pyproject.toml
 $(DEV): pyproject.toml
 	$(venv)
 	$(BIN)/python -m pip install -q -e '.[dev,spark]'
+	$(BIN)/python -m pip install -q --no-deps 'gbstats==0.8.0'
 	touch $@ $(RUNTIME) $(EXPLORE)
 
 # bench/explore_speed.py times the explorer's figures too: the explore extra (dash, plotly).
