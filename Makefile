@@ -9,8 +9,11 @@ BIN := $(VENV)/bin
 RUNTIME := $(VENV)/.installed-runtime
 DEV := $(VENV)/.installed-dev
 EXPLORE := $(VENV)/.installed-explore
-DEMO_START ?= 2026-10-01
+# The demo ends yesterday (UTC), the newest batch a real pipeline could have on a given day,
+# so `dbt source freshness` and the publish-deadline monitor judge it as live data: a fresh
+# demo is green. Give DEMO_START to reproduce a fixed run (e.g. DEMO_START=2026-10-01).
 DEMO_DAYS ?= 28
+DEMO_START ?= $(shell $(PYTHON) -c "import datetime as d; print(d.datetime.now(d.timezone.utc).date() - d.timedelta(days=$(DEMO_DAYS)))")
 DEMO_USERS ?= 2000
 DEMO_END := $(shell $(PYTHON) -c "import datetime as d; print(d.date.fromisoformat('$(DEMO_START)') + d.timedelta(days=$(DEMO_DAYS) - 1))")
 
@@ -30,6 +33,7 @@ $(RUNTIME): pyproject.toml
 $(DEV): pyproject.toml
 	$(venv)
 	$(BIN)/python -m pip install -q -e '.[dev,spark]'
+	$(BIN)/python -m pip install -q --no-deps 'gbstats==0.8.0'
 	touch $@ $(RUNTIME) $(EXPLORE)
 
 # bench/explore_speed.py times the explorer's figures too: the explore extra (dash, plotly).
@@ -50,7 +54,7 @@ lint: $(DEV)
 	SQLFLUFF=$(BIN)/sqlfluff .ci/lint-sql
 
 pytest: $(DEV)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto --dist loadgroup
 
 test: lint pytest
 

@@ -1,4 +1,4 @@
--- Week-4 retention per weekly cohort (complete weeks only), the headline growth metric.
+-- Week-4 retention per weekly cohort (complete weeks of whole cohorts only), the headline growth metric.
 select
     cohort_week,
     cohort_size,
@@ -8,4 +8,5 @@ from {{ ref('rpt_retention_weekly') }}
 where
     weeks_since_cohort = 4
     and is_period_complete
+    and is_cohort_complete
 order by cohort_week

@@ -258,14 +258,19 @@ def _callbacks(app: Dash, sources: Sources) -> None:
             z = [[float(grid[c, p][4]) if (c, p) in grid else None for p in periods] for c in cohorts]
             text = [[(f"{grid[c, p][4]:.0%}" + ("*" if not grid[c, p][5] else ""))
                      if (c, p) in grid else "" for p in periods] for c in cohorts]
-            fig = go.Figure(go.Heatmap(z=z, x=periods, y=[f"{c} (n={grid[c, 0][2]})" if (c, 0) in grid
-                                                          else str(c) for c in cohorts],
+            partial = {r[0] for r in answer.rows if not r[6]}  # cohorts cut by the start of the data
+
+            def label(c) -> str:
+                size = f" (n={grid[c, 0][2]})" if (c, 0) in grid else ""
+                return f"{c}{size}" + (" partial" if c in partial else "")
+            fig = go.Figure(go.Heatmap(z=z, x=periods, y=[label(c) for c in cohorts],
                                        text=text, texttemplate="%{text}", colorscale="Blues",
                                        zmin=0, zmax=1, colorbar_title="retained"))
             fig.update_layout(xaxis_title=f"{grain[:-2]}s since cohort",
                               xaxis_dtick=1,
                               yaxis_autorange="reversed", margin=dict(l=40, r=10, t=30, b=40),
-                              title="* period not complete yet (rate understated)")
+                              title="* period not complete yet (rate understated); "
+                                    "partial: cohort cut by the start of the data")
             return fig, answer.sql, _timing(answer)
         except Exception as exc:  # the warehouse's own errors differ by kind
             return _failed("retention", exc)

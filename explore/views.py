@@ -141,7 +141,7 @@ def retention_sql(grain: str) -> str:
         raise ViewError(f"retention grain {grain!r}: weekly or monthly")
     unit = "week" if grain == "weekly" else "month"
     return (f"select cohort_{unit} as cohort, {unit}s_since_cohort as periods_since, cohort_size,\n"
-            f"       active_users, retention_rate, is_period_complete\n"
+            f"       active_users, retention_rate, is_period_complete, is_cohort_complete\n"
             f"from marts.rpt_retention_{grain}\norder by cohort, periods_since")
 
 

@@ -2,7 +2,8 @@
 
 `send_alert(Alert)` is the one entry point (the orchestrator and `pulse monitor` call it):
 secrets are masked, the body is cut to ``max_body_chars`` with the full text saved to a file
-it names, an alert whose key was delivered within the dedup window is not sent again, and
+it names, an alert whose key was delivered for the same warehouse within the dedup window is
+not sent again, and
 when a configured sink fails the alert goes to the fallback sink *and* AlertDeliveryError is
 raised, so the command exits non-zero instead of losing the alert silently.
 """
@@ -31,6 +32,13 @@ class Alert:
     subject: str
     body: str
     severity: str = "error"  # info | warning | error | critical
+    warehouse: str = ""  # Target.describe() of the warehouse it is about ("" when none)
+
+    @property
+    def dedup_key(self) -> str:
+        """What de-duplication remembers: the key on this warehouse (the same condition on
+        DuckDB and on PostgreSQL are two alerts)."""
+        return f"{self.warehouse}|{self.key}" if self.warehouse else self.key
 
 
 class AlertDeliveryError(RuntimeError):
@@ -68,7 +76,7 @@ def truncate(alert: Alert, config: AlertConfig) -> tuple[Alert, str | None]:
     path.write_text(f"{alert.subject}\n\n{alert.body}", encoding="utf-8")
     note = (f"\n\n[truncated: {len(alert.body):,} characters; full text in {path.resolve()}]")
     head = alert.body[: max(0, config.max_body_chars - len(note))]
-    return Alert(alert.key, alert.subject, head + note, alert.severity), str(path)
+    return replace(alert, body=head + note), str(path)
 
 
 def fallback_config(fallback: SinkConfig) -> SinkConfig:
@@ -118,12 +126,12 @@ def send_alert(alert: Alert, config: AlertConfig | None = None,
     severity_rank(alert.severity)
     secrets = secret_env_names([*config.sinks, config.fallback])
     register_secret_env(*secrets)  # so redact(), logs and stored errors mask them too
-    alert = Alert(alert.key, redact(alert.subject), redact(alert.body), alert.severity)
+    alert = replace(alert, subject=redact(alert.subject), body=redact(alert.body))
     result = Delivery(alert.key)
     window = timedelta(minutes=config.dedup_window_minutes)
     state = DedupState(beside_alert_log(config.state_path, "alerts-dedup-state.json"))
-    if window and state.recently_sent(alert.key, window, now):
-        log.info("alert %s already sent within %s; not repeated", alert.key, window)
+    if window and state.recently_sent(alert.dedup_key, window, now):
+        log.info("alert %s already sent within %s; not repeated", alert.dedup_key, window)
         result.deduplicated = True
         return result
     alert, result.full_text_path = truncate(alert, config)
@@ -140,7 +148,7 @@ def send_alert(alert: Alert, config: AlertConfig | None = None,
 
     if not result.failed:
         if result.delivered_to:
-            state.mark_sent(alert.key, now, window)
+            state.mark_sent(alert.dedup_key, now, window)
         return result
 
     reasons = "; ".join(f"{name}: {why}" for name, why in result.failed.items())

@@ -83,8 +83,9 @@ def collect(target: Target, day: date, config: MonitorConfig, now: datetime) -> 
     return results
 
 
-def alerts_for(day: date, results: list[MonitorResult]) -> list[Alert]:
-    """One alert per monitor with findings; the key changes when the set of findings does."""
+def alerts_for(day: date, results: list[MonitorResult], warehouse: str = "") -> list[Alert]:
+    """One alert per monitor with findings; the key changes when the set of findings does.
+    `warehouse` (Target.describe()) keeps the same findings on two warehouses two alerts."""
     by_monitor: dict[str, list[MonitorResult]] = {}
     for r in results:
         if r.status != "ok":
@@ -96,8 +97,10 @@ def alerts_for(day: date, results: list[MonitorResult]) -> list[Alert]:
                                      .encode()).hexdigest()[:10]
         subject = (f"{monitor}: {len(findings)} finding(s) for {day}"
                    f" ({', '.join(sorted({f.check_key for f in findings})[:5])})")
-        body = "\n".join(f"- [{f.status}] {f.message}" for f in findings)
-        alerts.append(Alert(f"{monitor}:{day}:{fingerprint}", subject, body, ALERT_SEVERITY[worst]))
+        body = "\n".join(f"- [{f.status}] {f.message}" for f in findings) + \
+            (f"\n\nwarehouse: {warehouse}" if warehouse else "")
+        alerts.append(Alert(f"{monitor}:{day}:{fingerprint}", subject, body, ALERT_SEVERITY[worst],
+                            warehouse=warehouse))
     return alerts
 
 
@@ -113,7 +116,7 @@ def run_monitors(target: Target, day: date, config: MonitorConfig | None = None,
         store_results(client, report.run_id, day, now, report.results)
     if not send:
         return report
-    for alert in alerts_for(day, report.results):
+    for alert in alerts_for(day, report.results, target.describe()):
         try:
             report.deliveries.append(send_alert(alert, config.alerts, now))
         except AlertDeliveryError as exc:

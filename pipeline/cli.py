@@ -1,4 +1,8 @@
-"""The `pulse` command line."""
+"""pulse: product event analytics - raw event logs to a lake, a warehouse and dbt marts.
+
+Start with `pulse generate` and `pulse run` (or `make demo`); every command's --help lists its
+options and their defaults.
+"""
 
 from __future__ import annotations
 
@@ -32,8 +36,10 @@ def _add_ingest_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--lake", default="data/lake", help="lake folder or s3://bucket/prefix")
     p.add_argument("--from", dest="start", type=iso_date, required=True, help="first batch date")
     p.add_argument("--to", dest="end", type=iso_date, help="last batch date (default: --from)")
-    p.add_argument("--runner", choices=RUNNERS, default="local", help="mrjob runner")
-    p.add_argument("--mrjob-conf", type=existing_file, help="mrjob.conf for hadoop/emr/spark runners")
+    p.add_argument("--runner", choices=RUNNERS, default="local",
+                   help="mrjob runner of the ingest job (docs/runners.md)")
+    p.add_argument("--mrjob-conf", type=existing_file,
+                   help="mrjob.conf for the hadoop, emr and spark runners")
     p.add_argument("--format", dest="fmt", default="auto", choices=["auto", *sorted(FORMATS)],
                    help="raw format (auto: from each file's name)")
     p.add_argument("--max-late-days", type=number(int, -1), default=30,
@@ -69,13 +75,16 @@ def cmd_run(args: argparse.Namespace) -> int:
     from monitor.config import load_config
     from pipeline.orchestrate import RunRequest, run_window
     from pipeline.status import run_summary, skipped_summary
+    from warehouse.clients import client_class
 
     log_tables()  # a bad log-table declaration is refused in one line before any work
     load_config()  # so is a bad $PULSE_MONITOR_CONFIG (the run's alerts need it)
     target = target_from_env(args.target)
+    client_class(target).check_reachable(target)  # a missing database: one line, no run
     req = RunRequest(raw=args.raw, lake=args.lake, start=args.start, end=args.end or args.start,
                      target=target, options=_ingest_options(args), full_refresh=args.full_refresh,
-                     skip_dbt=args.skip_dbt, workers=args.workers, scheduler_url=args.scheduler_url,
+                     skip_dbt=args.skip_dbt, reingest=reingest_tables(args.reingest),
+                     workers=args.workers, scheduler_url=args.scheduler_url,
                      wait_for_input_seconds=args.wait_for_input,
                      task_timeout_seconds=args.task_timeout, dbt_timeout_seconds=args.dbt_timeout,
                      log_dir=args.log_dir, monitor=args.monitor)
@@ -89,6 +98,20 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(f"pulse run {req.start}..{req.end}: {skipped}")
     print(f"run {outcome.run_id}: " + (outcome.message or "ok") + f"; log {outcome.log_file}")
     return outcome.exit_code
+
+
+def reingest_tables(names: list[str]) -> tuple[str, ...]:
+    """The tables `--reingest` names, in declaration order ('all' = every table)."""
+    from ingest.tables import all_tables
+
+    if not names:
+        return ()
+    declared = list(all_tables())
+    unknown = [n for n in names if n != "all" and n not in declared]
+    if unknown:
+        raise ValueError(f"--reingest {unknown[0]!r}: no such table (tables: all, "
+                         f"{', '.join(declared)})")
+    return tuple(declared) if "all" in names else tuple(t for t in declared if t in names)
 
 
 def cmd_summary(args: argparse.Namespace) -> int:
@@ -108,16 +131,20 @@ def cmd_dbt(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = OneLineParser(prog="pulse", description=__doc__)
-    parser.add_argument("-v", "--verbose", action="store_true")
+    parser.add_argument("-v", "--verbose", action="store_true",
+                        help="print every log line (dbt, Luigi, mrjob) on the terminal too, "
+                             "not only in the run log")
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("generate", help="write deterministic sample raw event logs")
-    p.add_argument("--out", default="data/raw")
-    p.add_argument("--start", type=iso_date, required=True)
-    p.add_argument("--days", type=number(int, 1), default=28)
-    p.add_argument("--users", type=number(int, 1), default=2000)
-    p.add_argument("--seed", type=number(int), default=42)
-    p.add_argument("--fault-rate", type=number(float, 0, 1), default=0.003)
+    p.add_argument("--out", default="data/raw", help="raw folder to write YYYY-MM-DD batch folders into")
+    p.add_argument("--start", type=iso_date, required=True, help="first day (YYYY-MM-DD, UTC)")
+    p.add_argument("--days", type=number(int, 1), default=28, help="how many days, at least 1")
+    p.add_argument("--users", type=number(int, 1), default=2000, help="simulated users, at least 1")
+    p.add_argument("--seed", type=number(int), default=42,
+                   help="random seed: the same seed and options write the same files")
+    p.add_argument("--fault-rate", type=number(float, 0, 1), default=0.003,
+                   help="share (0..1) of lines with planted faults (bad JSON, missing fields...)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_generate)
 
@@ -125,7 +152,11 @@ def build_parser() -> argparse.ArgumentParser:
     _add_ingest_options(p)
     add_target_argument(p)
     p.add_argument("--full-refresh", action="store_true", help="rebuild incremental models")
-    p.add_argument("--skip-dbt", action="store_true", help="only ingest and load")
+    p.add_argument("--skip-dbt", action="store_true", help="only ingest and load (no dbt, checks or publish)")
+    p.add_argument("--reingest", action="append", default=[], metavar="TABLE",
+                   help="derive TABLE's lake partitions of the window again from raw, reload "
+                        "and rebuild (repeatable; 'all' = every table): backfills a new or "
+                        "changed log table, re-ingests a date (docs/log-tables.md)")
     p.add_argument("--monitor", choices=MONITOR_CHOICES, default="last",
                    help="run the data and pipeline monitors for the newest date after publishing")
     p.add_argument("--workers", type=number(int, 1), default=1,
@@ -145,9 +176,11 @@ def build_parser() -> argparse.ArgumentParser:
     add_target_argument(p)
     p.set_defaults(func=cmd_summary)
 
-    p = sub.add_parser("dbt", help="run dbt with pulse's profile, e.g. pulse dbt -- test")
+    p = sub.add_parser("dbt", help="run dbt with pulse's project, profile and target, e.g. pulse dbt -- test")
     add_target_argument(p)
-    p.add_argument("dbt_args", nargs=argparse.REMAINDER)
+    p.add_argument("dbt_args", nargs=argparse.REMAINDER, metavar="-- DBT_ARGS",
+                   help="dbt's own command and options after --, e.g. -- build --select fct_events "
+                        "or -- --version")
     p.set_defaults(func=cmd_dbt)
 
     from pipeline.commands import register_all
@@ -165,6 +198,10 @@ def check_settings(parser: argparse.ArgumentParser, args: argparse.Namespace) ->
         parser.exit(EXIT_USAGE, f"{prog}: error: --to {end} is before --from {start}: the window "
                                 f"must run forward (see `{prog} --help`)\n")
     try:
+        reingest_tables(getattr(args, "reingest", []))
+    except ValueError as exc:
+        parser.exit(EXIT_USAGE, f"{prog}: error: {exc}\n")
+    try:
         if hasattr(args, "target"):  # a command that talks to a warehouse
             target_from_env(args.target)
             retry_settings()
@@ -177,15 +214,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     check_settings(parser, args)
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    redact_root_handlers()  # no secret reaches the terminal through a log record
-    for noisy in ("mrjob", "botocore", "boto3", "urllib3"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
-    if not args.verbose:
-        # Luigi logs every scheduling step: keep that in the run's log file, not on the terminal
-        for handler in logging.getLogger().handlers:
-            handler.addFilter(lambda r: r.levelno >= logging.WARNING or not r.name.startswith("luigi"))
+    console = _console_logging(args)
     try:
         return args.func(args)
     except MissingInput as exc:
@@ -200,6 +229,35 @@ def main(argv: list[str] | None = None) -> int:
     except Exception:  # a bug in pulse, not the user's mistake: its traceback, redacted
         log.exception("pulse %s failed unexpectedly", args.command)
         return EXIT_FAILED
+    finally:
+        if console is not None:
+            logging.getLogger().removeHandler(console)
+            console.close()
+
+
+def _console_logging(args: argparse.Namespace) -> logging.Handler | None:
+    """The terminal's log. `pulse run` shows warnings, errors and one line per stage
+    (`pipeline.progress.StageProgress`; everything else goes to the run log); with -v, and
+    for the other commands, every record. Returns the handler `pulse run` installed."""
+    console: logging.Handler | None = None
+    if args.command == "run" and not args.verbose:
+        from pipeline.progress import StageProgress
+
+        console = StageProgress()
+        logging.getLogger().addHandler(console)
+        logging.getLogger().setLevel(logging.INFO)
+    else:
+        logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
+                            format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+                            datefmt="%Y-%m-%d %H:%M:%S")
+    redact_root_handlers()  # no secret reaches the terminal through a log record
+    for noisy in ("mrjob", "botocore", "boto3", "urllib3"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    if not args.verbose:
+        # Luigi logs every scheduling step: keep that in the run's log file, not on the terminal
+        for handler in logging.getLogger().handlers:
+            handler.addFilter(lambda r: r.levelno >= logging.WARNING or not r.name.startswith("luigi"))
+    return console
 
 
 if __name__ == "__main__":

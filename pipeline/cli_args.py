@@ -18,9 +18,52 @@ from urllib.parse import urlsplit
 from warehouse.target import TARGETS
 
 
+class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Every command's ``--help``: each option's help line ends with its default, unless it
+    has none (None, off) or the help already says it; help text wraps in a wide column so a
+    subcommand's one-line help stays on one line."""
+
+    def __init__(self, prog: str, **kwargs) -> None:
+        kwargs.setdefault("max_help_position", 30)
+        kwargs.setdefault("width", 100)
+        super().__init__(prog, **kwargs)
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        default = action.default
+        if "default" in text.lower() or default is None or default is False or \
+                default == argparse.SUPPRESS or \
+                (not action.option_strings and action.nargs not in ("?", "*")):
+            return text
+        return f"{text} (default: %(default)s)"
+
+
+class SubCommands(argparse._SubParsersAction):
+    """Subcommands whose own ``--help`` opens with the one line the parent lists them by."""
+
+    def add_parser(self, name: str, **kwargs) -> argparse.ArgumentParser:
+        if kwargs.get("help") and "description" not in kwargs:
+            kwargs["description"] = kwargs["help"][:1].upper() + kwargs["help"][1:] + "."
+        return super().add_parser(name, **kwargs)
+
+
 class OneLineParser(argparse.ArgumentParser):
-    """An ArgumentParser whose usage errors are one line naming the option and the accepted
-    values (the full usage is one ``--help`` away), exit code 2."""
+    """The parser of every `pulse` command and subcommand (subparsers inherit the class).
+
+    Usage errors are one line naming the option and the accepted values (the full usage is
+    one ``--help`` away), exit code 2; help shows defaults (`HelpFormatter`) and lists
+    subcommands one line each under COMMAND.
+    """
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("formatter_class", HelpFormatter)
+        super().__init__(*args, **kwargs)
+
+    def add_subparsers(self, **kwargs):
+        kwargs.setdefault("action", SubCommands)
+        kwargs.setdefault("metavar", "COMMAND")
+        kwargs.setdefault("title", "commands")
+        return super().add_subparsers(**kwargs)
 
     def error(self, message: str):
         self.exit(2, f"{self.prog}: error: {message} (see `{self.prog} --help`)\n")
@@ -89,6 +132,10 @@ def existing_file(text: str) -> str:
     return text
 
 
+TARGET_HELP = ("warehouse to use; connection settings come from PULSE_DUCKDB_PATH, PULSE_PG_* "
+               "or PULSE_RS_* (README: Warehouses) (default: $PULSE_TARGET, else duckdb)")
+
+
 def add_target_argument(p: argparse.ArgumentParser) -> None:
     """``--target``: which warehouse (default $PULSE_TARGET, else duckdb)."""
-    p.add_argument("--target", choices=TARGETS, help="warehouse (default $PULSE_TARGET or duckdb)")
+    p.add_argument("--target", choices=TARGETS, help=TARGET_HELP)

@@ -18,9 +18,10 @@ import luigi.configuration
 import orjson
 from luigi.execution_summary import LuigiStatusCode
 
-from ingest.lake import open_lake
+from ingest.lake import MANIFEST, open_lake, partition_dir
 from ingest.run import IngestOptions
 from monitor.alerts import Alert, send_alert
+from pipeline.progress import PlainFormatter, PlanningFactory
 from pipeline.retry import retry_call
 from pipeline.settings import RunSettings
 from pipeline.tasks import PulseRun
@@ -50,6 +51,8 @@ class RunRequest:
     options: IngestOptions = IngestOptions()
     full_refresh: bool = False
     skip_dbt: bool = False
+    # tables whose lake partitions of the window are derived again from raw (`--reingest`)
+    reingest: tuple[str, ...] = ()
     workers: int = 1
     scheduler_url: str | None = None  # None: Luigi's local scheduler
     wait_for_input_seconds: float = 0.0
@@ -113,7 +116,7 @@ def wait_for_input(raw: str, dates: list[date], seconds: float) -> list[str]:
 def _attach_log(path: Path) -> logging.Handler:
     path.parent.mkdir(parents=True, exist_ok=True)
     handler = redact_handler(logging.FileHandler(path))
-    handler.setFormatter(logging.Formatter("%(asctime)s %(process)d %(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(PlainFormatter("%(asctime)s %(process)d %(levelname)s %(name)s: %(message)s"))
     logging.getLogger().addHandler(handler)
     if logging.getLogger().level > logging.INFO or logging.getLogger().level == logging.NOTSET:
         logging.getLogger().setLevel(logging.INFO)
@@ -131,15 +134,16 @@ def _alert_failure(failure: dict, outcome: RunOutcome) -> None:
             f"last log lines:\n{tail}\n\nfull log: {outcome.log_file}")
     send_alert(Alert(key=f"pulse_task_failed:{failure['task_id']}",
                      subject=f"pulse run failed: {failure['task_family']} {params}",
-                     body=body, severity="warning" if failure["missing_input"] else "error"))
+                     body=body, severity="warning" if failure["missing_input"] else "error",
+                     warehouse=failure["params"].get("warehouse") or ""))
 
 
-def _alert_missing(dates: list[str], outcome: RunOutcome, raw: str) -> None:
+def _alert_missing(dates: list[str], outcome: RunOutcome, raw: str, warehouse: str) -> None:
     send_alert(Alert(key=f"pulse_missing_input:{','.join(dates)}",
                      subject=f"pulse run: missing raw input for {', '.join(dates)}",
                      body=f"no raw folder under {raw} for {', '.join(dates)}; nothing was "
                           f"published for those dates.\nrun: {outcome.run_id}\nfull log: {outcome.log_file}",
-                     severity="warning"))
+                     severity="warning", warehouse=warehouse))
 
 
 def _send(alert_fn, *args) -> None:
@@ -191,16 +195,45 @@ def verify_window(settings: RunSettings) -> list[str]:
     return [v.batch_date for v in withdrawn]
 
 
+def withdraw_for_reingest(settings: RunSettings, tables: tuple[str, ...]) -> list[str]:
+    """`pulse run --reingest`: remove the lake manifests of `tables` for the window's dates,
+    so the verify step makes those dates incomplete and the graph ingests them again from
+    raw, reloads what changed and rebuilds. Data files stay until the new manifest replaces
+    them (publish_partition). Returns the partitions withdrawn."""
+    lake = open_lake(settings.lake)
+    withdrawn = []
+    for day in settings.dates:
+        for table in tables:
+            rel = f"{partition_dir(table, day.isoformat())}/{MANIFEST}"
+            if lake.read_bytes(rel) is not None:
+                lake.delete(rel)
+                withdrawn.append(partition_dir(table, day.isoformat()))
+    if withdrawn:
+        log.info("--reingest: withdrew %d lake partition(s) to derive again from raw: %s",
+                 len(withdrawn), ", ".join(withdrawn))
+    return withdrawn
+
+
 def _run(req: RunRequest, run_dir: Path, outcome: RunOutcome) -> RunOutcome:
     settings = req.settings(outcome.run_id, run_dir)
     dates = list(settings.dates)
     log.info("run %s: %s..%s into %s (log %s)", outcome.run_id, req.start, req.end,
-             req.target.describe(), outcome.log_file)
+             req.target.describe(), outcome.log_file, extra={"pulse_progress": {
+                 "kind": "say", "text": f"pulse run {req.start}..{req.end} into "
+                                        f"{req.target.describe()} (run {outcome.run_id})"}})
     missing = wait_for_input(req.raw, dates, req.wait_for_input_seconds)
+    if req.reingest and missing:  # never withdraw a partition that raw cannot give back
+        outcome.exit_code, outcome.missing_dates = EXIT_MISSING_INPUT, missing
+        outcome.message = (f"--reingest needs the raw folder of every date: missing "
+                           f"{', '.join(missing)} under {req.raw}; nothing was changed")
+        log.error("run %s %s", outcome.run_id, outcome.message)
+        return outcome
     try:
         with held(req.target, [f"batch:{d.isoformat()}" for d in dates]):
             retry_call(lambda: setup_warehouse(req.target, settings.lock_wait_seconds),
                        what="set up the warehouse")
+            if req.reingest:
+                withdraw_for_reingest(settings, req.reingest)
             retry_call(lambda: verify_window(settings), what="verify the published dates")
             result = _build(req, settings)
     except AlreadyRunning as exc:
@@ -214,7 +247,7 @@ def _run(req: RunRequest, run_dir: Path, outcome: RunOutcome) -> RunOutcome:
     for failure in outcome.failures:
         _send(_alert_failure, failure, outcome)
     if outcome.missing_dates and not any(f["missing_input"] for f in outcome.failures):
-        _send(_alert_missing, outcome.missing_dates, outcome, req.raw)
+        _send(_alert_missing, outcome.missing_dates, outcome, req.raw, req.target.describe())
     if outcome.missing_dates or any(f["missing_input"] for f in outcome.failures):
         outcome.exit_code = EXIT_MISSING_INPUT
         outcome.message = f"missing raw input for {', '.join(outcome.missing_dates) or 'a batch'}"
@@ -244,6 +277,7 @@ def _build(req: RunRequest, settings: RunSettings):
     config.set("worker", "wait_jitter", "0.2")
     task = PulseRun.of(settings)
     scheduler = {"scheduler_url": req.scheduler_url} if req.scheduler_url else {"local_scheduler": True}
-    result = luigi.build([task], detailed_summary=True, workers=req.workers, no_lock=True, **scheduler)
-    log.info("luigi: %s", result.one_line_summary)
+    result = luigi.build([task], detailed_summary=True, workers=req.workers, no_lock=True,
+                         worker_scheduler_factory=PlanningFactory(), **scheduler)
+    log.info("luigi: %s", result.one_line_summary, extra={"pulse_progress": {"kind": "end"}})
     return result

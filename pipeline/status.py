@@ -55,15 +55,28 @@ def run_summary(target: Target, lake: str, start: date, end: date, run_id: str) 
         log.warning("%d damaged raw file(s), lines before the damage were kept: %s",
                     len(damaged), ", ".join(damaged[:10]))
     ran: list[tuple[str, str, int]] = []
-    published = 0
+    published: list[date] = []
+    failed: list[tuple[date, str, str]] = []
+    rebuilt = None
     with connection(target) as client:
         if meta.is_set_up(client):  # a run that failed before its set-up step ran nothing
             ran = meta.run_task_counts(client, run_id)
-            published = meta.published_count(client, start, end)
+            published = meta.published_in_window(client, start, end)
+            failed = meta.failed_batch_tasks(client, run_id)
+            transform = meta.read_state(client, "transform", "dbt")
+            if transform and transform.run_id == run_id and transform.status == "done" \
+                    and "--full-refresh" in (transform.detail or ""):
+                rebuilt = transform.detail
     days = (end - start).days + 1
     tasks = ", ".join(f"{stage_of(f)} {n} {s}" for f, s, n in ran) or "nothing to do"
+    # a date with a failed task in this run is not called published, whatever an older run did
+    failed_dates = {day for day, _family, _task in failed}
+    good = [day for day in published if day not in failed_dates]
     return (f"{lines:,} lines -> {rows:,} rows, {quarantined:,} quarantined, {dups:,} duplicates; "
-            f"tasks run: {tasks}; {published}/{days} date(s) published")
+            f"tasks run: {tasks}; {len(good)}/{days} date(s) published"
+            + (f"; failed: {', '.join(dict.fromkeys(f'{stage_of(f)} {d}' for d, f, _ in failed))}"
+               if failed else "")
+            + (f"; {rebuilt}" if rebuilt else ""))
 
 
 def _fmt_seconds(value: float | None) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from warehouse.locks import NothingBuilt, read_connection
 from warehouse.target import Target
 
@@ -12,8 +14,15 @@ QUERIES = {
     "rpt_active_users_daily": "select count(*), max(dau), min(activity_date), "
                               "max(activity_date) from marts.rpt_active_users_daily",
 }
-LATEST = ("select activity_date, dau, wau, mau, stickiness_dau_mau "
+LATEST = ("select activity_date, dau, wau, mau, stickiness_dau_mau, is_mau_window_complete "
           "from marts.rpt_active_users_daily order by activity_date desc limit 7")
+PARTIAL = ("* incomplete: the MAU window starts before the first event date loaded, "
+           "so MAU and DAU/MAU are understated")
+
+
+def when(value: object) -> str:
+    """A timestamp to the second (UTC, as stored): no microsecond noise on the terminal."""
+    return f"{value:%Y-%m-%d %H:%M:%S}" if isinstance(value, datetime) else str(value)
 
 
 def print_summary(target: Target) -> None:
@@ -27,11 +36,16 @@ def print_summary(target: Target) -> None:
         for name, sql in QUERIES.items():
             a, b, c, d = (v if v is not None else 0 for v in client.fetchone(sql))
             if name == "fct_events":
-                print(f"  fct_events: {a:,} events from {b:,} users, {c} .. {d}")
+                print(f"  fct_events: {a:,} events from {b:,} users, {when(c)} .. {when(d)}")
             elif name == "dim_users":
                 print(f"  dim_users: {a:,} users, {b:,} with a signup event")
             else:
                 print(f"  rpt_active_users_daily: {a} days {c} .. {d}, peak DAU {b:,}")
         print("  last 7 days: date        DAU    WAU    MAU  DAU/MAU")
-        for day, dau, wau, mau, stick in client.fetchall(LATEST):
-            print(f"               {day} {dau:6,} {wau:6,} {mau:6,}  {float(stick or 0):.3f}")
+        partial = False
+        for day, dau, wau, mau, stick, complete in client.fetchall(LATEST):
+            mark = "" if complete else " *"
+            partial = partial or not complete
+            print(f"               {day} {dau:6,} {wau:6,} {mau:6,}  {float(stick or 0):.3f}{mark}")
+        if partial:
+            print(f"  {PARTIAL}")

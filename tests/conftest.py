@@ -124,3 +124,33 @@ def duckdb_target(tmp_path: Path) -> Target:
 def any_target(request) -> Target:
     """Run a test against DuckDB and against PostgreSQL."""
     return request.getfixturevalue({"duckdb": "duckdb_target", "postgres": "pg_target"}[request.param])
+
+
+# `make test` runs the suite on every core (pytest-xdist, --dist loadgroup). A group is a
+# module and, for tests run on both warehouses, one dialect: module-scoped fixtures (a
+# generated lake, a built warehouse) are built once per group, and the two dialects of an
+# end-to-end module run side by side. The largest groups (seen with --durations) go first so
+# the workers finish together.
+LARGEST_FIRST = ("tests.test_monitor_e2e", "tests.test_orchestration", "tests.test_marts_equivalence",
+                 "tests.test_bi_semantic", "tests.test_experiment_stats", "tests.test_pipeline_e2e")
+DIALECTS = ("duckdb", "postgres")
+
+
+def _dialect(item: pytest.Item) -> str | None:
+    params = getattr(getattr(item, "callspec", None), "params", {})
+    return next((v for v in params.values() if isinstance(v, str) and v in DIALECTS), None)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        dialect = _dialect(item)
+        item.add_marker(pytest.mark.xdist_group(item.module.__name__ + (f"-{dialect}" if dialect else "")))
+
+    def order(item: pytest.Item) -> int:
+        module = item.module.__name__
+        if module in LARGEST_FIRST:
+            return LARGEST_FIRST.index(module)
+        return len(LARGEST_FIRST) + (0 if item.get_closest_marker("slow") else 1)
+
+    items.sort(key=order)  # stable: collection order within a rank

@@ -112,3 +112,20 @@ def test_one_run_path():
     users = [str(p.relative_to(REPO)) for p in python_files(*PACKAGES, "tests", "bench")
              if p.name != "test_architecture.py" and "run_pipeline" in p.read_text()]
     assert not users, users
+
+
+TEST_ONLY = ("gbstats",)  # oracles of the experiment tests, installed with the dev extra only
+
+
+def _imported_top_level(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(), str(path))
+    names = {a.name.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+    return names | {n.module.split(".")[0] for n in ast.walk(tree)
+                    if isinstance(n, ast.ImportFrom) and n.module and n.level == 0}
+
+
+def test_test_oracles_stay_out_of_pulse():
+    offenders = {str(p.relative_to(REPO)): sorted(found) for p in python_files(*PACKAGES, "bench")
+                 if (found := _imported_top_level(p) & set(TEST_ONLY))}
+    assert not offenders, offenders
+    assert "gbstats" in _imported_top_level(REPO / "tests" / "test_experiment_stats.py")

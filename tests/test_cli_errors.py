@@ -127,6 +127,21 @@ def test_summary_of_a_warehouse_without_marts_says_so(duckdb_target, monkeypatch
     assert "nothing is built yet" in capsys.readouterr().err
 
 
+def test_run_into_a_missing_postgres_database_is_one_line(pg_server, tmp_path, monkeypatch, capsys):
+    """No traceback, no run log, no alert: the database to create and how, in one line."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "raw" / "2026-10-01").mkdir(parents=True)
+    for name, value in (("HOST", pg_server.host), ("PORT", str(pg_server.port)),
+                        ("USER", pg_server.user), ("DBNAME", "pulse_no_such_database")):
+        monkeypatch.setenv(f"PULSE_PG_{name}", value)
+    monkeypatch.setenv("PULSE_ALERT_LOG", str(tmp_path / "alerts.log"))
+    assert main([*RUN, "--target", "postgres"]) == 1
+    out, err = capsys.readouterr()
+    assert len((out + err).strip().splitlines()) == 1, out + err
+    assert 'database "pulse_no_such_database" does not exist' in err and "createdb" in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["raw"]  # no log, no alert, no state
+
+
 @pytest.mark.parametrize("name", ["select", "order", "user", "table", "tag", "left"])
 def test_reserved_words_are_refused_where_a_log_table_is_declared(name):
     with pytest.raises(ValueError, match=f"column '{name}' is a reserved SQL word"):

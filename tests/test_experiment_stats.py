@@ -7,11 +7,17 @@ the same event lines in plain Python (exposure rules, windows, filters, watermar
 statistic with scipy: Welch t-test, chi-square, Benjamini-Hochberg, delta-method CI, CUPED.
 Then every column of every row is compared: means and variances to 1e-9 relative, p-values
 and CI bounds to 1e-4 absolute (all arms have at least 200 users).
+
+The Bayesian read-out (chance to win, risk, credible interval) and the sequential interval
+are compared with GrowthBook's stats engine gbstats (EffectBayesianABTest,
+SequentialTwoSidedTTest on the relative lift), to 1e-4 absolute; one experiment has a flat
+prior, the other a normal prior on the lift.
 """
 
 from __future__ import annotations
 
 import csv
+import importlib.util
 import io
 import json
 import math
@@ -23,9 +29,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from gbstats.bayesian.tests import EffectBayesianABTest, EffectBayesianConfig, GaussianPrior
+from gbstats.frequentist.tests import SequentialConfig, SequentialTwoSidedTTest
+from gbstats.models.statistics import SampleMeanStatistic
 from scipy import stats
 
 from ingest.run import IngestOptions
+from pipeline.commands.experiment import fetch_results, format_table
 from tests.helpers import fetch_dicts, throwaway_database
 from tests.pipeline_runs import run_graph
 from warehouse import Target
@@ -49,23 +59,29 @@ exp_srm,control,true,0.5,2026-03-03,2026-03-15,control
 exp_srm,treatment,false,0.5,2026-03-03,2026-03-15,logged 60/40 instead of 50/50
 """
 METRICS_CSV = """\
-metric_key,event,metric_type,property,filter_property,filter_value,window_start_hours,window_end_hours,description
-bought,conversion,binary,,goal,buy,0,,bought after exposure
-orders_72h,order_placed,count,,,,0,72,orders in 72 h
-revenue_72h,order_placed,sum,amount,,,0,72,order amount in 72 h
-late_orders,order_placed,count,,,,24,168,orders from day 1 to day 7
-errors,error_shown,count,,,,0,,errors after exposure
+metric_key,event,metric_type,property,filter_property,filter_value,window_start_hours,window_end_hours,description,direction,non_inferiority_margin
+bought,conversion,binary,,goal,buy,0,,bought after exposure,,
+orders_72h,order_placed,count,,,,0,72,orders in 72 h,,
+revenue_72h,order_placed,sum,amount,,,0,72,order amount in 72 h,,
+late_orders,order_placed,count,,,,24,168,orders from day 1 to day 7,decrease,0.02
+errors,error_shown,count,,,,0,,errors after exposure,decrease,0.05
 """
 ASSIGNMENTS_CSV = """\
 experiment_key,metric_key,role
 exp_three_arm,bought,primary
 exp_three_arm,orders_72h,secondary
 exp_three_arm,revenue_72h,secondary
-exp_three_arm,late_orders,secondary
+exp_three_arm,late_orders,guardrail
 exp_three_arm,errors,guardrail
 exp_srm,bought,primary
 exp_srm,orders_72h,secondary
 """
+SETTINGS_CSV = """\
+experiment_key,interval_method,prior_lift_mean,prior_lift_sd
+exp_three_arm,sequential,,
+exp_srm,fixed_horizon,0.02,0.1
+"""
+SEQUENTIAL_TUNING = 5000  # dbt var experiment_sequential_tuning
 
 # variant -> (true users, multiplier on conversion and order rates)
 DESIGN = {
@@ -297,12 +313,68 @@ def reference_results(events: list[dict]) -> dict[tuple[str, str, str], dict]:
                 rows[(exp, metric, v)] = row
         for key, adjusted in zip(bh_keys, stats.false_discovery_control(bh_ps, method="bh")):
             rows[key]["p_value_adjusted"] = adjusted
+    add_gbstats_read_outs(values, rows)
     return rows
+
+
+def add_gbstats_read_outs(values: dict, rows: dict) -> None:
+    """The Bayesian and sequential columns of every row, computed by gbstats.
+
+    Every metric (binary too) is passed as a SampleMeanStatistic, i.e. with the sample
+    variance (n - 1) the SQL uses for all metric types; gbstats' ProportionStatistic would
+    use p (1 - p), smaller by (n - 1) / n.
+    """
+    settings = {r["experiment_key"]: r for r in _seed_rows(SETTINGS_CSV)}
+    metric_of = {r["metric_key"]: r for r in _seed_rows(METRICS_CSV)}
+    alpha = 1 - CONFIDENCE
+    for (exp, metric, variant), row in rows.items():
+        setting = settings[exp]
+        flat = not setting["prior_lift_sd"]
+        metric_row = metric_of[metric]
+        row.update(metric_direction=metric_row["direction"] or "increase",
+                   non_inferiority_margin=float(metric_row["non_inferiority_margin"] or 0),
+                   guardrail_status=None, guardrail_breached=False,
+                   interval_method=setting["interval_method"],
+                   prior_lift_mean=None if flat else float(setting["prior_lift_mean"]),
+                   prior_lift_sd=None if flat else float(setting["prior_lift_sd"]))
+        if row["is_control"]:
+            continue
+        arms = values[(exp, metric)]
+        control = next(v for (e, m, v), r in rows.items()
+                       if (e, m) == (exp, metric) and r["is_control"])
+
+        def statistic(y: np.ndarray) -> SampleMeanStatistic:
+            return SampleMeanStatistic(n=len(y), sum=float(y.sum()), sum_squares=float((y * y).sum()))
+
+        stat_c, stat_t = statistic(arms[control][0]), statistic(arms[variant][0])
+        prior = (GaussianPrior() if flat else
+                 GaussianPrior(mean=float(setting["prior_lift_mean"]),
+                               variance=float(setting["prior_lift_sd"]) ** 2, proper=True))
+        bayes = EffectBayesianABTest(stat_c, stat_t, EffectBayesianConfig(
+            alpha=alpha, difference_type="relative", prior_effect=prior)).compute_result()
+        assert bayes.error_message is None, bayes.error_message
+        sequential = SequentialTwoSidedTTest(stat_c, stat_t, SequentialConfig(
+            alpha=alpha, difference_type="relative",
+            sequential_tuning_parameter=SEQUENTIAL_TUNING)).compute_result()
+        row.update(chance_to_win=bayes.chance_to_win, risk_control=bayes.risk[0],
+                   risk_treatment=bayes.risk[1], posterior_lift_mean=bayes.expected,
+                   credible_low=bayes.ci[0], credible_high=bayes.ci[1],
+                   sequential_ci_low=sequential.ci[0], sequential_ci_high=sequential.ci[1],
+                   sequential_p_value=sequential.p_value)
+        low, high = (sequential.ci if setting["interval_method"] == "sequential"
+                     else (row["rel_lift_ci_low"], row["rel_lift_ci_high"]))
+        if row["metric_role"] == "guardrail":  # deterioration d: its estimate, best and worst bound
+            d, best, worst = ((row["rel_lift"], low, high) if metric_of[metric]["direction"] == "decrease"
+                              else (-row["rel_lift"], -high, -low))
+            margin = float(metric_of[metric]["non_inferiority_margin"] or 0)
+            row["guardrail_status"] = ("ok" if worst <= margin else
+                                       "breached" if best > 0 and d > margin else "inconclusive")
+            row["guardrail_breached"] = row["guardrail_status"] == "breached"
 
 
 # ----------------------------------------------------------------------------- pipeline
 def project_copy(dest: Path, experiments: str = EXPERIMENTS_CSV, metrics: str = METRICS_CSV,
-                 assignments: str = ASSIGNMENTS_CSV) -> Path:
+                 assignments: str = ASSIGNMENTS_CSV, settings: str = SETTINGS_CSV) -> Path:
     """The dbt project with other experiment seeds (the synthetic ones by default)."""
     root = project_dir()
     for name in ("dbt_project.yml", "profiles.yml.example"):
@@ -312,6 +384,7 @@ def project_copy(dest: Path, experiments: str = EXPERIMENTS_CSV, metrics: str = 
     (dest / "seeds/experiments.csv").write_text(experiments)
     (dest / "seeds/experiment_metrics.csv").write_text(metrics)
     (dest / "seeds/experiment_metric_assignments.csv").write_text(assignments)
+    (dest / "seeds/experiment_settings.csv").write_text(settings)
     return dest
 
 
@@ -355,8 +428,14 @@ def built(request, synthetic) -> tuple[Target, list[dict]]:
 RELATIVE_1E9 = ("metric_mean", "metric_variance", "abs_lift", "rel_lift", "welch_df",
                 "multi_variant_share")
 ABSOLUTE_1E4 = ("rel_lift_ci_low", "rel_lift_ci_high", "p_value", "p_value_adjusted",
-                "cuped_rel_lift", "cuped_p_value", "srm_p_value")
-EXACT = ("users", "is_control", "metric_role", "multi_variant_users", "has_srm", "is_trustworthy")
+                "cuped_rel_lift", "cuped_p_value", "srm_p_value",
+                # against gbstats
+                "chance_to_win", "risk_control", "risk_treatment", "posterior_lift_mean",
+                "credible_low", "credible_high", "sequential_ci_low", "sequential_ci_high",
+                "sequential_p_value")
+EXACT = ("users", "is_control", "metric_role", "multi_variant_users", "has_srm", "is_trustworthy",
+         "interval_method", "prior_lift_mean", "prior_lift_sd", "metric_direction",
+         "non_inferiority_margin", "guardrail_status", "guardrail_breached")
 
 
 def test_every_column_matches_scipy(built):
@@ -399,6 +478,22 @@ def test_known_effects_srm_and_trust_flags(built):
     # CUPED uses the pre-exposure orders, which predict the post-exposure ones: tighter test
     assert rows[("exp_three_arm", "orders_72h", "big_win")]["cuped_p_value"] \
         < rows[("exp_three_arm", "orders_72h", "big_win")]["p_value"]
+    for row in rows.values():  # the always-valid interval is wider than the fixed-horizon one
+        if not row["is_control"]:
+            assert row["sequential_ci_low"] < row["rel_lift_ci_low"] < row["rel_lift_ci_high"] \
+                < row["sequential_ci_high"]
+    # the configured prior N(0.02, 0.1^2) pulls the lift towards 0.02, and narrows the interval
+    srm_treated = rows[("exp_srm", "orders_72h", "treatment")]
+    assert min(srm_treated["rel_lift"], 0.02) < srm_treated["posterior_lift_mean"] \
+        < max(srm_treated["rel_lift"], 0.02)
+    assert srm_treated["credible_high"] - srm_treated["credible_low"] \
+        < srm_treated["rel_lift_ci_high"] - srm_treated["rel_lift_ci_low"]
+    big = rows[("exp_three_arm", "orders_72h", "big_win")]
+    assert big["chance_to_win"] > 0.999 and big["risk_treatment"] < 1e-3 < big["risk_control"]
+    # late_orders as a guardrail that must not rise by more than 2%: big_win's 1.5x orders breach it
+    assert rows[("exp_three_arm", "late_orders", "big_win")]["guardrail_breached"]
+    assert rows[("exp_three_arm", "late_orders", "no_effect")]["guardrail_status"] != "breached"
+    assert rows[("exp_three_arm", "errors", "big_win")]["guardrail_status"] in ("ok", "inconclusive")
     three = rows[("exp_three_arm", "bought", "control")]
     srm = rows[("exp_srm", "bought", "control")]
     assert three["srm_p_value"] > 0.001 and three["is_trustworthy"] and not three["has_srm"]
@@ -415,3 +510,45 @@ def test_known_effects_srm_and_trust_flags(built):
     assert stitched["first_exposure_at"] == _parse(anonymous["ts"])
     assert health["exp_three_arm"]["analysed_users"] \
         == sum(n for n, _ in DESIGN["exp_three_arm"].values()) - MULTI_VARIANT["exp_three_arm"]
+
+
+def test_aa_benchmark_uses_the_sql_formulas(built):
+    """bench/experiments_aa.py simulates with `read_outs`: the same intervals as the mart."""
+    spec = importlib.util.spec_from_file_location(
+        "experiments_aa", Path(__file__).parents[1] / "bench" / "experiments_aa.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    target, _ = built
+    rows = fetch_dicts(target, "select * from marts.rpt_experiment_results")
+    control = {(r["experiment_key"], r["metric_key"]): r for r in rows if r["is_control"]}
+    treated = [r for r in rows if not r["is_control"]]
+    assert len(treated) == 12
+
+    def arm(r: dict) -> tuple[float, float, float]:
+        n, m, v = r["users"], float(r["metric_mean"]), float(r["metric_variance"])
+        return n, n * m, (n - 1) * v + n * m * m
+
+    for r in treated:
+        c = control[(r["experiment_key"], r["metric_key"])]
+        got = bench.read_outs(*arm(r), *arm(c), confidence=CONFIDENCE, tuning=SEQUENTIAL_TUNING)
+        lift = float(got["rel_lift"])
+        assert lift - float(got["sequential_half_width"]) \
+            == pytest.approx(float(r["sequential_ci_low"]), abs=1e-9)
+        assert lift + float(got["fixed_half_width"]) \
+            == pytest.approx(float(r["rel_lift_ci_high"]), abs=1e-8)
+
+
+def test_report_reads_the_configured_interval(built):
+    target, _ = built
+    rows = fetch_results(target, "exp_three_arm")
+    table = format_table("exp_three_arm", rows)
+    assert "interval: sequential (always valid" in table and "flat prior" in table
+    big = next(r for r in rows if (r["metric_key"], r["variant"]) == ("orders_72h", "big_win"))
+    line = next(x for x in table.splitlines() if x.startswith("orders_72h") and "big_win" in x)
+    assert f"[{float(big['sequential_ci_low']):+.1%}, {float(big['sequential_ci_high']):+.1%}]" in line
+    assert f"{float(big['chance_to_win']):.1%}" in line
+    lines = table.splitlines()  # guardrails first: the breach right under the health lines
+    assert lines[2].startswith("GUARDRAIL BREACHED: late_orders in big_win is +")
+    assert rows[0]["metric_role"] == "guardrail"
+    fixed = format_table("exp_srm", fetch_results(target, "exp_srm"))
+    assert "interval: fixed horizon" in fixed and "N(+2.0%, 10.0%^2)" in fixed

@@ -130,3 +130,49 @@ def test_every_incremental_model_equals_full_rebuild(built):
             problems[table] = dict(rows_daily=n_daily, rows_reference=n_ref,
                                    only_daily=only_daily, only_reference=only_ref)
     assert not problems
+
+
+COMMENTS_SQL = {
+    # (schema, relation, column or '' for the relation itself, comment)
+    "postgres": """
+        select n.nspname, c.relname, coalesce(a.attname, ''),
+               case when a.attname is null then obj_description(c.oid, 'pg_class')
+                    else col_description(c.oid, a.attnum) end
+        from pg_catalog.pg_class as c
+        join pg_catalog.pg_namespace as n on n.oid = c.relnamespace
+        left join pg_catalog.pg_attribute as a
+            on a.attrelid = c.oid and a.attnum > 0 and not a.attisdropped
+        where n.nspname in ('staging', 'intermediate', 'marts') and c.relkind in ('r', 'v', 'm')
+        union all
+        select n.nspname, c.relname, '', obj_description(c.oid, 'pg_class')
+        from pg_catalog.pg_class as c
+        join pg_catalog.pg_namespace as n on n.oid = c.relnamespace
+        where n.nspname in ('staging', 'intermediate', 'marts') and c.relkind in ('r', 'v', 'm')""",
+    "duckdb": """
+        select schema_name, table_name, column_name, comment from duckdb_columns()
+        where schema_name in ('staging', 'intermediate', 'marts')
+        union all
+        select schema_name, table_name, '', comment from duckdb_tables()
+        where schema_name in ('staging', 'intermediate', 'marts')
+        union all
+        select schema_name, view_name, '', comment from duckdb_views()
+        where schema_name in ('staging', 'intermediate', 'marts')""",
+}
+
+
+def test_descriptions_reach_the_warehouse_as_comments(built):
+    """persist_docs: every model's and column's description is a comment on both warehouses,
+    after a one-run build and after incremental day-by-day runs."""
+    manifest = Path(os.environ["DBT_TARGET_PATH"]) / "manifest.json"
+    nodes = [n for n in json.loads(manifest.read_text())["nodes"].values()
+             if n["resource_type"] == "model" and n["config"]["materialized"] != "ephemeral"]
+    expected = {(n["schema"], n["alias"], ""): n["description"].strip() for n in nodes}
+    expected |= {(n["schema"], n["alias"], c["name"]): c["description"].strip()
+                 for n in nodes for c in n["columns"].values()}
+    assert len(expected) > 300 and all(expected.values())
+    for target in built:
+        comments = {(s, t, c): (text or "").strip()
+                    for s, t, c, text in fetch(target, COMMENTS_SQL[target.name])}
+        missing = {k: v for k, v in expected.items() if comments.get(k) != v}
+        assert not missing, f"{target.describe()}: {len(missing)} description(s) not stored as " \
+                            f"comments, e.g. {sorted(missing.items())[:3]}"

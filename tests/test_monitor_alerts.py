@@ -162,6 +162,21 @@ def test_repeated_alert_is_deduplicated_within_window(tmp_path, smtp_server):
     assert len(inbox.messages) == 3
 
 
+def test_dedup_is_per_warehouse(tmp_path):
+    """The same condition on DuckDB and on PostgreSQL is two alerts: a PostgreSQL run's alert
+    is not suppressed because a DuckDB run sent the same key."""
+    sink = SinkConfig("log", "log", {"path": str(tmp_path / "alerts.log"), "stderr": False})
+    cfg = config(tmp_path, sink, dedup_window_minutes=60)
+    key, later = "publish_deadline:2026-10-28:ab12", NOW + timedelta(minutes=5)
+    duckdb = Alert(key, "late", "x", "warning", warehouse="duckdb:/data/warehouse.duckdb")
+    postgres = Alert(key, "late", "x", "warning", warehouse="postgres://postgres@127.0.0.1:5432/pulse")
+    assert not send_alert(duckdb, cfg, NOW).deduplicated
+    assert not send_alert(postgres, cfg, later).deduplicated
+    assert send_alert(postgres, cfg, later).deduplicated  # still one alert per warehouse
+    assert send_alert(duckdb, cfg, later).deduplicated
+    assert [r["key"] for r in log_lines(tmp_path / "alerts.log")] == [key, key]
+
+
 def test_secrets_never_appear_in_alert_text(tmp_path, smtp_server, webhook_server, monkeypatch):
     port, inbox = smtp_server
     url, received = webhook_server

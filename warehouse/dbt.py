@@ -71,6 +71,26 @@ def dbt_executable() -> str:
     return str(candidate) if candidate.exists() else "dbt"
 
 
+# dbt's commands; each takes --project-dir, --profiles-dir and --target. Without one of them
+# (`dbt --version`, `dbt --help`) dbt rejects those options, so pulse adds them only with a command.
+DBT_COMMANDS = frozenset({"build", "clean", "clone", "compile", "debug", "deps", "docs", "init",
+                          "list", "ls", "parse", "retry", "run", "run-operation", "seed", "show",
+                          "snapshot", "source", "test"})
+
+
+def dbt_command(args: list[str], target: Target | None = None) -> list[str]:
+    """The dbt command line for ``dbt <args>``: pulse's project, profiles and target are
+    added when `args` name a dbt command (`dbt --version` is passed on as it is)."""
+    cmd = [dbt_executable(), *args]
+    if not DBT_COMMANDS.intersection(args):
+        return cmd
+    root = project_dir()
+    cmd += ["--project-dir", str(root), "--profiles-dir", str(profiles_dir(root))]
+    if target is not None:
+        cmd += ["--target", target.name]
+    return cmd
+
+
 def run_dbt(args: list[str], target: Target | None = None, env: dict[str, str] | None = None,
             capture: bool = False,
             on_line: Callable[[str, subprocess.Popen], None] | None = None
@@ -81,14 +101,12 @@ def run_dbt(args: list[str], target: Target | None = None, env: dict[str, str] |
     logs it into the run log) instead of going to the terminal.
     """
     root = project_dir()
-    cmd = [dbt_executable(), *args, "--project-dir", str(root),
-           "--profiles-dir", str(profiles_dir(root))]
-    if target is not None:
-        cmd += ["--target", target.name]
+    cmd = dbt_command(args, target)
     full_env = {**dbt_process_env(), **(target.dbt_env() if target is not None else {}),
                 **dbt_process_env(env or {})}
     full_env.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
-    if on_line is not None:
+    if on_line is not None:  # a log, not a terminal: no colour codes
+        full_env.setdefault("DBT_USE_COLORS", "false")
         return _run_streaming(cmd, args, root, full_env, on_line)
     proc = subprocess.run(cmd, cwd=root, env=full_env, text=True,
                           capture_output=capture, check=False)

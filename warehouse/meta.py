@@ -309,6 +309,23 @@ def abandon_stale_runs(client: SqlClient, task_id: str, run_id: str) -> None:
                        "and run_id <> %s and status = 'running'", [task_id, run_id])
 
 
+def failed_batch_tasks(client: SqlClient, run_id: str) -> list[tuple[date, str, str]]:
+    """(batch_date, task_family, task_id) of the batch tasks of one run whose last attempt failed."""
+    return client.fetchall(f"""
+        select failed.batch_date, failed.task_family, failed.task_id from {TASK_RUNS} as failed
+        where failed.run_id = %s and failed.status = 'failed' and failed.batch_date is not null
+          and not exists (select 1 from {TASK_RUNS} as later
+                          where later.run_id = failed.run_id and later.task_id = failed.task_id
+                            and later.status = 'done' and later.started_at >= failed.started_at)
+        order by 1, 2, 3""", [run_id])
+
+
+def published_in_window(client: SqlClient, start: date, end: date) -> list[date]:
+    return [r[0] for r in client.fetchall(
+        f"select batch_date from {PUBLISHED} where batch_date between %s and %s order by 1",
+        [start, end])]
+
+
 def run_task_counts(client: SqlClient, run_id: str) -> list[tuple[str, str, int]]:
     """(task_family, status, count) of one run."""
     return client.fetchall(f"select task_family, status, count(*) from {TASK_RUNS} where run_id = %s "

@@ -6,6 +6,12 @@
     period = at least one activity day in it (int_user_activity_daily, so the activity events
     are var activity_event_names). One row per cohort and period from the cohort's period to
     the last period with data, zeros included.
+
+    Completeness is judged against the data's real coverage (int_data_coverage, first and
+    last event date loaded): a period is complete when it lies wholly within the coverage
+    (so the first cohort's own period, when the data starts mid-period, is not); a cohort is
+    complete when its period starts on or after the first event date (a cohort cut by the
+    start of the data is undercounted and holds users active before it).
 -#}
 {% macro retention_by_period(period) -%}
     {%- if period not in ['week', 'month'] -%}
@@ -48,6 +54,15 @@ bounds as (
         max(activity_date) as last_date,
         cast({{ dbt.date_trunc(period, 'max(activity_date)') }} as date) as last_period_start
     from activity
+
+),
+
+coverage as (
+
+    select
+        first_event_date,
+        last_event_date
+    from {{ ref('int_data_coverage') }}
 
 ),
 
@@ -96,10 +111,16 @@ final as (
         grid.cohort_size,
         coalesce(active.active_users, 0) as active_users,
         cast(coalesce(active.active_users, 0) as double precision) / grid.cohort_size as retention_rate,
-        cast({{ dbt.dateadd(period, 'grid.periods_since_cohort + 1', 'grid.cohort_start') }} as date)
-        <= cast({{ dbt.dateadd('day', 1, 'bounds.last_date') }} as date) as is_period_complete
+        coalesce(
+            cast({{ dbt.dateadd(period, 'grid.periods_since_cohort', 'grid.cohort_start') }} as date)
+            >= coverage.first_event_date
+            and cast({{ dbt.dateadd(period, 'grid.periods_since_cohort + 1', 'grid.cohort_start') }} as date)
+            <= cast({{ dbt.dateadd('day', 1, 'coverage.last_event_date') }} as date),
+            false
+        ) as is_period_complete,
+        coalesce(grid.cohort_start >= coverage.first_event_date, false) as is_cohort_complete
     from grid
-    cross join bounds
+    cross join coverage
     left join active
         on
             grid.cohort_start = active.cohort_start

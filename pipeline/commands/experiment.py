@@ -16,12 +16,15 @@ from warehouse.target import Target, target_from_env
 COLUMNS = ("metric_key", "metric_role", "variant", "is_control", "users", "metric_mean",
            "rel_lift", "rel_lift_ci_low", "rel_lift_ci_high", "p_value", "p_value_adjusted",
            "cuped_rel_lift", "cuped_p_value", "srm_p_value", "multi_variant_users", "has_srm",
-           "is_trustworthy")
-ROLE_ORDER = {"primary": 0, "secondary": 1, "guardrail": 2}
+           "is_trustworthy", "interval_method", "sequential_ci_low", "sequential_ci_high",
+           "sequential_p_value", "prior_lift_mean", "prior_lift_sd", "chance_to_win",
+           "risk_control", "risk_treatment", "metric_direction", "non_inferiority_margin",
+           "guardrail_status", "guardrail_breached")
+ROLE_ORDER = {"guardrail": 0, "primary": 1, "secondary": 2}
 
 
 def fetch_results(target: Target, experiment_key: str) -> list[dict]:
-    """The experiment's rows, primary metrics first, control first within a metric."""
+    """The experiment's rows, guardrails first, then primary metrics; control first within a metric."""
     sql = f"select {', '.join(COLUMNS)} from marts.rpt_experiment_results where experiment_key = %s"
     with read_connection(target) as client:
         if not client.table_exists("marts", "rpt_experiment_results"):
@@ -36,25 +39,66 @@ def _num(value: float | None, fmt: str) -> str:
     return "-" if value is None else format(float(value), fmt)
 
 
+def interval(row: dict) -> tuple[float, float] | None:
+    """The interval the experiment is read with: sequential or fixed-horizon (interval_method)."""
+    low, high = (("sequential_ci_low", "sequential_ci_high") if row["interval_method"] == "sequential"
+                 else ("rel_lift_ci_low", "rel_lift_ci_high"))
+    return None if row[low] is None else (float(row[low]), float(row[high]))
+
+
+def significance_p(row: dict) -> float | None:
+    """The p-value that goes with interval(): sequential, else BH-adjusted (raw for guardrails)."""
+    if row["interval_method"] == "sequential":
+        return row["sequential_p_value"]
+    return row["p_value_adjusted"] if row["p_value_adjusted"] is not None else row["p_value"]
+
+
+def guardrail_lines(rows: list[dict]) -> list[str]:
+    """One line per guardrail metric x variant: BREACHED ones first, then inconclusive, then ok."""
+    order = {"breached": 0, "inconclusive": 1, "ok": 2}
+    guarded = sorted((r for r in rows if r["guardrail_status"] is not None),
+                     key=lambda r: (order[r["guardrail_status"]], r["metric_key"], r["variant"]))
+    lines = []
+    for r in guarded:
+        worse = -float(r["rel_lift"]) if r["metric_direction"] == "increase" else float(r["rel_lift"])
+        status = {"breached": "GUARDRAIL BREACHED", "inconclusive": "guardrail inconclusive",
+                  "ok": "guardrail ok"}[r["guardrail_status"]]
+        lines.append(f"{status}: {r['metric_key']} in {r['variant']} is {worse:+.1%} worse "
+                     f"(should {r['metric_direction']}; margin {float(r['non_inferiority_margin']):.1%})")
+    return lines
+
+
 def format_table(experiment_key: str, rows: list[dict]) -> str:
     """A fixed-width text table plus the experiment's health line."""
     first = rows[0]
     trust = "trustworthy" if first["is_trustworthy"] else \
         "UNTRUSTWORTHY: do not act on these results"
+    sequential = first["interval_method"] == "sequential"
+    prior = ("flat prior" if first["prior_lift_sd"] is None else
+             f"prior on the lift N({float(first['prior_lift_mean']):+.1%}, "
+             f"{float(first['prior_lift_sd']):.1%}^2)")
     lines = [f"experiment {experiment_key}: SRM p = {_num(first['srm_p_value'], '.4g')}, "
              f"multi-variant users excluded = {first['multi_variant_users']} -> {trust}",
+             "interval: " + ("sequential (always valid: may be read every day; p = sequential p)"
+                             if sequential else "fixed horizon (valid once, at the planned end)")
+             + f"; Bayesian read-out with a {prior}",
+             *guardrail_lines(rows),
              f"{'metric':<20} {'role':<9} {'variant':<16} {'users':>7} {'mean':>11} "
              f"{'rel lift':>9} {'95% CI':>19} {'p':>8} {'p adj':>8} {'cuped lift':>10} "
-             f"{'cuped p':>8}"]
+             f"{'cuped p':>8} {'P(win)':>7} {'risk c/t':>15}"]
     for r in rows:
-        ci = "" if r["rel_lift_ci_low"] is None else \
-            f"[{float(r['rel_lift_ci_low']):+.1%}, {float(r['rel_lift_ci_high']):+.1%}]"
+        bounds = interval(r)
+        ci = "" if bounds is None else f"[{bounds[0]:+.1%}, {bounds[1]:+.1%}]"
+        p = r["sequential_p_value"] if sequential else r["p_value"]
+        risk = "" if r["risk_control"] is None else \
+            f"{float(r['risk_control']):.2%}/{float(r['risk_treatment']):.2%}"
         lines.append(
             f"{r['metric_key']:<20} {r['metric_role']:<9} "
             f"{r['variant'] + (' (c)' if r['is_control'] else ''):<16} {r['users']:>7} "
             f"{_num(r['metric_mean'], '.4f'):>11} {_num(r['rel_lift'], '+.1%'):>9} {ci:>19} "
-            f"{_num(r['p_value'], '.4f'):>8} {_num(r['p_value_adjusted'], '.4f'):>8} "
-            f"{_num(r['cuped_rel_lift'], '+.1%'):>10} {_num(r['cuped_p_value'], '.4f'):>8}")
+            f"{_num(p, '.4f'):>8} {_num(r['p_value_adjusted'], '.4f'):>8} "
+            f"{_num(r['cuped_rel_lift'], '+.1%'):>10} {_num(r['cuped_p_value'], '.4f'):>8} "
+            f"{_num(r['chance_to_win'], '.1%'):>7} {risk:>15}")
     return "\n".join(lines)
 
 
@@ -68,14 +112,17 @@ def plot_lifts(experiment_key: str, rows: list[dict], out: Path) -> Path:
     treated = [r for r in rows if not r["is_control"] and r["rel_lift"] is not None]
     fig, ax = plt.subplots(figsize=(8, 1.2 + 0.45 * max(len(treated), 1)))
     for i, r in enumerate(reversed(treated)):
-        lift, lo, hi = (100 * float(r[c]) for c in ("rel_lift", "rel_lift_ci_low", "rel_lift_ci_high"))
-        p = r["p_value_adjusted"] if r["p_value_adjusted"] is not None else r["p_value"]
+        lift = 100 * float(r["rel_lift"])
+        lo, hi = (100 * b for b in interval(r))
+        p = significance_p(r)
         color = "tab:gray" if p is None or p >= 0.05 else ("tab:green" if lift > 0 else "tab:red")
         ax.errorbar(lift, i, xerr=[[lift - lo], [hi - lift]], fmt="o", color=color, capsize=4)
     ax.axvline(0, color="black", linewidth=0.8)
     ax.set_yticks(range(len(treated)))
     ax.set_yticklabels([f"{r['metric_key']} · {r['variant']}" for r in reversed(treated)])
-    ax.set_xlabel("relative lift vs control, % (95% CI; colour: adjusted p < 0.05)")
+    ax.set_xlabel("relative lift vs control, % (95% sequential CI; colour: sequential p < 0.05)"
+                  if rows[0]["interval_method"] == "sequential" else
+                  "relative lift vs control, % (95% CI; colour: adjusted p < 0.05)")
     title = experiment_key if rows[0]["is_trustworthy"] else f"{experiment_key} (UNTRUSTWORTHY)"
     ax.set_title(title)
     fig.tight_layout()

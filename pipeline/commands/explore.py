@@ -48,7 +48,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--lake", default="data/lake", help="lake folder or s3://bucket/prefix")
     p.add_argument("--cache", default="data/lake-cache",
                    help="local Parquet mirrors and S3 copies, keyed by manifest checksum")
-    p.add_argument("--port", type=int, default=8050, help="port on 127.0.0.1 (default 8050)")
+    p.add_argument("--port", type=int, default=8050, help="port on 127.0.0.1")
     add_target_argument(p)
     p.add_argument("--no-marts", action="store_true",
                    help="lake views only (no warehouse: retention, regressions, experiments are off)")

@@ -86,7 +86,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--lake", default="data/lake", help="lake folder or s3://bucket/prefix")
     p.add_argument("--cache", default="data/lake-cache",
                    help="local Parquet mirrors and S3 copies, keyed by manifest checksum")
-    p.add_argument("--format", dest="fmt", choices=["table", "csv", "json"], default="table")
+    p.add_argument("--format", dest="fmt", choices=["table", "csv", "json"], default="table",
+                   help="output format: an aligned table, CSV, or a JSON array of row objects")
     p.add_argument("--sample", help="answer from a sample of users, e.g. 10%%: counts and sums "
                                     "scaled up, each estimate with its 95%% interval")
     p.set_defaults(func=cmd_query)

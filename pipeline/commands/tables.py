@@ -29,5 +29,10 @@ def _run(args: argparse.Namespace) -> int:
 
 def register(sub) -> None:
     p = sub.add_parser("tables", help="log tables declared in ingest/tables/")
-    p.add_argument("action", choices=["list", "sync", "check"])
-    p.set_defaults(func=_run)
+    actions = p.add_subparsers(dest="action", required=True)
+    for action, text in (("list", "print each declared log table: columns, events, description"),
+                         ("sync", "write the dbt source entry of the log tables "
+                                  "(models/staging/log_tables/_log_tables__sources.yml)"),
+                         ("check", "exit 1 when the dbt source entry is out of date with the "
+                                   "declarations")):
+        actions.add_parser(action, help=text).set_defaults(func=_run)

@@ -80,7 +80,8 @@ class PulseTask(luigi.Task):
                            "running", meta.utcnow())
         self._history(lambda client: (meta.abandon_stale_runs(client, run.task_id, run.run_id),
                                       meta.record_task_run(client, run)))
-        log.info("start %s", self.task_id)
+        log.info("start %s", self.task_id, extra={"pulse_progress": {  # a terminal's passing line
+            "kind": "live", "text": f"{self.stage:<10} {self.batch() or 'window'}: running"}})
         try:
             with deadline(self.timeout(), self.task_id):
                 rows_in, rows_out = retry_call(self.execute, what=self.task_id)
@@ -88,11 +89,23 @@ class PulseTask(luigi.Task):
             run.status, run.error = "failed", redact(f"{type(exc).__name__}: {exc}")
             self._finish(run)
             self._record_failure(exc)
+            log.info("failed %s after %.1fs", self.task_id, run.duration_seconds,
+                     extra={"pulse_progress": self._progress(run)})
             raise
         run.status, run.rows_in, run.rows_out = "done", rows_in, rows_out
         self._finish(run)
         log.info("done %s in %.1fs (rows in %s, out %s)", self.task_id, run.duration_seconds,
-                 rows_in, rows_out)
+                 rows_in, rows_out, extra={"pulse_progress": self._progress(run)})
+
+    def progress_note(self) -> str | None:
+        """A few words the terminal's stage line ends with (e.g. dbt's result counts)."""
+        return None
+
+    def _progress(self, run: meta.TaskRun) -> dict:
+        """The ``task`` progress record of this task's end (pipeline.progress)."""
+        return {"kind": "task", "stage": self.stage, "status": run.status, "batch": self.batch(),
+                "rows_in": run.rows_in, "rows_out": run.rows_out,
+                "seconds": run.duration_seconds, "note": self.progress_note()}
 
     def _finish(self, run: meta.TaskRun) -> None:
         run.finished_at = meta.utcnow()

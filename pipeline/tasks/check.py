@@ -21,6 +21,8 @@ class CheckTask(BatchTask):
 
     * the raw partition is whole: raw.events rows == manifest rows
     * every raw event reached fct_events, and fct_events holds each event_id once
+
+    A full-refresh run checks every date again (complete only once this run checked it).
     """
 
     stage = STAGE
@@ -35,7 +37,8 @@ class CheckTask(BatchTask):
                 done = meta.read_state(client, STAGE, self.batch())
                 current = meta.batch_load_id(client, self.batch())
             return done is not None and done.status == "done" and current is not None \
-                and done.load_id == current
+                and done.load_id == current \
+                and (not self.settings.full_refresh or done.run_id == self.settings.run_id)
         return self.check(ok)
 
     def execute(self) -> tuple[int, int]:

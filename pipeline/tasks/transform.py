@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import subprocess
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import luigi
 import orjson
 
 from ingest.tables import all_tables
+from pipeline.progress import strip_ansi
 from pipeline.retry import TRANSIENT_MESSAGES
 from pipeline.tasks import queries
 from pipeline.tasks.base import PulseTask
@@ -22,7 +24,30 @@ log = logging.getLogger("pulse.tasks")
 dbt_log = logging.getLogger("pulse.dbt")
 
 STAGE = "transform"
+DBT_CLOCK = re.compile(r"^\d{2}:\d{2}:\d{2}\s+")  # dbt's own HH:MM:SS before each line
+DBT_NODE = re.compile(r"^(?P<n>\d+) of (?P<of>\d+) ")  # "12 of 140 OK created sql ..."
 STATE_KEY = "dbt"
+FULL_REFRESH = "--full-refresh"
+
+
+def rebuilt_incremental_models(target_path: Path) -> list[str]:
+    """The incremental models the last dbt invocation built successfully (its run_results and
+    manifest in `target_path`), sorted."""
+    results, manifest = target_path / "run_results.json", target_path / "manifest.json"
+    if not results.exists() or not manifest.exists():
+        return []
+    nodes = orjson.loads(manifest.read_bytes()).get("nodes", {})
+    built = {r["unique_id"] for r in orjson.loads(results.read_bytes()).get("results", [])
+             if r.get("status") == "success"}
+    return sorted(n["name"] for uid, n in nodes.items() if uid in built
+                  and n.get("resource_type") == "model"
+                  and n.get("config", {}).get("materialized") == "incremental")
+
+
+def rebuilt_summary(models: list[str]) -> str:
+    """The run-state detail of a full refresh: what it rebuilt."""
+    return (f"dbt build {FULL_REFRESH}: rebuilt {len(models)} incremental model(s)"
+            + (f" ({', '.join(models)})" if models else ""))
 
 
 class TransientDbtError(ConnectionError):
@@ -34,6 +59,9 @@ class TransformTask(PulseTask):
 
     Complete when the last successful dbt run saw every load of the window (its watermark).
     After a failed dbt run, the next attempt is ``dbt retry``: only failed and skipped nodes run.
+    With ``full_refresh`` (``pulse run --full-refresh``) it is complete only once this run's
+    own ``dbt build --full-refresh`` succeeded, so published dates are rebuilt too; the run
+    state's detail names the incremental models it rebuilt.
     """
 
     window_start = luigi.DateParameter()
@@ -49,14 +77,15 @@ class TransformTask(PulseTask):
         return self.settings.dbt_timeout_seconds
 
     def complete(self) -> bool:
-        if self.settings.full_refresh:
-            return False
-
         def ok() -> bool:
             with self.client() as client:
                 done = meta.read_state(client, STAGE, STATE_KEY)
                 needed = meta.max_load_id(client, [d.isoformat() for d in self.settings.dates])
-            return done is not None and done.status == "done" and (done.load_id or 0) >= needed
+            if done is None or done.status != "done" or (done.load_id or 0) < needed:
+                return False
+            # a full refresh is done only by this run's own full-refresh build
+            return not self.settings.full_refresh or (
+                done.run_id == self.settings.run_id and FULL_REFRESH in (done.detail or ""))
         return self.check(ok)
 
     def dbt_target_path(self) -> Path:
@@ -72,13 +101,26 @@ class TransformTask(PulseTask):
         return bool(statuses & {"error", "fail", "skipped", "runtime error"})
 
     def on_dbt_line(self, line: str, proc: subprocess.Popen) -> None:
-        """Each line dbt prints while it runs (`proc` is dbt): it goes into the run log."""
-        dbt_log.info("%s", line)
+        """Each line dbt prints while it runs (`proc` is dbt): it goes into the run log, without
+        escape codes or dbt's own clock (the log line has its time); "N of M" node lines and
+        the closing "Done. PASS=..." line feed the terminal's progress."""
+        text = DBT_CLOCK.sub("", strip_ansi(line)).rstrip()
+        if text.startswith("Done. "):
+            self._dbt_result = text[len("Done. "):]
+        node = DBT_NODE.match(text)
+        if node:
+            dbt_log.info("%s", text, extra={"pulse_progress": {
+                "kind": "live", "text": f"transform  dbt node {node['n']}/{node['of']}"}})
+        else:
+            dbt_log.info("%s", text)
 
-    def _mark(self, status: str, watermark: int, command: str) -> None:
+    def progress_note(self) -> str | None:
+        return f"dbt {self._dbt_result}" if getattr(self, "_dbt_result", None) else None
+
+    def _mark(self, status: str, watermark: int, detail: str) -> None:
         with self.client() as client:
             meta.write_state(client, STAGE, STATE_KEY, status, watermark, self.settings.run_id,
-                             f"dbt {command}")
+                             detail)
 
     def execute(self) -> tuple[int, int]:
         with held(self.target, ["transform"], self.timeout()):
@@ -88,7 +130,8 @@ class TransformTask(PulseTask):
             if self._retryable(previous, watermark):
                 args = ["retry"]
             else:
-                args = ["build"] + (["--full-refresh"] if self.settings.full_refresh else [])
+                args = ["build"] + ([FULL_REFRESH] if self.settings.full_refresh else [])
+            command = " ".join(["dbt", *args])
             args += ["--target-path", str(self.dbt_target_path())]
             log.info("dbt %s (watermark load %d)", args[0], watermark)
             try:
@@ -96,11 +139,15 @@ class TransformTask(PulseTask):
                 with held(self.target, writer_locks(self.target), self.timeout()):
                     run_dbt(args, target=self.target, on_line=self.on_dbt_line)
             except DbtError as exc:
-                self._mark("failed", watermark, args[0])
+                self._mark("failed", watermark, command)
                 if any(m in exc.output_tail.lower() for m in TRANSIENT_MESSAGES):
                     raise TransientDbtError(str(exc)) from exc
                 raise
-            self._mark("done", watermark, args[0])
+            detail = command
+            if self.settings.full_refresh:
+                detail = rebuilt_summary(rebuilt_incremental_models(self.dbt_target_path()))
+                log.info("%s", detail)
+            self._mark("done", watermark, detail)
             with self.client() as client:
                 rows_in = queries.raw_event_count(client, self.settings.dates)
                 rows_out = queries.fct_event_count(client, self.settings.dates)

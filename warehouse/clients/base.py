@@ -237,6 +237,12 @@ class SqlClient:
         file may not), so read-only commands can say so instead of creating it."""
         return True
 
+    @classmethod
+    def check_reachable(cls, target: Target) -> None:
+        """Raise ConnectionError (one line naming the target and the fix) when the warehouse
+        cannot be reached: a missing server database is said before any work. A DuckDB file
+        is created when first used."""
+
     # -- named locks ----------------------------------------------------------------------
     @classmethod
     def lock_session(cls, target: Target) -> LockSession:

@@ -23,8 +23,13 @@ def connect_postgres(target: Target, dbname: str | None = None):
                                 dbname=dbname or target.dbname, connect_timeout=10,
                                 password=os.environ.get("PULSE_PG_PASSWORD") or None)
     except psycopg2.OperationalError as exc:
-        raise ConnectionError(f"cannot connect to {target.describe()}: "
-                              f"{str(exc).strip().splitlines()[0]}") from None
+        reason = str(exc).strip().splitlines()[0]
+        if f'database "{dbname or target.dbname}" does not exist' in reason:
+            name = dbname or target.dbname
+            reason = (f'database "{name}" does not exist: create it (createdb -h {target.host} '
+                      f"-p {target.port} -U {target.user} {name}) or set PULSE_PG_DBNAME "
+                      "(README: Warehouses)")
+        raise ConnectionError(f"cannot connect to {target.describe()}: {reason}") from None
 
 
 def parquet_as_csv(handle) -> io.BytesIO:
@@ -65,6 +70,10 @@ class PostgresClient(SqlClient):
     @classmethod
     def lock_session(cls, target: Target) -> LockSession:
         return AdvisoryLockSession(target)
+
+    @classmethod
+    def check_reachable(cls, target: Target) -> None:
+        connect_postgres(target).close()
 
 
 def advisory_key(name: str) -> int:

@@ -58,6 +58,12 @@ view: rpt_campaign_attribution_daily {
     description: "Sum of 1 / (touches of the conversion) over the campaign's touches."
   }
 
+  dimension: is_lookback_complete {
+    type: yesno
+    sql: ${TABLE}.is_lookback_complete ;;
+    description: "True when the conversion day's whole attribution window lies within the data's coverage (conversion_date - attribution_window_days >= int_data_coverage.first_event_date); false before, where touches older than the data are missing (first touch and '(direct)' overstated)."
+  }
+
   dimension_group: conversion {
     type: time
     timeframes: [

@@ -49,7 +49,7 @@ view: rpt_engagement_daily {
   dimension: is_mau_window_complete {
     type: yesno
     sql: ${TABLE}.is_mau_window_complete ;;
-    description: "False for the first mau_window_days - 1 days of data, whose window starts before the data."
+    description: "True when the day's mau window (and so its wau window) starts on or after the first event date loaded (int_data_coverage); false for the first mau_window_days - 1 days of data, whose wau and mau are understated."
   }
 
   dimension: max_load_id {

@@ -52,6 +52,12 @@ view: rpt_funnel_conversion {
     description: "reached_users / reached_users of the previous step; null for step 1 or when it is 0."
   }
 
+  dimension: is_window_complete {
+    type: yesno
+    sql: ${TABLE}.is_window_complete ;;
+    description: "True when every entry of the start date has had its whole conversion window within the data's coverage (funnel_start_date + 1 day + conversion_window_hours <= the end of int_data_coverage.last_event_date); false for later start dates, whose conversion is understated."
+  }
+
   dimension: max_load_id {
     type: number
     sql: ${TABLE}.max_load_id ;;

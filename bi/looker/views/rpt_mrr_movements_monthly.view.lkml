@@ -56,6 +56,12 @@ view: rpt_mrr_movements_monthly {
     description: "Workspaces with MRR > 0 at the end of the month."
   }
 
+  dimension: is_month_complete {
+    type: yesno
+    sql: ${TABLE}.is_month_complete ;;
+    description: "True when the whole month lies within the data's coverage (int_data_coverage: it starts on or after the first event date and ends by the last). A month cut by the start of the data counts workspaces already paying as new; one cut by its end reports the MRR of the last day with data as its ending MRR."
+  }
+
   dimension_group: month_start {
     type: time
     timeframes: [

@@ -10,6 +10,12 @@ view: rpt_perf_version_regression {
     description: "Compound primary key: action_name, platform, app_version."
   }
 
+  dimension: is_window_complete {
+    type: yesno
+    sql: ${TABLE}.is_window_complete ;;
+    description: "True when the window starts on or after the first day with performance data (fct_performance_daily); false while the data is shorter than the window, whose calls and totals are then understated."
+  }
+
   dimension: action_name {
     type: string
     sql: ${TABLE}.action_name ;;

@@ -37,7 +37,13 @@ view: rpt_retention_monthly {
   dimension: is_period_complete {
     type: yesno
     sql: ${TABLE}.is_period_complete ;;
-    description: "False for a month that ends after the last day with data (its rate is understated)."
+    description: "True when the measured month lies wholly within the data's coverage (int_data_coverage: it starts on or after the first event date and ends by the last); false for a month still running (its rate is understated) and for a cohort's own month cut by the start of the data."
+  }
+
+  dimension: is_cohort_complete {
+    type: yesno
+    sql: ${TABLE}.is_cohort_complete ;;
+    description: "True when the cohort's month starts on or after the first event date loaded (int_data_coverage); false for a cohort cut by the start of the data, which holds users active before it and only part of the month's newcomers."
   }
 
   dimension_group: cohort_month {

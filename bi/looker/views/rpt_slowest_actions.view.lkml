@@ -2,6 +2,12 @@ view: rpt_slowest_actions {
   sql_table_name: marts.rpt_slowest_actions ;;
   description: "Slowest common actions per action and platform over the trailing perf_window_days (7) days ending on the last performance day, ranked by total_wait_seconds (the summed duration of all calls: frequency times slowness)."
 
+  dimension: is_window_complete {
+    type: yesno
+    sql: ${TABLE}.is_window_complete ;;
+    description: "True when the window starts on or after the first day with performance data (fct_performance_daily); false while the data is shorter than the window, whose calls and totals are then understated."
+  }
+
   dimension: action_name {
     type: string
     sql: ${TABLE}.action_name ;;

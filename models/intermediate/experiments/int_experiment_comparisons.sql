@@ -11,8 +11,20 @@
     A table so that rpt_experiment_results applies the distribution macros to plain columns:
     inlined into one query, the nested expressions grow multiplicatively, and PostgreSQL
     spent 25 s JIT-compiling them at 10k users (0.2 s without).
+
+    Also the inputs of the Bayesian read-out and the sequential interval (seeds/
+    experiment_settings.csv; no row = fixed_horizon, flat prior), all on the relative lift
+    with its delta-method variance V = rel_lift_se^2, as gbstats (GrowthBook) computes them:
+    - posterior of the lift: flat prior -> N(rel_lift, V); normal prior N(m0, s0^2) ->
+      precision 1/V + 1/s0^2, mean (rel_lift/V + m0/s0^2) / precision.
+    - sequential: N = users + control users, rho^2 = (-2 ln a + ln(1 - 2 ln a)) / tuning,
+      half-width = rel_lift_se * sqrt(2 (N rho^2 + 1) ln(sqrt(N rho^2 + 1) / a) / (N rho^2))
+      (Waudby-Smith et al. 2023, eq. 9); log e-value = rho^2 N (rel_lift/se)^2 / (2 (N rho^2
+      + 1)) - ln(N rho^2 + 1) / 2, p = min(1, 1 / e-value).
 -#}
 {{ config(materialized='table') }}
+{%- set alpha = 1.0 - (var('experiment_confidence_level') | float) -%}
+{%- set tuning = var('experiment_sequential_tuning') | float %}
 
 with
 
@@ -26,13 +38,28 @@ variants as (
 
 ),
 
-assignments as (
+settings as (
 
     select
         experiment_key,
-        metric_key,
-        role as metric_role
-    from {{ ref('experiment_metric_assignments') }}
+        interval_method,
+        cast(prior_lift_mean as double precision) as prior_lift_mean,
+        cast(prior_lift_sd as double precision) as prior_lift_sd
+    from {{ ref('experiment_settings') }}
+
+),
+
+assignments as (
+
+    select
+        assignments.experiment_key,
+        assignments.metric_key,
+        assignments.role as metric_role,
+        coalesce(metrics.direction, 'increase') as metric_direction,
+        coalesce(cast(metrics.non_inferiority_margin as double precision), 0.0) as non_inferiority_margin
+    from {{ ref('experiment_metric_assignments') }} as assignments
+    inner join {{ ref('experiment_metrics') }} as metrics
+        on assignments.metric_key = metrics.metric_key
 
 ),
 
@@ -121,6 +148,8 @@ arms as (
         assignments.experiment_key,
         assignments.metric_key,
         assignments.metric_role,
+        assignments.metric_direction,
+        assignments.non_inferiority_margin,
         variants.variant,
         variants.is_control,
         coalesce(arm_stats.users, 0) as users,  -- noqa: RF04
@@ -176,9 +205,11 @@ test_statistics as (
         standard_errors.*,
         metric_mean - control_mean as abs_lift,
         metric_mean / nullif(control_mean, 0) - 1.0 as rel_lift,
+        -- no relative lift against a control mean of 0 (PostgreSQL raises on / 0)
         sqrt(
-            var_mean_t / (control_mean * control_mean)
-            + metric_mean * metric_mean * var_mean_c / (control_mean * control_mean * control_mean * control_mean)
+            var_mean_t / nullif(control_mean * control_mean, 0)
+            + metric_mean * metric_mean * var_mean_c
+            / nullif(control_mean * control_mean * control_mean * control_mean, 0)
         ) as rel_lift_se,
         abs(metric_mean - control_mean) / nullif(sqrt(var_mean_t + var_mean_c), 0) as abs_t,
         (var_mean_t + var_mean_c) * (var_mean_t + var_mean_c)
@@ -199,6 +230,44 @@ test_statistics as (
 
 ),
 
+read_out_inputs as (
+
+    select
+        test_statistics.*,
+        coalesce(settings.interval_method, 'fixed_horizon') as interval_method,
+        settings.prior_lift_mean,
+        settings.prior_lift_sd,
+        1.0 / nullif(test_statistics.rel_lift_se * test_statistics.rel_lift_se, 0)
+        + coalesce(1.0 / nullif(settings.prior_lift_sd * settings.prior_lift_sd, 0), 0) as posterior_precision,
+        cast(test_statistics.users + test_statistics.control_users as double precision)
+        * (-2.0 * ln({{ alpha }}) + ln(1.0 - 2.0 * ln({{ alpha }}))) / {{ tuning }} as n_rho2
+    from test_statistics
+    left join settings
+        on test_statistics.experiment_key = settings.experiment_key
+
+),
+
+read_outs as (
+
+    select
+        read_out_inputs.*,
+        case
+            when prior_lift_sd is null then rel_lift
+            else (
+                rel_lift / nullif(rel_lift_se * rel_lift_se, 0)
+                + prior_lift_mean / nullif(prior_lift_sd * prior_lift_sd, 0)
+            ) / nullif(posterior_precision, 0)
+        end as posterior_lift_mean,
+        sqrt(1.0 / nullif(posterior_precision, 0)) as posterior_lift_sd,
+        rel_lift_se
+        * sqrt(2.0 * (n_rho2 + 1.0) * ln(sqrt(n_rho2 + 1.0) / {{ alpha }}) / nullif(n_rho2, 0)) as sequential_half_width,
+        n_rho2 * (rel_lift / nullif(rel_lift_se, 0)) * (rel_lift / nullif(rel_lift_se, 0))
+        / (2.0 * (n_rho2 + 1.0))
+        - ln(n_rho2 + 1.0) / 2.0 as sequential_log_evalue
+    from read_out_inputs
+
+),
+
 final as (
 
     select
@@ -206,6 +275,8 @@ final as (
         metric_key,
         variant,
         metric_role,
+        metric_direction,
+        non_inferiority_margin,
         is_control,
         users,  -- noqa: RF04
         metric_mean,
@@ -219,8 +290,16 @@ final as (
         welch_df,
         cuped_rel_lift,
         cuped_abs_t,
-        cuped_welch_df
-    from test_statistics
+        cuped_welch_df,
+        interval_method,
+        prior_lift_mean,
+        prior_lift_sd,
+        posterior_lift_mean,
+        posterior_lift_sd,
+        posterior_lift_mean / nullif(posterior_lift_sd, 0) as posterior_z,
+        sequential_half_width,
+        sequential_log_evalue
+    from read_outs
 
 )
 

@@ -19,6 +19,19 @@
       metrics x treatment variants with a p-value; null on guardrail and control rows.
     - SRM and multi-variant users come from int_experiment_health (same on every row of an
       experiment); is_trustworthy = false marks results nobody should act on.
+    - Sequential (always-valid) interval: sequential_ci_low/high = rel_lift -/+ the confidence
+      sequence half-width, sequential_p_value = min(1, 1 / e-value) (int_experiment_comparisons);
+      interval_method says which interval the experiment is read with (seeds/experiment_settings.csv).
+    - Bayesian read-out on the relative lift, posterior N(mu, s^2) (flat or normal prior):
+      chance_to_win = P(lift > 0) = Phi(mu / s); risk_control = E[max(lift, 0)] =
+      mu Phi(mu/s) + s phi(mu/s) (expected loss of keeping control), risk_treatment =
+      E[max(-lift, 0)] = s phi(mu/s) - mu Phi(-mu/s) (expected loss of shipping the treatment);
+      credible_low/high = mu -/+ z s.
+    - Guardrails (metric_role = guardrail), with the interval interval_method selects and the
+      metric's direction and non_inferiority_margin (seeds/experiment_metrics.csv), as a
+      deterioration d (= -rel_lift for an increase metric, rel_lift for a decrease one):
+      ok = the interval's worst d <= margin (non-inferiority shown); breached = the interval
+      excludes 0 on the worse side and the estimated d > margin; else inconclusive.
     Control rows carry null lifts and p-values.
 -#}
 {%- set confidence = var('experiment_confidence_level') | float -%}
@@ -43,7 +56,13 @@ normal_deviates as (
         comparisons.*,
         {{ student_t_z('abs_t', 'welch_df') }} as z_equivalent,
         {{ student_t_z('cuped_abs_t', 'cuped_welch_df') }} as cuped_z_equivalent,
-        {{ normal_inv(1.0 - (1.0 - confidence) / 2.0) }} as z_critical
+        {{ normal_inv(1.0 - (1.0 - confidence) / 2.0) }} as z_critical,
+        {{ normal_cdf('posterior_z') }} as prob_positive,
+        {{ normal_cdf('-posterior_z') }} as prob_negative,
+        case
+            when abs(posterior_z) > 37 then 0.0
+            else exp(-posterior_z * posterior_z / 2.0) / 2.5066282746310002
+        end as posterior_density
     from comparisons
 
 ),
@@ -94,38 +113,103 @@ bh_adjusted as (
 
 ),
 
+chosen_intervals as (
+
+    select
+        bh_adjusted.*,
+        case
+            when interval_method = 'sequential' then rel_lift - sequential_half_width
+            else rel_lift - z_critical * rel_lift_se
+        end as chosen_ci_low,
+        case
+            when interval_method = 'sequential' then rel_lift + sequential_half_width
+            else rel_lift + z_critical * rel_lift_se
+        end as chosen_ci_high
+    from bh_adjusted
+
+),
+
+deteriorations as (
+
+    -- d = how much worse the variant is, relative: its estimate and best / worst interval bound
+    select
+        chosen_intervals.*,
+        case when metric_direction = 'decrease' then rel_lift else -rel_lift end as deterioration,
+        case when metric_direction = 'decrease' then chosen_ci_low else -chosen_ci_high end as best_deterioration,
+        case when metric_direction = 'decrease' then chosen_ci_high else -chosen_ci_low end as worst_deterioration
+    from chosen_intervals
+
+),
+
+guardrails as (
+
+    select
+        deteriorations.*,
+        case
+            when metric_role != 'guardrail' or rel_lift is null or worst_deterioration is null then null
+            when worst_deterioration <= non_inferiority_margin then 'ok'
+            when best_deterioration > 0 and deterioration > non_inferiority_margin then 'breached'
+            else 'inconclusive'
+        end as guardrail_status
+    from deteriorations
+
+),
+
 final as (
 
     select
-        bh_adjusted.experiment_key,
-        bh_adjusted.metric_key,
-        bh_adjusted.variant,
-        bh_adjusted.metric_role,
-        bh_adjusted.is_control,
-        bh_adjusted.users,
-        bh_adjusted.metric_mean,
-        bh_adjusted.metric_variance,
-        bh_adjusted.abs_lift,
-        bh_adjusted.rel_lift,
-        bh_adjusted.rel_lift - bh_adjusted.z_critical * bh_adjusted.rel_lift_se as rel_lift_ci_low,
-        bh_adjusted.rel_lift + bh_adjusted.z_critical * bh_adjusted.rel_lift_se as rel_lift_ci_high,
-        bh_adjusted.welch_df,
-        bh_adjusted.p_value,
+        guardrails.experiment_key,
+        guardrails.metric_key,
+        guardrails.variant,
+        guardrails.metric_role,
+        guardrails.metric_direction,
+        guardrails.non_inferiority_margin,
+        guardrails.guardrail_status,
+        coalesce(guardrails.guardrail_status = 'breached', false) as guardrail_breached,
+        guardrails.is_control,
+        guardrails.users,
+        guardrails.metric_mean,
+        guardrails.metric_variance,
+        guardrails.abs_lift,
+        guardrails.rel_lift,
+        guardrails.rel_lift - guardrails.z_critical * guardrails.rel_lift_se as rel_lift_ci_low,
+        guardrails.rel_lift + guardrails.z_critical * guardrails.rel_lift_se as rel_lift_ci_high,
+        guardrails.welch_df,
+        guardrails.p_value,
         case
-            when not bh_adjusted.is_bh_test then null
-            when bh_adjusted.bh_step_up > 1.0 then 1.0
-            else bh_adjusted.bh_step_up
+            when not guardrails.is_bh_test then null
+            when guardrails.bh_step_up > 1.0 then 1.0
+            else guardrails.bh_step_up
         end as p_value_adjusted,
-        bh_adjusted.cuped_rel_lift,
-        bh_adjusted.cuped_p_value,
+        guardrails.cuped_rel_lift,
+        guardrails.cuped_p_value,
+        guardrails.interval_method,
+        guardrails.rel_lift - guardrails.sequential_half_width as sequential_ci_low,
+        guardrails.rel_lift + guardrails.sequential_half_width as sequential_ci_high,
+        case
+            when guardrails.sequential_log_evalue is null then null
+            when guardrails.sequential_log_evalue <= 0 then 1.0
+            when guardrails.sequential_log_evalue > 700 then 0.0
+            else exp(-guardrails.sequential_log_evalue)
+        end as sequential_p_value,
+        guardrails.prior_lift_mean,
+        guardrails.prior_lift_sd,
+        guardrails.posterior_lift_mean,
+        guardrails.prob_positive as chance_to_win,
+        guardrails.posterior_lift_mean * guardrails.prob_positive
+        + guardrails.posterior_lift_sd * guardrails.posterior_density as risk_control,
+        guardrails.posterior_lift_sd * guardrails.posterior_density
+        - guardrails.posterior_lift_mean * guardrails.prob_negative as risk_treatment,
+        guardrails.posterior_lift_mean - guardrails.z_critical * guardrails.posterior_lift_sd as credible_low,
+        guardrails.posterior_lift_mean + guardrails.z_critical * guardrails.posterior_lift_sd as credible_high,
         health.srm_p_value,
         health.multi_variant_users,
         health.multi_variant_share,
         health.has_srm,
         health.is_trustworthy
-    from bh_adjusted
+    from guardrails
     inner join health
-        on bh_adjusted.experiment_key = health.experiment_key
+        on guardrails.experiment_key = health.experiment_key
 
 )
 

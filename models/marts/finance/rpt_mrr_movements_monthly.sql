@@ -10,6 +10,10 @@
     - churn: positive -> 0 (negative amount).
     Changes undone within the month (an upgrade then a downgrade back) net out. Amounts in
     cents of the subscription currency (the simulator bills in USD only).
+
+    is_month_complete: the whole month lies within the data's coverage (int_data_coverage).
+    A month cut by the start of the data counts workspaces already paying as new; one cut
+    by its end has its ending MRR from the last day with data, not the month's last day.
 -#}
 with
 
@@ -106,6 +110,15 @@ months as (
 
 ),
 
+coverage as (
+
+    select
+        first_event_date,
+        last_event_date
+    from {{ ref('int_data_coverage') }}
+
+),
+
 final as (
 
     select
@@ -121,8 +134,21 @@ final as (
         cast(coalesce(sum(classified.ending_mrr_cents), 0) as {{ dbt.type_bigint() }}) as ending_mrr_cents,
         cast(coalesce(sum(classified.ending_mrr_cents), 0) * 12 as {{ dbt.type_bigint() }}) as ending_arr_cents,
         cast(count(case when classified.ending_mrr_cents > 0 then 1 end) as {{ dbt.type_bigint() }})
-            as paying_workspaces
+            as paying_workspaces,
+        coalesce(
+            max(
+                case
+                    when months.month_start >= coverage.first_event_date
+                        and cast({{ dbt.dateadd('month', 1, 'months.month_start') }} as date)
+                        <= cast({{ dbt.dateadd('day', 1, 'coverage.last_event_date') }} as date)
+                        then 1
+                    else 0
+                end
+            ) = 1,
+            false
+        ) as is_month_complete
     from months
+    cross join coverage
     left join classified
         on months.month_start = classified.month_start
     group by months.month_start

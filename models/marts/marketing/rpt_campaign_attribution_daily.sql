@@ -14,6 +14,11 @@
     channel_groupings (most specific match wins; '*' matches anything).
     Every conversion gives exactly 1 credit per model, so each model's column sums to the
     number of conversions.
+
+    is_lookback_complete: the conversion day's whole attribution window lies within the
+    data's coverage (conversion_date - attribution_window_days >= the first event date in
+    int_data_coverage); before that, touches older than the data are missing and first
+    touch and '(direct)' are overstated.
 -#}
 {%- set window_days = var('attribution_window_days') | int -%}
 
@@ -122,7 +127,14 @@ credits as (
             when touches.conversion_event_id is null then 1.0
             else 1.0 / touches.touch_count
         end as linear_credit,
-        touches.conversion_event_id is not null as is_touched
+        touches.conversion_event_id is not null as is_touched,
+        coalesce(
+            cast(conversions.converted_at as date) >= (
+                select cast({{ dbt.dateadd('day', window_days, 'coverage.first_event_date') }} as date)
+                from {{ ref('int_data_coverage') }} as coverage
+            ),
+            false
+        ) as is_lookback_complete
     from conversions
     left join touches
         on conversions.conversion_event_id = touches.conversion_event_id
@@ -169,7 +181,8 @@ final as (
         -- a float sum's last bits depend on the order threads add in: round so a rebuild
         -- gives the same number (credits are k/n, far coarser than 1e-9)
         cast(round(cast(sum(credits.linear_credit) as decimal(38, 12)), 9) as double precision)
-            as linear_conversions
+            as linear_conversions,
+        max(case when credits.is_lookback_complete then 1 else 0 end) = 1 as is_lookback_complete
     from credits
     left join channels
         on

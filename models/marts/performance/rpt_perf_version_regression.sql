@@ -24,6 +24,7 @@ versions as (
     select
         window_start_date,
         window_end_date,
+        is_window_complete,
         action_name,
         platform,
         app_version,
@@ -33,7 +34,7 @@ versions as (
         count(*) as calls,
         cast({{ percentile('duration_ms', 0.9) }} as double precision) as p90_duration_ms
     from timings
-    group by window_start_date, window_end_date, action_name, platform, app_version
+    group by window_start_date, window_end_date, is_window_complete, action_name, platform, app_version
 
 ),
 
@@ -59,6 +60,7 @@ final as (
     select
         compared.window_start_date,
         compared.window_end_date,
+        compared.is_window_complete,
         compared.action_name,
         compared.platform,
         compared.app_version,

@@ -22,6 +22,7 @@ aggregated as (
     select
         window_start_date,
         window_end_date,
+        is_window_complete,
         action_name,
         platform,
         count(*) as calls,
@@ -30,7 +31,7 @@ aggregated as (
         cast({{ percentile('duration_ms', 0.9) }} as double precision) as p90_duration_ms,
         cast({{ percentile('duration_ms', 0.99) }} as double precision) as p99_duration_ms
     from timings
-    group by window_start_date, window_end_date, action_name, platform
+    group by window_start_date, window_end_date, is_window_complete, action_name, platform
 
 ),
 
@@ -39,6 +40,7 @@ final as (
     select
         aggregated.window_start_date,
         aggregated.window_end_date,
+        aggregated.is_window_complete,
         aggregated.action_name,
         aggregated.platform,
         aggregated.calls,

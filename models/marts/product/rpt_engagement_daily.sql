@@ -11,6 +11,9 @@
     the windows ending on D .. D + mau_window_days - 1, so every day from the earliest
     changed day on is rebuilt, reading activity from mau_window_days - 1 days before it. A
     platform never seen before, or activity before the first day, rebuilds everything.
+
+    is_mau_window_complete: the day's mau window starts on or after the first event date
+    loaded (int_data_coverage), so no activity before the data is missing from it.
 -#}
 {{
     config(
@@ -128,8 +131,9 @@ bounds as (
         {% else %}
         activity_bounds.first_date as spine_start_date,
         {% endif %}
-        cast({{ dbt.dateadd('day', mau_days - 1, 'activity_bounds.first_date') }} as date) as first_complete_mau_date
+        cast({{ dbt.dateadd('day', mau_days - 1, 'coverage.first_event_date') }} as date) as first_complete_mau_date
     from activity_bounds
+    cross join {{ ref('int_data_coverage') }} as coverage
     {% if is_incremental() %}
         cross join rebuild
     {% endif %}

@@ -12,6 +12,12 @@
     change entries from E - (longest window) on, so every start date from the earliest
     changed day minus the longest window is rebuilt; so is the history of devices identified
     since the last run. Steps are unrolled up to var funnel_max_steps (default 6).
+
+    is_window_complete: every entry of the start date has had its whole conversion window
+    (step 1's conversion_window_hours) within the data's coverage (int_data_coverage), i.e.
+    start date + 1 day + the window <= the end of the last event date. Later start dates
+    are understated. Start dates stored as incomplete are rebuilt by every incremental run,
+    so the flag turns true once the data covers the window.
 -#}
 {{
     config(
@@ -39,6 +45,13 @@ steps as (
 
 ),
 
+coverage as (
+
+    select last_event_date
+    from {{ ref('int_data_coverage') }}
+
+),
+
 {% if is_incremental() %}
 
 changed_dates as (
@@ -63,7 +76,19 @@ rebuild_from as (
             '-1 * (select cast(ceiling(max(steps.conversion_window_hours) / 24.0) as integer) from steps)',
             'min(changed_dates.changed_date)'
         ) }} as date) as rebuild_from_date
-    from changed_dates
+    from (
+        select changed_date from changed_dates
+        union all
+        -- start dates whose window was not yet covered: the flag may turn true
+        select
+            cast({{ dbt.dateadd(
+                'day',
+                '(select cast(ceiling(max(steps.conversion_window_hours) / 24.0) as integer) from steps)',
+                'min(stored.funnel_start_date)'
+            ) }} as date) as changed_date
+        from {{ this }} as stored
+        where not stored.is_window_complete
+    ) as changed_dates
 
 ),
 
@@ -196,7 +221,8 @@ grid as (
         entries.funnel_key,
         entries.funnel_start_date,
         steps.step_number,
-        steps.event_name
+        steps.event_name,
+        entries.conversion_window_hours
     from entries
     inner join steps
         on entries.funnel_key = steps.funnel_key
@@ -211,8 +237,16 @@ counted as (
         grid.step_number,
         grid.event_name,
         coalesce(reached.reached_users, 0) as reached_users,
+        coalesce(
+            cast({{ dbt.dateadd(
+                'hour', 'grid.conversion_window_hours', dbt.dateadd('day', 1, 'grid.funnel_start_date')
+            ) }} as {{ dbt.type_timestamp() }})
+            <= cast({{ dbt.dateadd('day', 1, 'coverage.last_event_date') }} as {{ dbt.type_timestamp() }}),
+            false
+        ) as is_window_complete,
         reached.max_load_id
     from grid
+    cross join coverage
     left join reached
         on
             grid.funnel_key = reached.funnel_key
@@ -238,6 +272,7 @@ final as (
         cast(reached_users as double precision) / nullif(
             lag(reached_users) over (partition by funnel_key, funnel_start_date order by step_number), 0
         ) as conversion_from_previous,
+        is_window_complete,
         max_load_id
     from counted
 

@@ -77,6 +77,14 @@ problems as (
     from metrics
     where window_end_hours <= window_start_hours
 
+    union all
+
+    select
+        metric_key,
+        'non_inferiority_margin must be >= 0 (a relative lift, or empty)' as problem
+    from metrics
+    where non_inferiority_margin < 0
+
 )
 
 select * from problems
