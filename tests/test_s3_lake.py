@@ -3,6 +3,7 @@
 from datetime import date
 
 import boto3
+import orjson
 import pytest
 
 from ingest.lake import open_lake, read_manifest
@@ -44,6 +45,10 @@ def test_ingest_publishes_to_s3_and_loaders_read_it(tmp_path, s3_endpoint, any_t
     assert [(r.status, r.rows) for r in results] == [("loaded", 2)]
     assert fetch(any_target, "select event_id from raw.events order by 1") == [("e1",), ("e2",)]
     assert fetch(any_target, "select lake_uri from pulse_meta.load_audit") == [(uri,)]
+    # the publisher wrote the Redshift COPY manifest beside the partition, listing its data files
+    copy_manifest = orjson.loads(lake.read_bytes("events/batch_date=2026-11-01/_redshift_copy.manifest"))
+    data = [f"{uri}/events/batch_date=2026-11-01/{f.name}" for f in manifests["2026-11-01"]["events"].files]
+    assert copy_manifest == {"entries": [{"url": u, "mandatory": True} for u in data]} and data
 
 
 def test_s3_partition_is_invisible_until_its_manifest_is_written(tmp_path, s3_endpoint):

@@ -28,6 +28,9 @@ from typing import BinaryIO, Protocol
 from urllib.parse import urlsplit
 
 MANIFEST = "_manifest.json"  # written last: its presence publishes the partition
+# Beside the data files of an s3:// partition: the manifest a Redshift COPY reads, listing
+# exactly the partition's data files as mandatory entries (a missing one fails the COPY).
+COPY_MANIFEST = "_redshift_copy.manifest"
 TEMP_MARK = ".tmp-"  # a local write's temp file: ``.<name>.tmp-<pid>``
 
 
@@ -221,3 +224,11 @@ def open_lake(uri: str | Path) -> LocalLake | S3Lake:
 
 def partition_dir(table: str, batch: str) -> str:
     return f"{table}/batch_date={batch}"
+
+
+def copy_manifest_json(lake_uri: str, prefix: str, names: list[str]) -> bytes:
+    """The Redshift COPY manifest of a partition's data files (``mandatory`` entries)."""
+    import orjson
+
+    entries = [{"url": f"{lake_uri}/{prefix}/{n}", "mandatory": True} for n in names]
+    return orjson.dumps({"entries": entries})

@@ -16,7 +16,7 @@ from pathlib import Path
 import orjson
 
 from ingest.contract import CONTRACT_VERSION
-from ingest.lake.files import MANIFEST, Lake
+from ingest.lake.files import COPY_MANIFEST, MANIFEST, Lake, copy_manifest_json
 from ingest.lake.manifest import InputFile, Manifest, SkippedInput
 from ingest.lake.writers import GzipLines, ParquetRows, Staged, StagedFile
 from ingest.tables import all_tables
@@ -30,12 +30,17 @@ class BatchFailed(RuntimeError):
 
 
 def publish_partition(lake: Lake, manifest: Manifest, files: dict[str, str]) -> None:
-    """Upload data files, then the manifest, then remove files the new manifest dropped."""
+    """Upload data files, then (on S3) the Redshift COPY manifest, then the manifest, then
+    remove files the new manifest dropped."""
     prefix = manifest.partition
     for name, local_path in files.items():
         lake.write_file(f"{prefix}/{name}", local_path)
-    lake.write_bytes(f"{prefix}/{MANIFEST}", manifest.to_json())
     keep = {f"{prefix}/{name}" for name in files} | {f"{prefix}/{MANIFEST}"}
+    if lake.uri.startswith("s3://"):  # Redshift COPY reads S3 only
+        names = [f.name for f in manifest.files]
+        lake.write_bytes(f"{prefix}/{COPY_MANIFEST}", copy_manifest_json(lake.uri, prefix, names))
+        keep.add(f"{prefix}/{COPY_MANIFEST}")
+    lake.write_bytes(f"{prefix}/{MANIFEST}", manifest.to_json())
     for rel in lake.list(prefix + "/"):
         if rel not in keep:
             lake.delete(rel)

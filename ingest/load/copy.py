@@ -13,12 +13,11 @@ import shutil
 import tempfile
 from collections.abc import Iterator
 
-import orjson
-
 from ingest.lake import DataFile, Lake, LocalLake, partition_dir
+from ingest.lake.files import COPY_MANIFEST, copy_manifest_json
 from ingest.lake.verify import LakeDamaged, check_local_file, file_problem
 
-COPY_MANIFEST = "_redshift_copy.manifest"
+__all__ = ["COPY_MANIFEST", "LakePartitionFiles"]
 
 
 def _not_found(exc: Exception) -> bool:
@@ -64,8 +63,10 @@ class LakePartitionFiles:
             yield paths
 
     def copy_manifest_url(self) -> str:
-        """Write a Redshift COPY manifest beside the partition and return its s3:// URL
-        (``mandatory`` entries, so a missing file fails the COPY instead of loading less)."""
+        """The s3:// URL of the partition's Redshift COPY manifest (``mandatory`` entries, so a
+        missing file fails the COPY instead of loading less). The publisher writes it beside
+        the partition; it is rewritten here only when absent or not listing exactly these files
+        (a partition published before it existed)."""
         if not self.lake.uri.startswith("s3://"):
             raise ValueError("Redshift loads need an s3:// lake (COPY reads from S3)")
         for entry in self.files:  # Redshift reads S3 itself: check the objects it will read
@@ -73,7 +74,8 @@ class LakePartitionFiles:
             problem = file_problem(rel, entry, self.lake.digest(rel))
             if problem:
                 raise LakeDamaged(f"lake file does not match its manifest: {problem}")
-        entries = [{"url": f"{self.lake.uri}/{self.prefix}/{n}", "mandatory": True} for n in self.names]
         rel = f"{self.prefix}/{COPY_MANIFEST}"
-        self.lake.write_bytes(rel, orjson.dumps({"entries": entries}))
+        wanted = copy_manifest_json(self.lake.uri, self.prefix, self.names)
+        if self.lake.read_bytes(rel) != wanted:
+            self.lake.write_bytes(rel, wanted)
         return f"{self.lake.uri}/{rel}"

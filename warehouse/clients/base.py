@@ -222,6 +222,10 @@ class SqlClient:
         self.execute(f"create temporary table {identifier(stage)} as select {', '.join(columns)} "
                      f"from {source} where 1 = 0")
 
+    def run_load_step(self, step) -> None:
+        """One non-copy statement of a partition load (warehouse.merge.Step)."""
+        self.execute(step.sql, step.params)
+
     # -- bulk copy ------------------------------------------------------------------------
     def copy_into(self, table: str, columns: Sequence[tuple[str, str]], files: PartitionFiles) -> None:
         """Bulk-load a partition's files into `table` (columns as (name, logical type))."""

@@ -35,6 +35,13 @@ class DuckDBClient(SqlClient):
     def _begin(self) -> None:
         self.conn.execute("begin transaction")
 
+    def run_load_step(self, step) -> None:
+        if step.like:  # DuckDB has no CREATE TABLE (LIKE ...): an empty copy of the columns
+            table, source = step.like
+            self.execute(f"create temporary table {table} as select * from {source} where 1 = 0")
+            return
+        super().run_load_step(step)
+
     def copy_into(self, table: str, columns: Sequence[tuple[str, str]], files: PartitionFiles) -> None:
         names = ", ".join(identifier(name) for name, _ in columns)
         types = ", ".join(f"'{name}': '{self.type_name(kind)}'" for name, kind in columns)

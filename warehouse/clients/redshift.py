@@ -7,20 +7,71 @@ appear in a message. Locks are files on the scheduling host (Redshift has no adv
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import ClassVar
 
 from warehouse.clients.base import PartitionFiles, SqlClient
-from warehouse.target import identifier
+from warehouse.merge import Step, q, render
+from warehouse.merge import qualified as quoted_name
+from warehouse.redact import MASK, redact
+
+# What a golden file or a log shows in place of the COPY authorization.
+AUTH_PLACEHOLDER = "iam_role '<PULSE_RS_IAM_ROLE>'"
 
 
-def copy_sql(table: str, columns: Sequence[str], manifest_url: str, iam_role: str, fmt: str) -> str:
-    """COPY from a Redshift manifest listing the partition's files."""
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def copy_authorization(environ: Mapping[str, str] | None = None) -> tuple[str, list[str]]:
+    """(the COPY authorization clause, the secret values in it) from the environment: the IAM
+    role Redshift assumes (PULSE_RS_IAM_ROLE, preferred) or the AWS credentials variables."""
+    env = os.environ if environ is None else environ
+    role = env.get("PULSE_RS_IAM_ROLE")
+    if role:
+        return f"iam_role {_literal(role)}", [role]
+    key, secret = env.get("AWS_ACCESS_KEY_ID"), env.get("AWS_SECRET_ACCESS_KEY")
+    if key and secret:
+        clause = f"access_key_id {_literal(key)} secret_access_key {_literal(secret)}"
+        token = env.get("AWS_SESSION_TOKEN")
+        if token:
+            clause += f" session_token {_literal(token)}"
+        return clause, [v for v in (key, secret, token) if v]
+    raise ValueError("set PULSE_RS_IAM_ROLE to the IAM role Redshift COPY assumes "
+                     "(or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)")
+
+
+def copy_sql(table: str, columns: Sequence[str], manifest_url: str, auth: str, fmt: str) -> str:
+    """COPY from a Redshift manifest listing the partition's files (`table` already quoted)."""
     if fmt == "parquet":  # Parquet COPY maps columns by position, without a column list
-        return f"copy {table} from '{manifest_url}' iam_role '{iam_role}' format as parquet manifest"
-    names = ", ".join(identifier(c) for c in columns)
-    return (f"copy {table} ({names}) from '{manifest_url}' iam_role '{iam_role}' "
+        return f"copy {table} from {_literal(manifest_url)} {auth} format as parquet manifest"
+    names = ", ".join(q(c) for c in columns)
+    return (f"copy {table} ({names}) from {_literal(manifest_url)} {auth} "
             "format as csv gzip ignoreheader 1 timeformat 'auto' dateformat 'auto' manifest")
+
+
+def render_load_sequence(steps: Sequence[Step], columns: Sequence[str], manifest_url: str,
+                         fmt: str, auth: str = AUTH_PLACEHOLDER) -> str:
+    """The statements Redshift receives for one partition load, as one SQL script (parameters
+    inlined), inside the one transaction it runs in."""
+    from warehouse.meta import LOAD_AUDIT  # meta imports the clients
+
+    out = ["begin;",
+           "-- load ids are max + 1: loads queue on the audit table until this transaction ends",
+           f"lock {quoted_name(LOAD_AUDIT.qualified)};",
+           "-- (pulse reads the partition's last checksum and the next load id here: meta.py)"]
+    for step in steps:
+        if step.name == "copy":
+            table = step.like[0] if step.like else step.sql.split()[1]
+            out.append(copy_sql(table, columns, manifest_url, auth, fmt) + ";")
+        else:
+            out.append(render(step.sql, step.params) + ";")
+    out.append("commit;")
+    return "\n".join(out) + "\n"
+
+
+class CopyFailed(RuntimeError):
+    """A Redshift COPY failed (the message names the table and manifest, never a credential)."""
 
 
 class RedshiftClient(SqlClient):
@@ -43,12 +94,30 @@ class RedshiftClient(SqlClient):
             raise ConnectionError(f"cannot connect to {self.target.describe()}: "
                                   f"{type(exc).__name__}") from None
 
+    def quote(self, name: str) -> str:
+        return q(name)
+
+    def create_schema(self, schema: str) -> None:
+        self.execute(f"create schema if not exists {q(schema)}")  # `raw` is reserved on Redshift
+
+    def create_table(self, qualified: str, columns) -> None:
+        schema, _, table = qualified.partition(".")
+        cols = ",\n  ".join(f"{q(name)} {self.type_name(kind)}{'' if nullable else ' not null'}"
+                             for name, kind, nullable in columns)
+        self.execute(f"create table if not exists {q(schema)}.{q(table)} (\n  {cols}\n)")
+
     def lock_table(self, qualified: str) -> None:
-        self.execute(f"lock {qualified}")
+        self.execute(f"lock {quoted_name(qualified)}")
 
     def copy_into(self, table: str, columns: Sequence[tuple[str, str]], files: PartitionFiles) -> None:
-        role = os.environ.get("PULSE_RS_IAM_ROLE")
-        if not role:
-            raise ValueError("set PULSE_RS_IAM_ROLE to the IAM role Redshift COPY assumes")
-        self.execute(copy_sql(table, [name for name, _ in columns], files.copy_manifest_url(), role,
-                              files.fmt))
+        auth, secrets = copy_authorization()
+        url = files.copy_manifest_url()
+        quoted = table if table.startswith('"') else q(table)
+        try:
+            self.execute(copy_sql(quoted, [name for name, _ in columns], url, auth, files.fmt))
+        except Exception as exc:  # a driver may echo the statement: mask what it carried
+            text = redact(str(exc).strip().splitlines()[0] if str(exc).strip() else "")
+            for secret in secrets:
+                text = text.replace(secret, MASK)
+            raise CopyFailed(f"COPY into {table} from {url} failed: {type(exc).__name__}: "
+                             f"{text}") from None
