@@ -260,7 +260,9 @@ read_outs as (
         end as posterior_lift_mean,
         sqrt(1.0 / nullif(posterior_precision, 0)) as posterior_lift_sd,
         rel_lift_se
-        * sqrt(2.0 * (n_rho2 + 1.0) * ln(sqrt(n_rho2 + 1.0) / {{ alpha }}) / nullif(n_rho2, 0)) as sequential_half_width,
+        * sqrt(
+            2.0 * (n_rho2 + 1.0) * ln(sqrt(n_rho2 + 1.0) / {{ alpha }}) / nullif(n_rho2, 0)
+        ) as sequential_half_width,
         n_rho2 * (rel_lift / nullif(rel_lift_se, 0)) * (rel_lift / nullif(rel_lift_se, 0))
         / (2.0 * (n_rho2 + 1.0))
         - ln(n_rho2 + 1.0) / 2.0 as sequential_log_evalue
