@@ -34,6 +34,30 @@ view: rpt_experiment_results {
     description: "primary, secondary or guardrail (seeds/experiment_metric_assignments.csv)."
   }
 
+  dimension: metric_direction {
+    type: string
+    sql: ${TABLE}.metric_direction ;;
+    description: "increase or decrease, the metric's good direction (seeds/experiment_metrics.csv)."
+  }
+
+  dimension: non_inferiority_margin {
+    type: string
+    sql: ${TABLE}.non_inferiority_margin ;;
+    description: "Largest accepted deterioration of the metric as a guardrail, relative (0.02 = 2%)."
+  }
+
+  dimension: guardrail_status {
+    type: string
+    sql: ${TABLE}.guardrail_status ;;
+    description: "On guardrail treatment rows: ok (the interval selected by interval_method rules out a deterioration beyond the margin), breached (the variant is significantly worse and its estimated deterioration exceeds the margin) or inconclusive; null elsewhere."
+  }
+
+  dimension: guardrail_breached {
+    type: string
+    sql: ${TABLE}.guardrail_breached ;;
+    description: "True when guardrail_status = breached (stop or fix the variant); false elsewhere."
+  }
+
   dimension: is_control {
     type: yesno
     sql: ${TABLE}.is_control ;;
@@ -110,6 +134,78 @@ view: rpt_experiment_results {
     type: number
     sql: ${TABLE}.cuped_p_value ;;
     description: "Two-sided Welch p-value of the CUPED-adjusted values."
+  }
+
+  dimension: interval_method {
+    type: string
+    sql: ${TABLE}.interval_method ;;
+    description: "Which interval the experiment is read with (seeds/experiment_settings.csv): fixed_horizon (rel_lift_ci_*, valid for one look at the planned end) or sequential (sequential_ci_*, valid however often it is looked at)."
+  }
+
+  dimension: sequential_ci_low {
+    type: number
+    sql: ${TABLE}.sequential_ci_low ;;
+    description: "Lower bound of the always-valid confidence sequence of rel_lift (Waudby-Smith et al. asymptotic CS, as GrowthBook)."
+  }
+
+  dimension: sequential_ci_high {
+    type: number
+    sql: ${TABLE}.sequential_ci_high ;;
+    description: "Upper bound of the always-valid confidence sequence of rel_lift."
+  }
+
+  dimension: sequential_p_value {
+    type: number
+    sql: ${TABLE}.sequential_p_value ;;
+    description: "Always-valid p-value of no lift, min(1, 1 / e-value); below 1 - confidence exactly when the sequence excludes 0."
+  }
+
+  dimension: prior_lift_mean {
+    type: number
+    sql: ${TABLE}.prior_lift_mean ;;
+    description: "Mean of the normal prior on the relative lift (seeds/experiment_settings.csv); null = flat prior."
+  }
+
+  dimension: prior_lift_sd {
+    type: string
+    sql: ${TABLE}.prior_lift_sd ;;
+    description: "Standard deviation of the normal prior on the relative lift; null = flat prior."
+  }
+
+  dimension: posterior_lift_mean {
+    type: number
+    sql: ${TABLE}.posterior_lift_mean ;;
+    description: "Posterior mean of the relative lift (normal approximation; = rel_lift under the flat prior)."
+  }
+
+  dimension: chance_to_win {
+    type: string
+    sql: ${TABLE}.chance_to_win ;;
+    description: "Posterior probability that the variant's mean is above control's (P(lift > 0)); for a metric where lower is better, 1 - it."
+  }
+
+  dimension: risk_control {
+    type: string
+    sql: ${TABLE}.risk_control ;;
+    description: "Expected loss of keeping control, E[max(lift, 0)], as a relative lift (0.01 = 1% of the control mean)."
+  }
+
+  dimension: risk_treatment {
+    type: string
+    sql: ${TABLE}.risk_treatment ;;
+    description: "Expected loss of shipping the variant, E[max(-lift, 0)], as a relative lift."
+  }
+
+  dimension: credible_low {
+    type: string
+    sql: ${TABLE}.credible_low ;;
+    description: "Lower bound of the credible interval (default 95%) of the relative lift."
+  }
+
+  dimension: credible_high {
+    type: string
+    sql: ${TABLE}.credible_high ;;
+    description: "Upper bound of the credible interval (default 95%) of the relative lift."
   }
 
   dimension: srm_p_value {
