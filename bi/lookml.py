@@ -43,6 +43,9 @@ TYPE_MAP: dict[str, str] = {
     "step_number": "number", "paying_workspaces": "number",
     "conversion_from_start": "number", "conversion_from_previous": "number",
     "session_key": "id",
+    "non_inferiority_margin": "number", "prior_lift_sd": "number", "chance_to_win": "number",
+    "risk_control": "number", "risk_treatment": "number", "credible_low": "number",
+    "credible_high": "number", "guardrail_breached": "yesno",
 }
 _NUMBER_SUFFIXES = (
     "_count", "_cents", "_ms", "_seconds", "_users", "_days", "_conversions", "_rate", "_ratio",

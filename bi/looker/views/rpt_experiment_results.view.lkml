@@ -41,7 +41,7 @@ view: rpt_experiment_results {
   }
 
   dimension: non_inferiority_margin {
-    type: string
+    type: number
     sql: ${TABLE}.non_inferiority_margin ;;
     description: "Largest accepted deterioration of the metric as a guardrail, relative (0.02 = 2%)."
   }
@@ -53,7 +53,7 @@ view: rpt_experiment_results {
   }
 
   dimension: guardrail_breached {
-    type: string
+    type: yesno
     sql: ${TABLE}.guardrail_breached ;;
     description: "True when guardrail_status = breached (stop or fix the variant); false elsewhere."
   }
@@ -167,7 +167,7 @@ view: rpt_experiment_results {
   }
 
   dimension: prior_lift_sd {
-    type: string
+    type: number
     sql: ${TABLE}.prior_lift_sd ;;
     description: "Standard deviation of the normal prior on the relative lift; null = flat prior."
   }
@@ -179,31 +179,31 @@ view: rpt_experiment_results {
   }
 
   dimension: chance_to_win {
-    type: string
+    type: number
     sql: ${TABLE}.chance_to_win ;;
     description: "Posterior probability that the variant's mean is above control's (P(lift > 0)); for a metric where lower is better, 1 - it."
   }
 
   dimension: risk_control {
-    type: string
+    type: number
     sql: ${TABLE}.risk_control ;;
     description: "Expected loss of keeping control, E[max(lift, 0)], as a relative lift (0.01 = 1% of the control mean)."
   }
 
   dimension: risk_treatment {
-    type: string
+    type: number
     sql: ${TABLE}.risk_treatment ;;
     description: "Expected loss of shipping the variant, E[max(-lift, 0)], as a relative lift."
   }
 
   dimension: credible_low {
-    type: string
+    type: number
     sql: ${TABLE}.credible_low ;;
     description: "Lower bound of the credible interval (default 95%) of the relative lift."
   }
 
   dimension: credible_high {
-    type: string
+    type: number
     sql: ${TABLE}.credible_high ;;
     description: "Upper bound of the credible interval (default 95%) of the relative lift."
   }
