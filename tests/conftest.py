@@ -23,11 +23,14 @@ from tests import cli_guard
 from tests.helpers import throwaway_database
 from warehouse.target import Target
 
-# dbt writes target/ and logs/ in the project; give each test session its own, so parallel
-# sessions (and a developer's own dbt runs) never share partial-parse or manifest files.
+# dbt writes target/ and logs/ in the project; give each test process its own, so parallel
+# sessions, xdist workers (and a developer's own dbt runs) never share partial-parse or
+# manifest files. xdist workers inherit the controller's environment, so a worker always
+# takes a fresh folder rather than keeping the one it inherited.
 _DBT_SCRATCH = tempfile.mkdtemp(prefix="pulse-dbt-")
-os.environ.setdefault("DBT_TARGET_PATH", os.path.join(_DBT_SCRATCH, "target"))
-os.environ.setdefault("DBT_LOG_PATH", os.path.join(_DBT_SCRATCH, "logs"))
+for _var, _sub in (("DBT_TARGET_PATH", "target"), ("DBT_LOG_PATH", "logs")):
+    if os.environ.get("PYTEST_XDIST_WORKER") or _var not in os.environ:
+        os.environ[_var] = os.path.join(_DBT_SCRATCH, _sub)
 
 # suite-wide: no `pulse` command in any test prints a traceback for a user error
 cli_guard.install()
