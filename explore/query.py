@@ -124,12 +124,16 @@ class LakeSession:
         fd, path = tempfile.mkstemp(prefix="pulse-profile-", suffix=".json")
         os.close(fd)
         try:
+            # Statistics propagation answers e.g. a bare count(*) over one Parquet file from its
+            # footer at plan time: no scan runs, so no profile is written though the file was read.
+            self.con.execute("set disabled_optimizers = 'statistics_propagation'")
             self.con.execute("pragma enable_profiling = 'json'")
             self.con.execute(f"pragma profiling_output = '{path}'")
             try:
                 self._fetch(sql)
             finally:
                 self.con.execute("pragma disable_profiling")
+                self.con.execute("reset disabled_optimizers")
             with open(path) as handle:
                 profile = json.load(handle)
         finally:
