@@ -9,13 +9,20 @@ BIN := $(VENV)/bin
 RUNTIME := $(VENV)/.installed-runtime
 DEV := $(VENV)/.installed-dev
 EXPLORE := $(VENV)/.installed-explore
-# The demo ends yesterday (UTC), the newest batch a real pipeline could have on a given day,
-# so `dbt source freshness` and the publish-deadline monitor judge it as live data: a fresh
-# demo is green. Give DEMO_START to reproduce a fixed run (e.g. DEMO_START=2026-10-01).
-DEMO_DAYS ?= 28
+# The demo: nine weeks of a growing product, long enough for every mart, analysis and monitor
+# to hold real content (the volume monitor scores a day against the same weekday of 3+ earlier
+# weeks). It ends yesterday (UTC), the newest batch a real pipeline could have on a given day,
+# so `dbt source freshness` judges it as live data. DEMO_ANOMALY plants one incident on the
+# last day for the monitor to find: the run ends with that one alert and no other (set it
+# empty for a quiet run). Give DEMO_START to reproduce a fixed run (e.g. DEMO_START=2026-10-01).
+DEMO_DAYS ?= 63
 DEMO_START ?= $(shell $(PYTHON) -c "import datetime as d; print(d.datetime.now(d.timezone.utc).date() - d.timedelta(days=$(DEMO_DAYS)))")
-DEMO_USERS ?= 2000
+DEMO_USERS ?= 1500
 DEMO_END := $(shell $(PYTHON) -c "import datetime as d; print(d.date.fromisoformat('$(DEMO_START)') + d.timedelta(days=$(DEMO_DAYS) - 1))")
+DEMO_ANOMALY ?= $(DEMO_END):task_created:0.4
+# The demo's monitor settings (monitor/demo.yml): its whole history is published in one run at
+# whatever hour it is started, so its publish deadline is the end of the day after the batch.
+ROOT := $(dir $(abspath $(lastword $(MAKEFILE_LIST))))
 
 .PHONY: install demo test lint pytest bench clean
 
@@ -45,8 +52,10 @@ $(EXPLORE): pyproject.toml
 install: $(DEV)
 
 demo: $(RUNTIME)
-	$(BIN)/pulse generate --out data/raw --start $(DEMO_START) --days $(DEMO_DAYS) --users $(DEMO_USERS) --seed 42
-	$(BIN)/pulse run --raw data/raw --lake data/lake --from $(DEMO_START) --to $(DEMO_END) --target duckdb
+	$(BIN)/pulse generate --out data/raw --start $(DEMO_START) --days $(DEMO_DAYS) --users $(DEMO_USERS) --seed 42 \
+		$(if $(DEMO_ANOMALY),--anomaly $(DEMO_ANOMALY))
+	PULSE_MONITOR_CONFIG=$${PULSE_MONITOR_CONFIG:-$(ROOT)monitor/demo.yml} \
+		$(BIN)/pulse run --raw data/raw --lake data/lake --from $(DEMO_START) --to $(DEMO_END) --target duckdb
 	$(BIN)/pulse summary --target duckdb
 
 lint: $(DEV)

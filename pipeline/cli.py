@@ -9,12 +9,21 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from datetime import date, timedelta
 
 from ingest.contract import Limits
 from ingest.formats import FORMATS
 from ingest.lake import BatchFailed
 from ingest.run import RUNNERS, IngestOptions, MissingInput
-from pipeline.cli_args import OneLineParser, add_target_argument, existing_file, http_url, iso_date, number
+from pipeline.cli_args import (
+    OneLineParser,
+    add_target_argument,
+    existing_file,
+    http_url,
+    iso_date,
+    number,
+    planted_anomaly,
+)
 from pipeline.retry import retry_settings
 from pipeline.settings import MONITOR_CHOICES, check_environment
 from warehouse.locks import NothingBuilt
@@ -62,11 +71,29 @@ def cmd_generate(args: argparse.Namespace) -> int:
     from simulator import generate
 
     stats = generate(args.out, args.start, args.days, args.users, seed=args.seed,
-                     fault_rate=args.fault_rate, progress=not args.quiet)
+                     fault_rate=args.fault_rate, progress=not args.quiet, anomalies=args.anomaly)
     print(f"generated {stats['lines']:,} lines in {stats['files']} files under {args.out} "
           f"({stats['events']:,} events; faults: "
           + ", ".join(f"{k} {v}" for k, v in sorted(stats["faults"].items())) + ")")
     return EXIT_OK
+
+
+def check_planted(anomalies: list[dict], start: date, days: int) -> None:
+    """An anomaly the simulation can never plant (a day outside the period, an event it does
+    not emit) is a user's mistake, not a quiet no-op."""
+    import csv
+
+    from warehouse.dbt import project_dir
+
+    with open(project_dir() / "seeds" / "event_catalog.csv", encoding="utf-8") as handle:
+        events = {row["event_name"] for row in csv.DictReader(handle)}
+    last = start + timedelta(days=days - 1)
+    for item in anomalies:
+        if not start <= item["date"] <= last:
+            raise ValueError(f"--anomaly {item['date']}: outside the generated days {start}..{last}")
+        if item["event"] not in events:
+            raise ValueError(f"--anomaly event {item['event']!r}: not an event the simulator writes "
+                             f"({', '.join(sorted(events))})")
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -145,6 +172,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="random seed: the same seed and options write the same files")
     p.add_argument("--fault-rate", type=number(float, 0, 1), default=0.003,
                    help="share (0..1) of lines with planted faults (bad JSON, missing fields...)")
+    p.add_argument("--anomaly", type=planted_anomaly, action="append", default=[],
+                   metavar="DATE:EVENT:FACTOR",
+                   help="plant a volume anomaly: scale EVENT's volume on DATE (UTC) by FACTOR, e.g. "
+                        "2026-11-30:task_created:0.4 (repeatable; the monitor should find it)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_generate)
 
@@ -199,6 +230,8 @@ def check_settings(parser: argparse.ArgumentParser, args: argparse.Namespace) ->
                                 f"must run forward (see `{prog} --help`)\n")
     try:
         reingest_tables(getattr(args, "reingest", []))
+        if args.command == "generate":
+            check_planted(args.anomaly, args.start, args.days)
     except ValueError as exc:
         parser.exit(EXIT_USAGE, f"{prog}: error: {exc}\n")
     try:

@@ -92,6 +92,21 @@ def _describe(low: float | None, high: float | None) -> str:
     return f"at least {low:g}" if low is not None else f"at most {high:g}"
 
 
+def planted_anomaly(text: str) -> dict[str, object]:
+    """argparse type of `pulse generate --anomaly DATE:EVENT:FACTOR` (e.g. 2026-11-30:login:0.4):
+    that event's volume on that UTC day scaled by FACTOR (0 removes it, 3 triples it)."""
+    day, _, rest = text.partition(":")
+    event, _, factor = rest.rpartition(":")
+    try:
+        value = float(factor)
+    except ValueError:
+        value = -1.0
+    if not event or not math.isfinite(value) or value < 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not DATE:EVENT:FACTOR with a factor >= 0 "
+                                         "(e.g. 2026-11-30:login:0.4)")
+    return {"date": iso_date(day), "event": event, "factor": value}
+
+
 def number(kind: type[int] | type[float], low: float | None = None,
            high: float | None = None) -> Callable[[str], int | float]:
     """argparse type of an int or float within [low, high] (None: unbounded on that side)."""

@@ -135,7 +135,7 @@ def any_target(request) -> Target:
 # end-to-end module run side by side. The largest groups (seen with --durations) go first so
 # the workers finish together.
 LARGEST_FIRST = ("tests.test_monitor_e2e", "tests.test_orchestration", "tests.test_marts_equivalence",
-                 "tests.test_bi_semantic", "tests.test_experiment_stats", "tests.test_pipeline_e2e")
+                 "tests.test_bi_semantic", "tests.test_experiment_stats", "tests.test_pipeline_e2e", "tests.test_demo")
 DIALECTS = ("duckdb", "postgres")
 
 
