@@ -66,7 +66,7 @@ class Scores:
 def score(values: np.ndarray, lag: int, n_ref: int, min_history: int,
           sensitivity: np.ndarray | float, min_expected: np.ndarray | float,
           min_relative_change: np.ndarray | float, first: int = 0,
-          rest: np.ndarray | None = None) -> Scores:
+          rest: np.ndarray | None = None, exclude: np.ndarray | None = None) -> Scores:
     """Score every bucket from `first` on against its `n_ref` references `lag` buckets apart.
 
     `values` is (series, buckets); the per-series settings broadcast as (series,) arrays.
@@ -121,8 +121,9 @@ def score(values: np.ndarray, lag: int, n_ref: int, min_history: int,
         upper[:, idx] = np.where(known, hi, np.nan)
         flagged[:, idx] = out
         scored[:, idx] = ok
-        training[:, idx] = np.where(out, np.nan, obs)  # an incident never trains later buckets
-        filled[:, idx] = np.where(out, med, obs)
+        gone = out if exclude is None else out | exclude[:, idx]
+        training[:, idx] = np.where(gone, np.nan, obs)  # an incident never trains later buckets
+        filled[:, idx] = np.where(gone, med, obs)
     return Scores(values, expected, lower, upper, flagged, scored)
 
 
@@ -203,15 +204,15 @@ def _trend(filled: np.ndarray, start: int, lag: int) -> np.ndarray:
 
 
 def _noise_var(refs: np.ndarray, med: np.ndarray) -> np.ndarray:
-    """Variance of one bucket around `med`: the larger of two noise models, each pooled over
-    all buckets of the block (six reference points per hour cannot measure it on their own).
+    """Variance of one bucket around `med`: k * (mu + c2 * mu**2), pooled over all buckets of
+    the block (six reference points per hour cannot measure it on their own).
 
-    - var = mu + c2 * mu**2: a busy or a quiet week lifts or lowers every hour alike;
-    - var = phi * mu: events come in bursts (a session logs many perf_timing events at once),
-      which makes quiet hours far noisier than Poisson.
-
-    For normal residuals median(d**2) = 0.455 var, with d measured against a median that
-    includes the point itself (hence the n / (n - 1)). Never below Poisson.
+    c2: a busy or a quiet week lifts or lowers every hour alike (measured at the median).
+    k >= 1: events come in bursts (one session logs dozens of perf_timing events at once),
+    rare and large, so the tail is wider than the median says; k is measured at the 90th
+    percentile of the residuals in units of that model. For normal residuals the median of
+    d**2 is 0.455 var and the 90th percentile 2.706 var, with d measured against a median
+    that includes the point itself (hence the n / (n - 1)). Never below Poisson.
     """
     with np.errstate(all="ignore"), _quiet():
         mu = np.where(med >= 5, med, np.nan)[None, :, :]
@@ -223,13 +224,11 @@ def _noise_var(refs: np.ndarray, med: np.ndarray) -> np.ndarray:
             flat = (x * np.ones_like(refs)).transpose(1, 0, 2).reshape(s, -1)
             return np.nanquantile(flat, q, axis=1)
 
-        c2 = np.maximum((pooled(d2 / mu ** 2) - 0.455 * pooled(1 / mu)) / 0.455, 0.0)
-        # bursts are rare and large: measured at the 90th percentile (2.706 var for normal
-        # residuals), where a median would call a bursty event calm
-        phi = np.maximum(pooled(d2 / mu, 0.9) / 2.706, 1.0)
-    c2, phi = np.nan_to_num(c2)[:, None], np.nan_to_num(phi, nan=1.0)[:, None]
+        c2 = np.nan_to_num(np.maximum((pooled(d2 / mu ** 2) - 0.455 * pooled(1 / mu)) / 0.455, 0.0))
+        k = np.maximum(pooled(d2 / (mu * (1 + c2[None, :, None] * mu)), 0.9) / 2.706, 1.0)
+    c2, k = c2[:, None], np.nan_to_num(k, nan=1.0)[:, None]
     m = np.maximum(med, 1.0)
-    return np.maximum(m * (1 + c2 * m), phi * m)
+    return k * m * (1 + c2 * m)
 
 
 class _quiet:

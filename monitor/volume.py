@@ -133,10 +133,11 @@ def evaluate_day(counts: Counts, day: date, cfg: VolumeMonitorConfig) -> DayVerd
             if ev_cfg.seasonality == "hour-of-week":  # hours roll up: the day total is scored too
                 by_scheme[("weekday", key[1] != "all")].append((key, arr))
     found: dict[tuple[str, str, str], dict[bool, list[hourly.Incident]]] = defaultdict(dict)
-    for (seasonality, is_dim), items in sorted(by_scheme.items()):
+    total_flags: dict[tuple[str, str], np.ndarray] = {}  # (seasonality, event) -> flagged buckets
+    for (seasonality, is_dim), items in sorted(by_scheme.items()):  # totals before their values
         sch = hourly.scheme(seasonality, cfg.history_weeks)
         values = np.stack([arr for _, arr in items])
-        rest = None
+        rest = exclude = None
         if is_dim:
             nothing = np.full(len(hours), np.nan)
             rest = np.stack([series.get((k[0], "all", "all"), nothing) for k, _ in items]) - values
@@ -146,8 +147,14 @@ def evaluate_day(counts: Counts, day: date, cfg: VolumeMonitorConfig) -> DayVerd
             values = _per_day(values)
             rest = None if rest is None else _per_day(rest)
             starts, per, d0 = hours[::24], 24, days
+        if is_dim:
+            none = np.zeros(values.shape[1], dtype=bool)
+            exclude = np.stack([total_flags.get((seasonality, k[0]), none) for k, _ in items])
         s = hourly.score(values, sch.lag, sch.n_ref, cfg.min_history,
-                         **hourly.settings([cfg.for_event(k[0]) for k, _ in items]), rest=rest)
+                         **hourly.settings([cfg.for_event(k[0]) for k, _ in items]),
+                         rest=rest, exclude=exclude)
+        if not is_dim:
+            total_flags.update({(seasonality, k[0]): s.flagged[row] for row, (k, _) in enumerate(items)})
         cols = range(d0, values.shape[1])
         for row, (key, _) in enumerate(items):
             name = series_key(*key)
