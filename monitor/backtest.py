@@ -86,7 +86,10 @@ def _panel(ax, bt: Backtest, key: str, seasonality: str, hourly_view: bool) -> N
     ax.tick_params(labelsize=7)
     ax.grid(axis="y", linewidth=0.3, alpha=0.5)
     ax.set_xlim(x[0] - (x[1] - x[0] if len(x) > 1 else timedelta(hours=1)), x[-1])
-    ax.set_ylim(bottom=0)
+    # the band of a bursty or barely scored series can reach far above anything observed:
+    # the axis follows the data, the band runs off the top
+    top = np.nanmax(np.concatenate([c["observed"], c["expected"], [1.0]]))
+    ax.set_ylim(0, 1.3 * top)
 
 
 def write_report(bt: Backtest, out_dir: Path, cfg: VolumeMonitorConfig) -> Path:
