@@ -207,3 +207,17 @@ def test_a_spike_of_one_platform_does_not_make_the_others_drop():
     counts = _platforms(37, "web", 1.6, range(9, 15), 35)
     verdict = evaluate_day(counts, START + timedelta(days=35), VolumeMonitorConfig())
     assert not any(i.direction == "drop" for i in verdict.incidents)
+
+
+def test_a_young_product_ramping_from_zero_still_shows_a_saturday_drop():
+    # volume grows linearly from nothing (week 2 is twice week 1, ...): the first weeks are
+    # left out of the references, the growth is carried forward, and the Saturday drop shows
+    def plant(d, h, lam):
+        return lam * (d + 1) / 6 * (0.3 if d == 33 else 1.0)
+
+    counts = {("task_created", "all", "all"): series(35, 60.0, 40, plant)}
+    cfg = VolumeMonitorConfig()
+    assert [i.series for d in range(28, 33)
+            for i in evaluate_day(counts, START + timedelta(days=d), cfg).incidents] == []
+    (drop,) = evaluate_day(counts, START + timedelta(days=33), cfg).incidents
+    assert (drop.hours, drop.direction) == (24, "drop") and (START + timedelta(days=33)).weekday() == 5
