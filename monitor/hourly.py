@@ -3,10 +3,12 @@
 Pure numpy, no warehouse: `monitor.volume` reads the counts and turns incidents into
 results, `monitor.backtest` replays it over history, bench/monitors.py scores generated series.
 
-Why median/MAD over the same hour of the same weekday: product traffic repeats weekly
-(Monday 09:00 looks like last Monday 09:00), the median ignores an odd week, and the MAD
-measures how much this very hour varies. The scale is never below Poisson noise (sqrt of the
-expectation), so a constant series or a quiet hour does not make a zero-width range.
+Why the median over the same hour of the same weekday: product traffic repeats weekly
+(Monday 09:00 looks like last Monday 09:00) and the median ignores an odd week. Each week is
+rescaled to the latest one and the latest change carried forward, so growth is no anomaly;
+a dimension value is expected from its share of what the rest of its event did, so growth
+and the event's own rhythm cancel out. The noise is pooled over the week's hours and never
+below Poisson, so a constant series or a quiet hour does not make a zero-width range.
 
 Replay: the verdict of day D comes from scoring the `lookback` days before D in order, so
 buckets flagged earlier are left out of the references of later ones (an incident does not

@@ -2,10 +2,12 @@
 
 `evaluate_day` builds each event's series (its total, and per dimension its top values plus
 "other") over the replay window before D, scores them with monitor.hourly according to the
-event's seasonality, and rolls the flagged buckets of D up into incidents. A dimension
-incident that the event's total already shows (same hours, same direction, the total changed
-at least half as much) is left out: one incident, one finding. A value that fell much further
-than the total (iOS to zero, the total to 70%) stays a finding of its own.
+event's seasonality (totals first: a value is scored by its share of its event, and the
+hours its total was flagged never train it), and rolls the flagged buckets of D up into
+incidents. A dimension incident that the event's total already shows (same hours, same
+direction, the total changed at least half as much) is left out: one incident, one finding.
+A value that fell much further than the total (iOS to zero, the total to 70%) stays a
+finding of its own.
 """
 
 from __future__ import annotations
