@@ -8,6 +8,9 @@ every injected drop to <= 50% and every 3x spike found, <= 1 false alarm per 100
 event-type-days on clean data.
 
     python bench/monitors.py [--days 90] [--users 3000] [--seed 11] [--keep]
+
+`--hourly [--scenario synthetic|simulator|e2e|all] [--sensitivity S]` benchmarks the hourly
+and dimension monitor instead (bench/hourly_monitor.py, no pipeline run).
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ import shutil
 import sys
 import tempfile
 import time
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -83,6 +86,9 @@ def main() -> int:
     parser.add_argument("--hourly", action="store_true",
                         help="benchmark the hourly and dimension monitor on generated hourly series "
                              "instead (no pipeline run; the daily figures are unaffected)")
+    parser.add_argument("--scenario", choices=["synthetic", "simulator", "e2e", "all"], default="all",
+                        help="with --hourly: generated series, simulator events, the e2e test's data")
+    parser.add_argument("--sensitivity", type=float, help="with --hourly: instead of the default")
     args = parser.parse_args()
     if args.hourly:
         shutil.rmtree(_SCRATCH, ignore_errors=True)
@@ -150,127 +156,23 @@ def run(args: argparse.Namespace) -> int:
     return 0 if met else 1
 
 
-# ---- hourly and dimension monitor (issue 18): generated hourly series, `--hourly` ----------
-
-HOURLY_EVENTS = {  # event -> busiest-hour volume of its total (the shape below scales it)
-    "page_view": 900.0, "login": 240.0, "task_created": 160.0, "task_completed": 120.0,
-    "comment_added": 70.0, "invite_sent": 40.0, "project_created": 30.0,
-    "experiment_exposure": 200.0, "perf_timing": 300.0, "signup": 25.0,
-}
-CONSTANT_EVENT = "heartbeat"  # exactly 60 events every hour: must never alert
-PLATFORMS = {"web": 0.55, "ios": 0.3, "android": 0.15}
-# (day offset, event, first hour, hours, factor, platform or None): a 3-hour drop to 40% in the
-# busiest hours, a 1-hour 5x burst at night, a drop on one platform only (total looks normal)
-HOURLY_INJECTED = [
-    (36, "login", 9, 3, 0.4, None), (45, "page_view", 13, 3, 0.4, None),
-    (57, "task_completed", 10, 3, 0.4, None), (69, "experiment_exposure", 14, 3, 0.4, None),
-    (84, "perf_timing", 11, 3, 0.4, None),
-    (40, "page_view", 3, 1, 5.0, None), (52, "login", 2, 1, 5.0, None),
-    (63, "perf_timing", 4, 1, 5.0, None), (76, "task_created", 1, 1, 5.0, None),
-    (88, "experiment_exposure", 3, 1, 5.0, None),
-    (42, "task_created", 8, 10, 0.3, "android"), (54, "page_view", 0, 24, 0.5, "ios"),
-    (66, "login", 12, 6, 0.2, "android"), (80, "comment_added", 0, 24, 0.0, "ios"),
-]
-
-
-def hourly_profile():
-    """Relative volume of each hour of the week (UTC): a working-day curve, quieter weekends."""
-    import numpy as np
-
-    hour = np.arange(24)
-    day_curve = 0.12 + 0.88 * np.exp(-0.5 * ((hour - 13.0) / 3.5) ** 2)
-    week = np.array([1.0, 1.05, 1.05, 1.0, 0.9, 0.5, 0.45])
-    return (week[:, None] * day_curve[None, :]).ravel()
-
-
-def hourly_series(days: int, seed: int, injected: list[tuple]) -> dict:
-    """Generated counts per (event, dimension, value) and hour, like int_event_volume_hourly."""
-    import numpy as np
-
-    rng = np.random.default_rng(seed)
-    profile = np.tile(hourly_profile(), days // 7 + 1)[:days * 24]
-    hours = [datetime.combine(START, datetime.min.time()) + timedelta(hours=i) for i in range(days * 24)]
-    counts: dict = {}
-    for event, peak in HOURLY_EVENTS.items():
-        # slow growth and day-to-day variation on top of Poisson noise, as product data has
-        level = peak * (1 + 0.002 * np.arange(days * 24) / 24)
-        level = level * np.repeat(rng.gamma(400, 1 / 400, days), 24)
-        per_platform = {}
-        for platform, share in PLATFORMS.items():
-            lam = level * profile * share
-            for d, e, h0, n, factor, plat in injected:
-                if e == event and plat in (None, platform):
-                    lam[d * 24 + h0:d * 24 + h0 + n] *= factor
-            per_platform[platform] = rng.poisson(lam).astype(float)
-        total = np.sum(list(per_platform.values()), axis=0)
-        counts[(event, "all", "all")] = dict(zip(hours, total, strict=True))
-        for platform, arr in per_platform.items():
-            counts[(event, "platform", platform)] = dict(zip(hours, arr, strict=True))
-    counts[(CONSTANT_EVENT, "all", "all")] = dict.fromkeys(hours, 60.0)
-    counts[(CONSTANT_EVENT, "platform", "web")] = dict.fromkeys(hours, 60.0)
-    return counts
-
-
 def hourly_run(args: argparse.Namespace) -> int:
-    """Score the generated series day by day; recall at the right hour, false alerts, constant."""
-    from monitor.config import VolumeMonitorConfig
-    from monitor.hourly import lookback_days
-    from monitor.volume import evaluate_day
+    """The hourly and dimension monitor's scenarios (bench/hourly_monitor.py)."""
+    from bench import hourly_monitor as hm
+    from monitor.config import parse_volume
 
-    cfg = VolumeMonitorConfig()
-    whole_day = [(d, e, 0, 24, f, None) for d, e, f in INJECTED if e in HOURLY_EVENTS]
-    planted = [p for p in whole_day + HOURLY_INJECTED if p[0] < args.days]
-    started = time.perf_counter()
-    clean = hourly_series(args.days, args.seed, [])
-    dirty = hourly_series(args.days, args.seed, planted)
-    first_scored = 7 * cfg.min_history  # a verdict needs min_history weeks of the same hour
-    days = [START + timedelta(days=d) for d in range(first_scored, args.days)]
-    clean_v = {d: evaluate_day(clean, d, cfg) for d in days}
-    dirty_v = {d: evaluate_day(dirty, d, cfg) for d in days}
-    seconds = time.perf_counter() - started
-
-    def hit(p: tuple) -> bool:
-        d, event, h0, n, _, platform = p
-        day = START + timedelta(days=d)
-        want = event if platform is None else f"{event}[platform={platform}]"
-        lo = datetime.combine(day, datetime.min.time()) + timedelta(hours=h0)
-        hi = lo + timedelta(hours=n)
-        return any(i.series == want and i.start < hi and lo < i.end for i in dirty_v[day].incidents)
-
-    found = [p for p in planted if hit(p)]
-    events = [*HOURLY_EVENTS, CONSTANT_EVENT]
-    false_by_event = {e: [i for v in clean_v.values() for i in v.incidents
-                          if i.series.split("[")[0] == e] for e in events}
-    clean_days = len(days)
-    worst = max(len(v) * 30 / clean_days for e, v in false_by_event.items())
-    constant_alerts = len(false_by_event[CONSTANT_EVENT])
-    planted_keys = {(START + timedelta(days=p[0]), p[1]) for p in planted}
-    dirty_extra = [i for v in dirty_v.values() for i in v.incidents
-                   if (i.day, i.series.split("[")[0]) not in planted_keys]
-    recall = len(found) / len(planted)
-    print(f"hourly monitor benchmark: {args.days} days from {START}, {len(events)} events "
-          f"(+ platforms), seed {args.seed}; {len(days)} scored days x 2 data sets in {seconds:.0f} s "
-          f"(replay window {lookback_days(cfg)} days)")
-    by_kind: dict[str, list[bool]] = {}
-    for p in planted:
-        kind = ("whole day" if p[3] == 24 and p[5] is None else
-                "platform only" if p[5] else "3-hour drop" if p[4] < 1 else "1-hour burst")
-        by_kind.setdefault(kind, []).append(p in found)
-    print(f"  recall at the right hour: {recall:.0%} ({len(found)}/{len(planted)}; target >= 90%): "
-          + ", ".join(f"{k} {sum(v)}/{len(v)}" for k, v in by_kind.items()))
-    for p in planted:
-        if p not in found:
-            print(f"    MISSED {START + timedelta(days=p[0])} {p[1]} {p[2]:02d}:00+{p[3]}h x{p[4]} "
-                  f"{p[5] or ''}")
-    print(f"  clean data: false incidents per event per 30 days: worst {worst:.2f} (target <= 1); "
-          + ", ".join(f"{e} {len(v)}" for e, v in false_by_event.items() if v))
-    for v in false_by_event.values():
-        for i in v:
-            print(f"    false alert on clean data: {i.series} {i.when()} {i.direction}")
-    print(f"  constant series ({CONSTANT_EVENT}): {constant_alerts} alert(s) (target 0)")
-    print(f"  injected data: {len(dirty_extra)} incident(s) outside the planted event-days")
-    met = recall >= 0.9 and worst <= 1.0 and constant_alerts == 0
-    print(f"  targets met: {'yes' if met else 'NO'}")
+    cfg = parse_volume({"sensitivity": args.sensitivity} if args.sensitivity else None)
+    wanted = ["synthetic", "simulator", "e2e"] if args.scenario == "all" else [args.scenario]
+    outcomes = []
+    if "synthetic" in wanted:
+        outcomes.append(hm.synthetic(START, args.days, args.seed, [(d, e, f) for d, e, f in INJECTED], cfg))
+    if "simulator" in wanted:
+        outcomes.append(hm.simulator_run(START, args.days, args.users, args.seed, cfg))
+    if "e2e" in wanted:
+        outcomes.append(hm.e2e_run(cfg))
+    met = all((o.recall != o.recall or o.recall >= 0.9) and o.worst <= 1.0 and not o.constant_alerts
+              for o in outcomes)
+    print(f"targets met: {'yes' if met else 'NO'}")
     return 0 if met else 1
 
 

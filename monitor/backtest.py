@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 import html
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -44,37 +44,52 @@ def replay(client: SqlClient, start: date, end: date, cfg: VolumeMonitorConfig) 
     return Backtest(start, end, [evaluate_day(counts, d, cfg) for d in days])
 
 
-def _joined(bt: Backtest, key: str, hourly_view: bool) -> tuple[list[datetime], dict[str, np.ndarray]] | None:
+def _joined(bt: Backtest, key: str, hourly_view: bool) -> tuple[np.ndarray, dict[str, np.ndarray]] | None:
+    """One series' buckets over the whole backtest, at bucket centres (so lines join up)."""
     parts = [s for v in bt.verdicts for s in v.series if s.key == key and s.hourly == hourly_view]
     if not parts:
         return None
-    starts = [t for s in parts for t in s.bucket_starts]
-    cols: dict[str, np.ndarray] = {name: np.concatenate([getattr(s, name) for s in parts])
-                                   for name in ("observed", "expected", "lower", "upper", "flagged")}
-    return starts, cols
+    half = timedelta(minutes=30) if hourly_view else timedelta(hours=12)
+    centres = np.array([t + half for s in parts for t in s.bucket_starts])
+    names = ("observed", "expected", "lower", "upper", "flagged", "scored")
+    cols = {name: np.concatenate([getattr(s, name) for s in parts]) for name in names}
+    return centres, cols
 
 
 def _panel(ax, bt: Backtest, key: str, seasonality: str, hourly_view: bool) -> None:
+    """Normal range as one continuous band (grey where the volume is too low to flag),
+    expectation and observed series as lines, flagged buckets as red dots, incidents shaded."""
     joined = _joined(bt, key, hourly_view)
     if joined is None:
         return
-    starts, c = joined
-    ax.fill_between(starts, c["lower"], c["upper"], step="post", color="tab:blue", alpha=0.2,
-                    linewidth=0, label="normal range")
-    ax.plot(starts, c["expected"], drawstyle="steps-post", color="tab:blue", linewidth=0.8,
+    x, c = joined
+    scored = c["scored"].astype(bool)
+    known = ~np.isnan(c["expected"])
+    lower, upper = np.nan_to_num(c["lower"]), np.nan_to_num(c["upper"])
+    for where, colour, label in ((known & scored, "tab:blue", "normal range"),
+                                 (known & ~scored, "0.75", "not scored (too few events)")):
+        if where.any():
+            ax.fill_between(x, lower, upper, where=where, interpolate=True, color=colour,
+                            alpha=0.35, linewidth=0, label=label)
+    ax.plot(x, np.where(known, c["expected"], np.nan), color="tab:blue", linewidth=0.9,
             label="expected")
-    ax.plot(starts, c["observed"], drawstyle="steps-post", color="black", linewidth=0.7,
-            label="observed")
+    ax.plot(x, c["observed"], color="black", linewidth=0.8, label="observed",
+            marker=None if hourly_view else "o", markersize=2.5)
     flagged = c["flagged"].astype(bool)
-    ax.scatter(np.array(starts)[flagged], c["observed"][flagged], color="red", s=14, zorder=3,
-               label="flagged")
-    for inc in bt.incidents:
-        if inc.series == key:
-            ax.axvspan(inc.start, inc.end, color="red", alpha=0.12, linewidth=0)
+    ax.scatter(x[flagged], c["observed"][flagged], color="red", s=16, zorder=3, label="flagged")
+    for inc in bt.incidents:  # the day panel shades whole-day incidents only
+        if inc.series == key and (hourly_view or inc.hours >= 24):
+            ax.axvspan(inc.start, max(inc.end, inc.start + timedelta(hours=3)), color="red",
+                       alpha=0.15, linewidth=0)
     unit = "events per hour" if hourly_view else "events per day"
     ax.set_title(f"{key} ({seasonality}; {unit})", fontsize=9, loc="left")
     ax.tick_params(labelsize=7)
-    ax.set_ylim(bottom=0)
+    ax.grid(axis="y", linewidth=0.3, alpha=0.5)
+    ax.set_xlim(x[0] - (x[1] - x[0] if len(x) > 1 else timedelta(hours=1)), x[-1])
+    # the band of a bursty or barely scored series can reach far above anything observed:
+    # the axis follows the data, the band runs off the top
+    top = np.nanmax(np.concatenate([c["observed"], c["expected"], [1.0]]))
+    ax.set_ylim(0, 1.3 * top)
 
 
 def write_report(bt: Backtest, out_dir: Path, cfg: VolumeMonitorConfig) -> Path:
@@ -98,7 +113,7 @@ def write_report(bt: Backtest, out_dir: Path, cfg: VolumeMonitorConfig) -> Path:
         fig, axes = plt.subplots(len(views), 1, figsize=(13, 3.0 * len(views)), squeeze=False)
         for ax, (key, hourly_view) in zip(axes, views, strict=True):
             _panel(ax[0], bt, key, total.seasonality, hourly_view)
-        axes[0][0].legend(fontsize=7, loc="upper left", ncol=4)
+        axes[0][0].legend(fontsize=7, loc="upper left", ncol=5, framealpha=0.9)
         fig.autofmt_xdate()
         fig.tight_layout()
         path = out_dir / f"{event}.png"
@@ -140,8 +155,9 @@ tr.spike td{{background:#fff4de}} img{{max-width:100%}}</style></head><body>
 {cfg.min_history} reference points, default seasonality {cfg.defaults.seasonality},
 sensitivity {cfg.defaults.sensitivity}, minimum {cfg.defaults.min_expected_events:g} expected
 events per bucket, dimensions {', '.join(cfg.dimensions)} (top {cfg.top_n} values + other).
-Charts: black = observed, blue band = normal range around the expectation, red dots =
-flagged buckets, red spans = incidents (one finding each).</p>
+Charts: black line = observed, blue line = expected, blue band = normal range (grey where
+the expectation is below the minimum volume, so nothing is flagged), red dots = flagged
+buckets, red spans = incidents (one finding each).</p>
 <h2>Flags</h2>
 <table><tr><th>day</th><th>when (UTC)</th><th>series</th><th>direction</th><th>observed</th>
 <th>expected</th><th>normal range</th><th>detail</th></tr>

@@ -3,10 +3,12 @@
 Pure numpy, no warehouse: `monitor.volume` reads the counts and turns incidents into
 results, `monitor.backtest` replays it over history, bench/monitors.py scores generated series.
 
-Why median/MAD over the same hour of the same weekday: product traffic repeats weekly
-(Monday 09:00 looks like last Monday 09:00), the median ignores an odd week, and the MAD
-measures how much this very hour varies. The scale is never below Poisson noise (sqrt of the
-expectation), so a constant series or a quiet hour does not make a zero-width range.
+Why the median over the same hour of the same weekday: product traffic repeats weekly
+(Monday 09:00 looks like last Monday 09:00) and the median ignores an odd week. Each week is
+rescaled to the latest one and the latest change carried forward, so growth is no anomaly;
+a dimension value is expected from its share of what the rest of its event did, so growth
+and the event's own rhythm cancel out. The noise is pooled over the week's hours and never
+below Poisson, so a constant series or a quiet hour does not make a zero-width range.
 
 Replay: the verdict of day D comes from scoring the `lookback` days before D in order, so
 buckets flagged earlier are left out of the references of later ones (an incident does not
@@ -24,6 +26,7 @@ import numpy as np
 from monitor.config import EventVolumeConfig, VolumeMonitorConfig
 
 NONE_REFERENCE_DAYS = 14  # seasonality none: the previous 14 days
+MAX_LEVEL_RATIO = 2.0     # reference weeks at more than 2x or under 1/2 the latest level are left out
 
 
 @dataclass(frozen=True)
@@ -55,7 +58,7 @@ class Scores:
     """Per bucket of a stacked set of series (rows = series, columns = buckets)."""
 
     observed: np.ndarray
-    expected: np.ndarray   # nan where not scored
+    expected: np.ndarray   # nan where the history is too short (also set below the minimum volume)
     lower: np.ndarray
     upper: np.ndarray
     flagged: np.ndarray    # bool
@@ -64,12 +67,20 @@ class Scores:
 
 def score(values: np.ndarray, lag: int, n_ref: int, min_history: int,
           sensitivity: np.ndarray | float, min_expected: np.ndarray | float,
-          min_relative_change: np.ndarray | float, first: int = 0) -> Scores:
+          min_relative_change: np.ndarray | float, first: int = 0,
+          rest: np.ndarray | None = None, exclude: np.ndarray | None = None) -> Scores:
     """Score every bucket from `first` on against its `n_ref` references `lag` buckets apart.
 
     `values` is (series, buckets); the per-series settings broadcast as (series,) arrays.
     Buckets are processed in blocks of `lag`, so every reference of a block lies in an
     earlier block whose flags are already known and excluded.
+
+    `rest` (same shape; for dimension values: the event's total minus the value) scores a
+    value by its share: each reference is scaled by rest now / rest then, so growth, a busy
+    week and the seasonality of the whole event cancel out. A bucket is then flagged only
+    when the share is off *and* the value itself moved the same way out of its own range
+    (weekly-rescaled history, at half the sensitivity): a spike of web alone moves the share
+    of iOS, not iOS itself.
     """
     values = np.atleast_2d(np.asarray(values, dtype=float))
     n_series, n = values.shape
@@ -86,30 +97,73 @@ def score(values: np.ndarray, lag: int, n_ref: int, min_history: int,
     scored = np.zeros(values.shape, dtype=bool)
     for start in range(max(first, lag * min_history), n, lag):
         idx = np.arange(start, min(start + lag, n))
-        refs = np.stack([training[:, idx - k * lag] if idx[0] - k * lag >= 0
-                         else np.full((n_series, len(idx)), np.nan) for k in range(1, n_ref + 1)])
-        if lag > 1:
-            refs = refs * _level_ratios(filled, start, lag, n_ref)
-        count = np.sum(~np.isnan(refs), axis=0)
-        enough = count >= min_history
-        if not enough.any():
-            continue
-        with np.errstate(all="ignore"), _quiet():
-            med = np.nanmedian(refs, axis=0)
-            mad = np.nanmedian(np.abs(refs - med), axis=0)
-        sigma = np.maximum(1.4826 * mad, np.sqrt(np.maximum(med, 1.0) * (1 + _dispersion(refs, med) * med)))
-        width = np.maximum(sens * sigma, min_rel * med)
-        ok = enough & (med >= min_exp)
+        raw = _stack(training, idx, lag, n_ref)
+        refs = raw * _level_ratios(filled, start, lag, n_ref) * _trend(filled, start, lag) \
+            if lag > 1 else raw
         obs = values[:, idx]
-        out = ok & (np.abs(obs - med) > width)
-        expected[:, idx] = np.where(ok, med, np.nan)
-        lower[:, idx] = np.where(ok, np.maximum(med - width, 0.0), np.nan)
-        upper[:, idx] = np.where(ok, med + width, np.nan)
+        med, lo, hi, ok = _band(refs, sens, min_exp, min_rel, min_history)
+        out = ok & ((obs < lo) | (obs > hi))
+        if rest is not None:
+            # the value itself moved the same way, out of its own range at half the sensitivity
+            own, own_lo, own_hi, _ = _band(refs, sens / 2, min_exp, min_rel, min_history)
+            moved = _enough(refs, min_history) & ((obs < own_lo) | (obs > own_hi))
+            now = rest[:, idx]
+            with np.errstate(all="ignore"):
+                ratio = now[None] / _stack(rest, idx, lag, n_ref)
+                shared = np.where(np.isfinite(ratio), raw * ratio, np.nan)
+            # the expectation scales with rest now: its own Poisson noise widens the range
+            med, lo, hi, ok = _band(shared, sens, min_exp, min_rel, min_history,
+                                    extra=1.0 / np.maximum(now, 1.0))
+            out = ok & ((obs < lo) | (obs > hi)) & moved & ((obs < med) == (obs < own))
+        # the expectation is kept wherever history suffices (charts draw it), `scored` says
+        # where the volume was enough to flag
+        known = _enough(refs if rest is None else shared, min_history)
+        expected[:, idx] = np.where(known, med, np.nan)
+        lower[:, idx] = np.where(known, lo, np.nan)
+        upper[:, idx] = np.where(known, hi, np.nan)
         flagged[:, idx] = out
         scored[:, idx] = ok
-        training[:, idx] = np.where(out, np.nan, obs)  # an incident never trains later buckets
-        filled[:, idx] = np.where(out, med, obs)
+        gone = out if exclude is None else out | exclude[:, idx]
+        training[:, idx] = np.where(gone, np.nan, obs)  # an incident never trains later buckets
+        filled[:, idx] = np.where(gone, med, obs)
     return Scores(values, expected, lower, upper, flagged, scored)
+
+
+def _stack(arr: np.ndarray, idx: np.ndarray, lag: int, n_ref: int) -> np.ndarray:
+    """(n_ref, series, len(idx)): the values 1..n_ref periods before `idx` (nan before 0)."""
+    return np.stack([arr[:, idx - k * lag] if idx[0] - k * lag >= 0
+                     else np.full((arr.shape[0], len(idx)), np.nan) for k in range(1, n_ref + 1)])
+
+
+def _band(refs: np.ndarray, sens: np.ndarray, min_exp: np.ndarray, min_rel: np.ndarray,
+          min_history: int, extra: np.ndarray | float = 0.0
+          ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Expectation, normal range and scoreability of a block from its reference points.
+
+    The range is built on the square-root scale, where count noise is about equally wide
+    at every volume: upward it is wider than downward, as count noise is (a quiet hour that
+    expects 12 events sees 25 by chance far more often than 0). It also covers the error
+    of the median itself (n points: variance pi/2 / n of one point's) and `extra` (a
+    relative variance of the expectation, e.g. of the share scaling).
+    """
+    count = np.sum(~np.isnan(refs), axis=0)
+    with np.errstate(all="ignore"), _quiet():
+        med = np.nan_to_num(np.nanmedian(refs, axis=0))
+        mad = np.nanmedian(np.abs(refs - med), axis=0)
+        mu = np.maximum(med, 1.0)
+        # the MAD of six points is itself noisy: it counts as much as the pooled model
+        pooled = _noise_var(refs, med)
+        var = np.maximum(pooled, ((1.4826 * mad) ** 2 + pooled) / 2)
+        var = var * (1 + np.pi / 2 / np.maximum(count, 1)) + extra * mu ** 2
+        root, half = np.sqrt(med + 0.375), sens * np.sqrt(var) / (2 * np.sqrt(mu + 0.375))
+        hi = np.maximum((root + half) ** 2 - 0.375, med * (1 + min_rel))
+        lo = np.minimum(np.maximum(root - half, 0.0) ** 2 - 0.375, med * (1 - min_rel))
+    ok = _enough(refs, min_history) & (med >= min_exp)
+    return med, np.maximum(lo, 0.0), hi, ok
+
+
+def _enough(refs: np.ndarray, min_history: int) -> np.ndarray:
+    return np.sum(~np.isnan(refs), axis=0) >= min_history
 
 
 def _level_ratios(filled: np.ndarray, start: int, lag: int, n_ref: int) -> np.ndarray:
@@ -118,6 +172,9 @@ def _level_ratios(filled: np.ndarray, start: int, lag: int, n_ref: int) -> np.nd
     Each reference period (a week for hour-of-week and weekday) is rescaled to the latest
     one, so growth and a busy or quiet week do not pass for anomalies: the median then
     compares the shape of the week, and the level follows the data with one period's lag.
+    A period at less than half or more than twice the latest level (a young product's first
+    weeks, a partly counted week) is from another phase of the product: scaled up, its noise
+    and its different shape would pass for the normal range, so it is left out.
     """
     totals = []
     for k in range(1, n_ref + 1):
@@ -126,28 +183,54 @@ def _level_ratios(filled: np.ndarray, start: int, lag: int, n_ref: int) -> np.nd
     totals_arr = np.array(totals)
     with np.errstate(all="ignore"):
         ratio = totals_arr[0] / totals_arr
-    ratio = np.where(np.isfinite(ratio) & (totals_arr[0] > 0), ratio, 1.0)
-    return ratio[:, :, None]
+    comparable = np.isfinite(ratio) & (ratio >= 1 / MAX_LEVEL_RATIO) & (ratio <= MAX_LEVEL_RATIO)
+    return np.where(comparable, ratio, np.nan)[:, :, None]
 
 
-def _dispersion(refs: np.ndarray, med: np.ndarray) -> np.ndarray:
-    """Per series: c2 of the noise model var = mu + c2 * mu**2, pooled over the block's buckets.
+def _trend(filled: np.ndarray, start: int, lag: int) -> np.ndarray:
+    """(series, 1): one period of the level's latest change, carried forward.
 
-    Product volumes vary more than Poisson from week to week (a busy week lifts every hour),
-    and six reference points per hour cannot measure that on their own; pooled over all
-    hours of the block they can. For normal residuals median(d**2) = 0.455 var, so
-    c2 = (median(d**2 / mu**2) - 0.455 median(1 / mu)) / 0.455, with d measured against a
-    median that includes the point itself (hence the n / (n - 1)).
+    The references are scaled to the latest period, each bucket keeping its place in it
+    (last Monday 09:00); the bucket scored is one period later. A young product grows by
+    half from one week to the next, so without this every hour would look like a spike. The
+    change between the last two periods is carried forward linearly (as the daily model
+    does), clipped to -50%..+50% so one odd week cannot run away.
+    """
+    if start < 2 * lag:
+        return np.ones((filled.shape[0], 1))
+    latest = filled[:, start - lag:start].sum(axis=1)
+    before = filled[:, start - 2 * lag:start - lag].sum(axis=1)
+    with np.errstate(all="ignore"):
+        growth = np.where((latest > 0) & (before > 0), 1 - before / latest, 0.0)
+    return 1 + np.clip(np.nan_to_num(growth), -0.5, 0.5)[:, None]
+
+
+def _noise_var(refs: np.ndarray, med: np.ndarray) -> np.ndarray:
+    """Variance of one bucket around `med`: k * (mu + c2 * mu**2), pooled over all buckets of
+    the block (six reference points per hour cannot measure it on their own).
+
+    c2: a busy or a quiet week lifts or lowers every hour alike (measured at the median).
+    k >= 1: events come in bursts (one session logs dozens of perf_timing events at once),
+    rare and large, so the tail is wider than the median says; k is measured at the 90th
+    percentile of the residuals in units of that model. For normal residuals the median of
+    d**2 is 0.455 var and the 90th percentile 2.706 var, with d measured against a median
+    that includes the point itself (hence the n / (n - 1)). Never below Poisson.
     """
     with np.errstate(all="ignore"), _quiet():
         mu = np.where(med >= 5, med, np.nan)[None, :, :]
         n = np.sum(~np.isnan(refs), axis=0, keepdims=True)
-        d2 = (refs - med) ** 2 * n / np.maximum(n - 1, 1) / mu ** 2
+        d2 = (refs - med) ** 2 * n / np.maximum(n - 1, 1)
         s = refs.shape[1]
-        rel = np.nanmedian(d2.transpose(1, 0, 2).reshape(s, -1), axis=1)
-        inv = np.nanmedian((1 / mu * np.ones_like(refs)).transpose(1, 0, 2).reshape(s, -1), axis=1)
-        c2 = np.maximum((rel - 0.455 * inv) / 0.455, 0.0)
-    return np.nan_to_num(c2)[:, None]
+
+        def pooled(x: np.ndarray, q: float = 0.5) -> np.ndarray:
+            flat = (x * np.ones_like(refs)).transpose(1, 0, 2).reshape(s, -1)
+            return np.nanquantile(flat, q, axis=1)
+
+        c2 = np.nan_to_num(np.maximum((pooled(d2 / mu ** 2) - 0.455 * pooled(1 / mu)) / 0.455, 0.0))
+        k = np.maximum(pooled(d2 / (mu * (1 + c2[None, :, None] * mu)), 0.9) / 2.706, 1.0)
+    c2, k = c2[:, None], np.nan_to_num(k, nan=1.0)[:, None]
+    m = np.maximum(med, 1.0)
+    return k * m * (1 + c2 * m)
 
 
 class _quiet:

@@ -2,10 +2,12 @@
 
 `evaluate_day` builds each event's series (its total, and per dimension its top values plus
 "other") over the replay window before D, scores them with monitor.hourly according to the
-event's seasonality, and rolls the flagged buckets of D up into incidents. A dimension
-incident that the event's total already shows (same hours, same direction, the total changed
-at least half as much) is left out: one incident, one finding. A value that fell much further
-than the total (iOS to zero, the total to 70%) stays a finding of its own.
+event's seasonality (totals first: a value is scored by its share of its event, and the
+hours its total was flagged never train it), and rolls the flagged buckets of D up into
+incidents. A dimension incident that the event's total already shows (same hours, same
+direction, the total changed at least half as much) is left out: one incident, one finding.
+A value that fell much further than the total (iOS to zero, the total to 70%) stays a
+finding of its own.
 """
 
 from __future__ import annotations
@@ -62,6 +64,7 @@ class SeriesScore:
     lower: np.ndarray
     upper: np.ndarray
     flagged: np.ndarray
+    scored: np.ndarray           # enough history and volume to be flagged
     hourly: bool = True          # buckets are hours (else the day)
 
 
@@ -123,24 +126,37 @@ def evaluate_day(counts: Counts, day: date, cfg: VolumeMonitorConfig) -> DayVerd
     series = _series_for(counts, cfg, hours, day_start)
     verdict = DayVerdict(day, has_data=any(np.nansum(arr[day_start:]) > 0 for k, arr in series.items()
                                            if k[1] == "all"))
-    by_scheme: dict[str, list[tuple[tuple[str, str, str], np.ndarray]]] = defaultdict(list)
+    # totals and dimension values apart: a value is scored by its share of its event's total
+    by_scheme: dict[tuple[str, bool], list[tuple[tuple[str, str, str], np.ndarray]]] = defaultdict(list)
     for key, arr in series.items():
         ev_cfg = cfg.for_event(key[0])
         if ev_cfg.enabled:
-            by_scheme[ev_cfg.seasonality].append((key, arr))
+            by_scheme[(ev_cfg.seasonality, key[1] != "all")].append((key, arr))
             if ev_cfg.seasonality == "hour-of-week":  # hours roll up: the day total is scored too
-                by_scheme["weekday"].append((key, arr))
+                by_scheme[("weekday", key[1] != "all")].append((key, arr))
     found: dict[tuple[str, str, str], dict[bool, list[hourly.Incident]]] = defaultdict(dict)
-    for seasonality, items in sorted(by_scheme.items()):
+    total_flags: dict[tuple[str, str], np.ndarray] = {}  # (seasonality, event) -> flagged buckets
+    for (seasonality, is_dim), items in sorted(by_scheme.items()):  # totals before their values
         sch = hourly.scheme(seasonality, cfg.history_weeks)
         values = np.stack([arr for _, arr in items])
+        rest = exclude = None
+        if is_dim:
+            nothing = np.full(len(hours), np.nan)
+            rest = np.stack([series.get((k[0], "all", "all"), nothing) for k, _ in items]) - values
         if sch.hourly:
             starts, per, d0 = hours, 1, day_start
         else:
-            values = values.reshape(len(items), -1, 24).sum(axis=2)
+            values = _per_day(values)
+            rest = None if rest is None else _per_day(rest)
             starts, per, d0 = hours[::24], 24, days
+        if is_dim:
+            none = np.zeros(values.shape[1], dtype=bool)
+            exclude = np.stack([total_flags.get((seasonality, k[0]), none) for k, _ in items])
         s = hourly.score(values, sch.lag, sch.n_ref, cfg.min_history,
-                         **hourly.settings([cfg.for_event(k[0]) for k, _ in items]))
+                         **hourly.settings([cfg.for_event(k[0]) for k, _ in items]),
+                         rest=rest, exclude=exclude)
+        if not is_dim:
+            total_flags.update({(seasonality, k[0]): s.flagged[row] for row, (k, _) in enumerate(items)})
         cols = range(d0, values.shape[1])
         for row, (key, _) in enumerate(items):
             name = series_key(*key)
@@ -148,7 +164,8 @@ def evaluate_day(counts: Counts, day: date, cfg: VolumeMonitorConfig) -> DayVerd
             if own == seasonality or key[1] == "all":  # charts: own scheme, totals also per day
                 verdict.series.append(SeriesScore(
                     name, *key, own, starts[d0:], s.observed[row, d0:], s.expected[row, d0:],
-                    s.lower[row, d0:], s.upper[row, d0:], s.flagged[row, d0:], sch.hourly))
+                    s.lower[row, d0:], s.upper[row, d0:], s.flagged[row, d0:],
+                    s.scored[row, d0:], sch.hourly))
             incs = hourly.incidents(name, day, starts, per, s, row, cols)
             if incs and incs[0].start == starts[d0] and s.flagged[row, d0 - 1]:
                 incs[0] = replace(incs[0], continued=True)
@@ -166,6 +183,10 @@ def evaluate_day(counts: Counts, day: date, cfg: VolumeMonitorConfig) -> DayVerd
         else:
             verdict.incidents.append(inc)
     return verdict
+
+
+def _per_day(values: np.ndarray) -> np.ndarray:
+    return values.reshape(len(values), -1, 24).sum(axis=2)
 
 
 def _explains(total: hourly.Incident, part: hourly.Incident) -> bool:
@@ -223,7 +244,7 @@ def results(verdict: DayVerdict) -> list[MonitorResult]:
     for monitor, is_dim in (("hourly_volume", False), ("dimension_volume", True)):
         mine = [s for s in verdict.series
                 if (s.dimension != "all") == is_dim and s.hourly == (s.seasonality == "hour-of-week")]
-        scored = [s for s in mine if not np.isnan(s.expected).all()]
+        scored = [s for s in mine if s.scored.any()]
         found = sum(1 for r in out if r.monitor == monitor)
         extra = f", {verdict.suppressed} more already shown by the totals" if is_dim else ""
         out.append(MonitorResult(monitor, "all", "ok",
