@@ -33,6 +33,12 @@ experiment_key,metric_key,role
 exp_a,empty_window,primary
 exp_b,no_such_metric,tertiary
 """
+BAD_SLICES = """\
+experiment_key,dimension,top_n,correction
+exp_a,platform,0,metrics
+exp_a,favourite_colour,3,slices
+exp_b,country,5,metrics
+"""
 
 
 def problems(test: str, target: Target) -> list[dict]:
@@ -43,12 +49,13 @@ def problems(test: str, target: Target) -> list[dict]:
 
 def test_broken_seeds_fail_loudly_with_a_reason_per_row(tmp_path, monkeypatch):
     (tmp_path / "project").mkdir()
-    project = project_copy(tmp_path / "project", BAD_EXPERIMENTS, BAD_METRICS, BAD_ASSIGNMENTS)
+    project = project_copy(tmp_path / "project", BAD_EXPERIMENTS, BAD_METRICS, BAD_ASSIGNMENTS,
+                           slices=BAD_SLICES)
     monkeypatch.setenv("PULSE_PROJECT_DIR", str(project))
     target = Target("duckdb", duckdb_path=str(tmp_path / "warehouse.duckdb"))
     with pytest.raises(DbtError) as failed:
         run_dbt(["build", "--select", "experiments", "experiment_metrics",
-                 "experiment_metric_assignments"], target=target, capture=True)
+                 "experiment_metric_assignments", "experiment_slices"], target=target, capture=True)
     assert failed.value.returncode == 1
 
     experiment_problems = {(p["experiment_key"], p["variant"], p["problem"])
@@ -72,3 +79,7 @@ def test_broken_seeds_fail_loudly_with_a_reason_per_row(tmp_path, monkeypatch):
         ("bad_property", "property"),
         ("empty_window", "non_inferiority_margin"),
     }
+    slice_problems = {(p["experiment_key"], p["dimension"], p["problem"].split(" ")[0])
+                      for p in problems("assert_experiment_slices_seed_valid", target)}
+    assert slice_problems == {("exp_a", "platform", "top_n"),
+                              ("exp_a", "favourite_colour", "dimension")}

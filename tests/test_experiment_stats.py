@@ -36,6 +36,7 @@ from scipy import stats
 
 from ingest.run import IngestOptions
 from pipeline.commands.experiment import fetch_results, format_table
+from tests.experiment_slice_reference import slice_results
 from tests.helpers import fetch_dicts, throwaway_database
 from tests.pipeline_runs import run_graph
 from warehouse import Target
@@ -81,6 +82,14 @@ experiment_key,interval_method,prior_lift_mean,prior_lift_sd
 exp_three_arm,sequential,,
 exp_srm,fixed_horizon,0.02,0.1
 """
+SLICES_CSV = """\
+experiment_key,dimension,top_n,correction
+exp_three_arm,platform,2,metrics
+exp_three_arm,country,3,slices
+exp_three_arm,user_type,2,metrics_and_slices
+exp_srm,platform,2,metrics_and_slices
+"""
+SLICE_PLATFORMS = ["web", "ios", "android"]
 SEQUENTIAL_TUNING = 5000  # dbt var experiment_sequential_tuning
 
 # variant -> (true users, multiplier on conversion and order rates)
@@ -177,7 +186,27 @@ def generate_events(seed: int = 11) -> list[dict]:
         for j in range(5):  # never-identified devices: counted, not analysed
             emit(None, "experiment_exposure", random_time(exp_start, exp_end),
                  {"experiment": exp, "variant": "control"}, anonymous_id=f"anon_{exp}_{j}")
+    add_client_fields(events, seed)
     return events
+
+
+def add_client_fields(events: list[dict], seed: int) -> None:
+    """Platform and country of every event (the slice dimensions), from their own generator.
+
+    A user (and the device it logs in from) has one country, or none (5%); each event comes
+    from the user's usual platform 80% of the time, so the first exposure's platform varies.
+    """
+    rng = random.Random(seed + 1)
+    countries = {}
+    for e in events:
+        owner = e["user_id"] or e["anonymous_id"].removeprefix("dev_")
+        if owner not in countries:
+            countries[owner] = (rng.choices(["US", "DE", "FR", "BR", "JP", None],
+                                            [40, 25, 15, 10, 5, 5])[0],
+                                rng.choices(SLICE_PLATFORMS, [50, 30, 20])[0])
+        country, platform = countries[owner]
+        e["country"] = country
+        e["platform"] = platform if rng.random() < 0.8 else rng.choice(SLICE_PLATFORMS)
 
 
 def write_raw(events: list[dict], raw: Path) -> None:
@@ -193,7 +222,12 @@ def write_raw(events: list[dict], raw: Path) -> None:
 
 # ----------------------------------------------------------------------------- reference
 def reference_user_values(events: list[dict]) -> dict[tuple[str, str], dict[str, tuple[np.ndarray, ...]]]:
-    """(experiment, metric) -> variant -> (values, pre-exposure values), from the raw lines."""
+    """(experiment, metric) -> variant -> (values, pre-exposure values, users), from the raw lines.
+
+    Also (experiment, "_exposure") -> user -> (first exposure, variants seen) and
+    (experiment, "_first_platform") -> user -> platform of the first exposure, and
+    ("_users", "first_seen" | "country") -> user -> the dim_users column.
+    """
     experiments = defaultdict(dict)
     for r in _seed_rows(EXPERIMENTS_CSV):
         experiments[r["experiment_key"]][r["variant"]] = r
@@ -209,13 +243,19 @@ def reference_user_values(events: list[dict]) -> dict[tuple[str, str], dict[str,
         if owner:
             by_user[owner].append((_parse(e["ts"]), e))
 
-    result: dict = {}
+    result: dict = {("_users", "first_seen"): {u: min(t for t, _ in evs) for u, evs in by_user.items()},
+                    ("_users", "country"): {}}
+    for user, evs in by_user.items():  # dim_users.country: the latest event's that has one
+        latest = max(((t, e["event_id"], e["country"]) for t, e in evs if e.get("country")),
+                     default=None)
+        result[("_users", "country")][user] = latest and latest[2]
     for exp, variants in experiments.items():
         first_row = next(iter(variants.values()))
         lo = datetime.fromisoformat(first_row["start_date"])
         hi = (datetime.fromisoformat(first_row["end_date"]) + timedelta(days=1)
               if first_row["end_date"] else None)
         exposed: dict[str, tuple[datetime, set[str]]] = {}
+        first_platform: dict[str, str | None] = {}
         for user, evs in by_user.items():
             seen = [(t, e["properties"]["variant"]) for t, e in evs
                     if e["event"] == "experiment_exposure"
@@ -224,12 +264,19 @@ def reference_user_values(events: list[dict]) -> dict[tuple[str, str], dict[str,
                     and t >= lo and (hi is None or t < hi)]
             if seen:
                 exposed[user] = (min(t for t, _ in seen), {v for _, v in seen})
+                first_exposure = min((t, e["event_id"], e["platform"]) for t, e in evs
+                                     if e["event"] == "experiment_exposure"
+                                     and e["properties"]["experiment"] == exp
+                                     and e["properties"]["variant"] in variants
+                                     and t >= lo and (hi is None or t < hi))
+                first_platform[user] = first_exposure[2]
         result[(exp, "_exposure")] = exposed
+        result[(exp, "_first_platform")] = first_platform
         for a in _seed_rows(ASSIGNMENTS_CSV):
             if a["experiment_key"] != exp:
                 continue
             m = metrics[a["metric_key"]]
-            arms: dict[str, tuple[list, list]] = {v: ([], []) for v in variants}
+            arms: dict[str, tuple[list, list, list]] = {v: ([], [], []) for v in variants}
             for user, (first, seen) in exposed.items():
                 if len(seen) > 1:
                     continue
@@ -258,7 +305,9 @@ def reference_user_values(events: list[dict]) -> dict[tuple[str, str], dict[str,
                 arms[next(iter(seen))][0].append(
                     value(lambda t, s=start, e=end: t >= s and (e is None or t < e)))
                 arms[next(iter(seen))][1].append(value(lambda t, p=pre_start, f=first: p <= t < f))
-            result[(exp, a["metric_key"])] = {v: (np.array(x), np.array(y)) for v, (x, y) in arms.items()}
+                arms[next(iter(seen))][2].append(user)
+            result[(exp, a["metric_key"])] = {v: (np.array(x), np.array(y), u)
+                                              for v, (x, y, u) in arms.items()}
     return result
 
 
@@ -374,7 +423,8 @@ def add_gbstats_read_outs(values: dict, rows: dict) -> None:
 
 # ----------------------------------------------------------------------------- pipeline
 def project_copy(dest: Path, experiments: str = EXPERIMENTS_CSV, metrics: str = METRICS_CSV,
-                 assignments: str = ASSIGNMENTS_CSV, settings: str = SETTINGS_CSV) -> Path:
+                 assignments: str = ASSIGNMENTS_CSV, settings: str = SETTINGS_CSV,
+                 slices: str = SLICES_CSV) -> Path:
     """The dbt project with other experiment seeds (the synthetic ones by default)."""
     root = project_dir()
     for name in ("dbt_project.yml", "profiles.yml.example"):
@@ -385,12 +435,14 @@ def project_copy(dest: Path, experiments: str = EXPERIMENTS_CSV, metrics: str = 
     (dest / "seeds/experiment_metrics.csv").write_text(metrics)
     (dest / "seeds/experiment_metric_assignments.csv").write_text(assignments)
     (dest / "seeds/experiment_settings.csv").write_text(settings)
+    (dest / "seeds/experiment_slices.csv").write_text(slices)
     return dest
 
 
 def build_experiment_models(target: Target) -> None:
     """dbt build of the experiment marts and everything upstream (one dbt invocation)."""
-    run_dbt(["build", "--fail-fast", "--select", "+rpt_experiment_results", "event_catalog",
+    run_dbt(["build", "--fail-fast", "--select", "+rpt_experiment_results",
+             "+rpt_experiment_slice_results", "event_catalog",
              "--exclude", "tag:reconciliation", "--indirect-selection", "cautious"],
             target=target)
 
@@ -465,6 +517,50 @@ def test_every_column_matches_scipy(built):
                 assert value == pytest.approx(want, abs=1e-4), (key, col)
             worst[col] = max(worst[col], abs(value - want))
     print(f"\n{target.name}: max |SQL - scipy| per column: "
+          + ", ".join(f"{c} {v:.1e}" for c, v in sorted(worst.items())))
+
+
+SLICE_RELATIVE_1E9 = ("metric_mean", "metric_variance", "abs_lift", "rel_lift", "welch_df")
+SLICE_ABSOLUTE_1E4 = ("rel_lift_ci_low", "rel_lift_ci_high", "p_value", "p_value_adjusted",
+                      "cuped_rel_lift", "cuped_p_value", "srm_p_value")
+SLICE_EXACT = ("users", "is_control", "metric_role", "correction", "slice_users", "has_srm")
+SLICE_KEY = ("experiment_key", "dimension", "slice_value", "metric_key", "variant")
+
+
+def test_slice_results_match_scipy(built):
+    """Every slice row and column against the reference: same tolerances as the overall mart."""
+    target, events = built
+    variants_of = defaultdict(dict)
+    for r in _seed_rows(EXPERIMENTS_CSV):
+        variants_of[r["experiment_key"]][r["variant"]] = r
+    roles = {(a["experiment_key"], a["metric_key"]): a["role"] for a in _seed_rows(ASSIGNMENTS_CSV)}
+    expected = slice_results(reference_user_values(events), variants_of, roles,
+                             _seed_rows(SLICES_CSV), CONFIDENCE)
+    actual = {tuple(r[k] for k in SLICE_KEY): r
+              for r in fetch_dicts(target, "select * from marts.rpt_experiment_slice_results")}
+    assert set(actual) == set(expected)
+    assert set(next(iter(actual.values()))) \
+        == set(SLICE_KEY + SLICE_RELATIVE_1E9 + SLICE_ABSOLUTE_1E4 + SLICE_EXACT)
+    slices = {(k[1], k[2]) for k in expected if k[0] == "exp_three_arm"}
+    assert {s for d, s in slices if d == "country"} == {"US", "DE", "FR", "(other)"}
+    assert {s for d, s in slices if d == "user_type"} == {"new", "returning"}
+    worst = defaultdict(float)
+    for key, exp in expected.items():
+        got = actual[key]
+        for col in SLICE_EXACT:
+            assert got[col] == exp[col], (key, col, got[col], exp[col])
+        for col in SLICE_RELATIVE_1E9 + SLICE_ABSOLUTE_1E4:
+            want = exp.get(col)
+            if want is None:
+                assert got[col] is None, (key, col, got[col])
+                continue
+            value = float(got[col])
+            if col in SLICE_RELATIVE_1E9:
+                assert value == pytest.approx(want, rel=1e-9, abs=1e-12), (key, col)
+            else:
+                assert value == pytest.approx(want, abs=1e-4), (key, col)
+            worst[col] = max(worst[col], abs(value - want))
+    print(f"\n{target.name}: slices, max |SQL - scipy| per column: "
           + ", ".join(f"{c} {v:.1e}" for c, v in sorted(worst.items())))
 
 

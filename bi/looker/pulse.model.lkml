@@ -52,6 +52,10 @@ explore: rpt_experiment_results {
   description: "A/B test results, one row per experiment x assigned metric x configured variant, computed in the warehouse (see docs/experiments.md for the statistics and their accuracy). Control rows carry null lifts and p-values. Rows of an experiment with is_trustworthy = false (sample ratio mismatch or > 1% multi-variant users) must not be acted on. Vars: experiment_confidence_level (default 0.95), experiment_cuped_pre_days (14), experiment_srm_alpha (0.001), experiment_max_multi_variant_share (0.01)."
 }
 
+explore: rpt_experiment_slice_results {
+  description: "A/B test results per slice, one row per experiment x slice dimension x slice value x assigned metric x configured variant (seeds/experiment_slices.csv: dimension, top_n values plus '(other)', correction). Each slice is analysed on its own: Welch p-value, delta-method interval of the relative lift, CUPED with the slice's own theta, and a sample-ratio-mismatch check of the slice's users. Slices are for finding where an effect is, not for shipping: read p_value_adjusted, and do not act on a slice with has_srm. Control rows carry null lifts and p-values. See docs/experiments.md."
+}
+
 explore: rpt_funnel_conversion {
   description: "Funnel conversion per funnel (seed funnel_steps), start date and step. An entry is a stitched user's first step-1 event of a UTC day; step k counts when the user's earliest step-k event follows the event that reached step k - 1 and is no later than entry time + conversion_window_hours (the edge counts). Incremental by funnel_start_date (start dates from the earliest changed day minus the longest window are rebuilt)."
 }
