@@ -8,12 +8,13 @@ and Benjamini-Hochberg over the family the seed's correction names.
 
 from __future__ import annotations
 
-import math
 from collections import Counter, defaultdict
 from datetime import datetime
 
 import numpy as np
 from scipy import stats
+
+from tests.experiment_reference import arm_row, comparison, cuped_comparison
 
 MISSING, OTHER = "(missing)", "(other)"
 
@@ -35,11 +36,6 @@ def user_slices(values: dict, experiment: str, start: datetime, dimension: str,
     ranked = sorted(Counter(of.values()).items(), key=lambda kv: (-kv[1], kv[0]))
     top = {v for v, _ in ranked[:top_n]}
     return {u: v if v in top else OTHER for u, v in of.items()}
-
-
-def _arm_row(y: np.ndarray) -> dict:
-    return {"users": len(y), "metric_mean": y.mean() if len(y) else None,
-            "metric_variance": y.var(ddof=1) if len(y) > 1 else None}
 
 
 def slice_results(values: dict, variants_of: dict[str, dict[str, dict]],
@@ -69,34 +65,26 @@ def slice_results(values: dict, variants_of: dict[str, dict[str, dict]],
                     continue
                 arms = {}
                 for v in variants:
-                    y, x, users = values[(exp, metric)][v]
+                    y, x, users, d = values[(exp, metric)][v]
                     keep = np.array([slice_of[u] == sl for u in users], dtype=bool)
-                    arms[v] = (y[keep], x[keep])
+                    arms[v] = (y[keep], x[keep], None if d is None else d[keep])
                 x_all = np.concatenate([arms[v][1] for v in variants])
                 y_all = np.concatenate([arms[v][0] for v in variants])
                 theta = (np.cov(x_all, y_all, ddof=1)[0, 1] / np.var(x_all, ddof=1)
                          if len(x_all) > 1 and np.var(x_all) > 0 else 0.0)
                 cuped = {v: arms[v][0] - theta * (arms[v][1] - x_all.mean()) for v in variants}
-                yc = arms[control][0]
                 for v in variants:
-                    y = arms[v][0]
+                    y, _, d = arms[v]
                     key = (exp, dim, sl, metric, v)
-                    row = {**_arm_row(y), **health, "is_control": v == control, "metric_role": role}
+                    row = {**arm_row(y, d), **health, "is_control": v == control, "metric_role": role}
                     if v != control:
-                        welch = stats.ttest_ind(y, yc, equal_var=False)
-                        rel = y.mean() / yc.mean() - 1
-                        se = math.sqrt(y.var(ddof=1) / (len(y) * yc.mean() ** 2)
-                                       + y.mean() ** 2 * yc.var(ddof=1) / (len(yc) * yc.mean() ** 4))
-                        row.update(abs_lift=y.mean() - yc.mean(), rel_lift=rel, welch_df=welch.df,
-                                   p_value=welch.pvalue, rel_lift_ci_low=rel - z * se,
-                                   rel_lift_ci_high=rel + z * se,
-                                   cuped_rel_lift=cuped[v].mean() / cuped[control].mean() - 1,
-                                   cuped_p_value=stats.ttest_ind(cuped[v], cuped[control],
-                                                                 equal_var=False).pvalue)
+                        row.update(comparison((y, d), (arms[control][0], arms[control][2]), z))
+                        if d is None:  # no CUPED for ratio metrics
+                            row.update(cuped_comparison(cuped[v], cuped[control]))
                         if role != "guardrail":
                             family = {"metrics": (exp, dim, sl), "slices": (exp, dim, metric),
                                       "metrics_and_slices": (exp, dim)}[setting["correction"]]
-                            families[family].append((key, welch.pvalue))
+                            families[family].append((key, row["p_value"]))
                     rows[key] = row
     for tests in families.values():
         adjusted = stats.false_discovery_control([p for _, p in tests], method="bh")

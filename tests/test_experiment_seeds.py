@@ -21,12 +21,14 @@ exp_b,control,true,0.5,2026-03-03,2026-03-01,ends before it starts
 exp_b,Treatment,false,0.5,2026-03-03,2026-03-01,upper case variant
 """
 BAD_METRICS = """\
-metric_key,event,metric_type,property,filter_property,filter_value,window_start_hours,window_end_hours,description,direction,non_inferiority_margin
-filter_without_value,conversion,binary,,goal,,0,,x,,
-empty_window,order_placed,count,,,,0,0,x,sideways,-0.1
-sum_without_property,order_placed,sum,,,,-5,72,x,,
-count_with_property,error_shown,count,amount,,,0,,x,,
-bad_property,order_placed,sum,amount.total,,,0,,x,,
+metric_key,event,metric_type,property,filter_property,filter_value,window_start_hours,window_end_hours,description,direction,non_inferiority_margin,denominator_metric
+filter_without_value,conversion,binary,,goal,,0,,x,,,
+empty_window,order_placed,count,,,,0,0,x,sideways,-0.1,
+sum_without_property,order_placed,sum,,,,-5,72,x,,,
+count_with_property,error_shown,count,amount,,,0,,x,,,
+bad_property,order_placed,sum,amount.total,,,0,,x,,,
+ratio_of_nothing,order_placed,ratio,,,,0,,x,,,no_such_metric
+count_with_denominator,order_placed,count,,,,0,,x,,,empty_window
 """
 BAD_ASSIGNMENTS = """\
 experiment_key,metric_key,role
@@ -78,6 +80,8 @@ def test_broken_seeds_fail_loudly_with_a_reason_per_row(tmp_path, monkeypatch):
         ("count_with_property", "property"),
         ("bad_property", "property"),
         ("empty_window", "non_inferiority_margin"),
+        ("ratio_of_nothing", "a"),
+        ("count_with_denominator", "denominator_metric"),
     }
     slice_problems = {(p["experiment_key"], p["dimension"], p["problem"].split(" ")[0])
                       for p in problems("assert_experiment_slices_seed_valid", target)}

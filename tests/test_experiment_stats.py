@@ -20,7 +20,6 @@ import csv
 import importlib.util
 import io
 import json
-import math
 import random
 import shutil
 from collections import defaultdict
@@ -31,11 +30,11 @@ import numpy as np
 import pytest
 from gbstats.bayesian.tests import EffectBayesianABTest, EffectBayesianConfig, GaussianPrior
 from gbstats.frequentist.tests import SequentialConfig, SequentialTwoSidedTTest
-from gbstats.models.statistics import SampleMeanStatistic
 from scipy import stats
 
 from ingest.run import IngestOptions
 from pipeline.commands.experiment import fetch_results, format_table
+from tests.experiment_reference import arm_row, comparison, cuped_comparison, statistic
 from tests.experiment_slice_reference import slice_results
 from tests.helpers import fetch_dicts, throwaway_database
 from tests.pipeline_runs import run_graph
@@ -60,12 +59,14 @@ exp_srm,control,true,0.5,2026-03-03,2026-03-15,control
 exp_srm,treatment,false,0.5,2026-03-03,2026-03-15,logged 60/40 instead of 50/50
 """
 METRICS_CSV = """\
-metric_key,event,metric_type,property,filter_property,filter_value,window_start_hours,window_end_hours,description,direction,non_inferiority_margin
-bought,conversion,binary,,goal,buy,0,,bought after exposure,,
-orders_72h,order_placed,count,,,,0,72,orders in 72 h,,
-revenue_72h,order_placed,sum,amount,,,0,72,order amount in 72 h,,
-late_orders,order_placed,count,,,,24,168,orders from day 1 to day 7,decrease,0.02
-errors,error_shown,count,,,,0,,errors after exposure,decrease,0.05
+metric_key,event,metric_type,property,filter_property,filter_value,window_start_hours,window_end_hours,description,direction,non_inferiority_margin,denominator_metric
+bought,conversion,binary,,goal,buy,0,,bought after exposure,,,
+orders_72h,order_placed,count,,,,0,72,orders in 72 h,,,
+revenue_72h,order_placed,sum,amount,,,0,72,order amount in 72 h,,,
+late_orders,order_placed,count,,,,24,168,orders from day 1 to day 7,decrease,0.02,
+errors,error_shown,count,,,,0,,errors after exposure,decrease,0.05,
+amount_per_order,order_placed,ratio,amount,,,0,72,order amount per order in 72 h,,,orders_72h
+errors_per_order,error_shown,ratio,,,,0,,errors per late order (day 1 to 7),decrease,,late_orders
 """
 ASSIGNMENTS_CSV = """\
 experiment_key,metric_key,role
@@ -74,6 +75,8 @@ exp_three_arm,orders_72h,secondary
 exp_three_arm,revenue_72h,secondary
 exp_three_arm,late_orders,guardrail
 exp_three_arm,errors,guardrail
+exp_three_arm,amount_per_order,secondary
+exp_srm,errors_per_order,secondary
 exp_srm,bought,primary
 exp_srm,orders_72h,secondary
 """
@@ -222,7 +225,8 @@ def write_raw(events: list[dict], raw: Path) -> None:
 
 # ----------------------------------------------------------------------------- reference
 def reference_user_values(events: list[dict]) -> dict[tuple[str, str], dict[str, tuple[np.ndarray, ...]]]:
-    """(experiment, metric) -> variant -> (values, pre-exposure values, users), from the raw lines.
+    """(experiment, metric) -> variant -> (values, pre-exposure values, users, denominators),
+    from the raw lines (denominators: None but for ratio metrics, whose values are numerators).
 
     Also (experiment, "_exposure") -> user -> (first exposure, variants seen) and
     (experiment, "_first_platform") -> user -> platform of the first exposure, and
@@ -276,39 +280,58 @@ def reference_user_values(events: list[dict]) -> dict[tuple[str, str], dict[str,
             if a["experiment_key"] != exp:
                 continue
             m = metrics[a["metric_key"]]
-            arms: dict[str, tuple[list, list, list]] = {v: ([], [], []) for v in variants}
+            denominator = metrics.get(m["denominator_metric"])
+            arms: dict[str, tuple[list, ...]] = {v: ([], [], [], []) for v in variants}
             for user, (first, seen) in exposed.items():
                 if len(seen) > 1:
                     continue
-                start = first + timedelta(hours=int(m["window_start_hours"]))
-                if m["window_end_hours"]:
-                    end = first + timedelta(hours=int(m["window_end_hours"]))
-                    if end > WATERMARK:
+                values = metric_values(m, by_user[user], first, hi)
+                if values is None:
+                    continue
+                if denominator is not None:  # ratio: the denominator metric in its own window
+                    denominator_values = metric_values(denominator, by_user[user], first, hi)
+                    if denominator_values is None:
                         continue
-                else:
-                    end = hi
-                pre_start = first - timedelta(days=PRE_DAYS)
-
-                def value(in_window) -> float:
-                    hits = [e for t, e in by_user[user] if e["event"] == m["event"] and in_window(t)
-                            and (not m["filter_property"]
-                                 or str((e["properties"] or {}).get(m["filter_property"]))
-                                 == m["filter_value"])]
-                    if m["metric_type"] == "binary":
-                        return float(bool(hits))
-                    if m["metric_type"] == "count":
-                        return float(len(hits))
-                    return float(sum(v for e in hits
-                                     if isinstance(v := (e["properties"] or {}).get(m["property"]),
-                                                   (int, float))))
-
-                arms[next(iter(seen))][0].append(
-                    value(lambda t, s=start, e=end: t >= s and (e is None or t < e)))
-                arms[next(iter(seen))][1].append(value(lambda t, p=pre_start, f=first: p <= t < f))
-                arms[next(iter(seen))][2].append(user)
-            result[(exp, a["metric_key"])] = {v: (np.array(x), np.array(y), u)
-                                              for v, (x, y, u) in arms.items()}
+                arm = arms[next(iter(seen))]
+                arm[0].append(values[0])
+                arm[1].append(values[1])
+                arm[2].append(user)
+                arm[3].append(denominator_values[0] if denominator is not None else np.nan)
+            result[(exp, a["metric_key"])] = {
+                v: (np.array(x), np.array(y), u, None if denominator is None else np.array(d))
+                for v, (x, y, u, d) in arms.items()}
     return result
+
+
+def metric_values(m: dict, events: list[tuple[datetime, dict]], first: datetime,
+                  hi: datetime | None) -> tuple[float, float] | None:
+    """A user's (value, pre-exposure value) of metric row m, None while its window is open.
+
+    A ratio metric's numerator is its property summed, or its events counted without one.
+    """
+    start = first + timedelta(hours=int(m["window_start_hours"]))
+    if m["window_end_hours"]:
+        end = first + timedelta(hours=int(m["window_end_hours"]))
+        if end > WATERMARK:
+            return None
+    else:
+        end = hi
+    pre_start = first - timedelta(days=PRE_DAYS)
+    kind = m["metric_type"] if m["metric_type"] != "ratio" else ("sum" if m["property"] else "count")
+
+    def value(in_window) -> float:
+        hits = [e for t, e in events if e["event"] == m["event"] and in_window(t)
+                and (not m["filter_property"]
+                     or str((e["properties"] or {}).get(m["filter_property"])) == m["filter_value"])]
+        if kind == "binary":
+            return float(bool(hits))
+        if kind == "count":
+            return float(len(hits))
+        return float(sum(v for e in hits
+                         if isinstance(v := (e["properties"] or {}).get(m["property"]), (int, float))))
+
+    return (value(lambda t: t >= start and (end is None or t < end)),
+            value(lambda t: pre_start <= t < first))
 
 
 def reference_results(events: list[dict]) -> dict[tuple[str, str, str], dict]:
@@ -337,28 +360,20 @@ def reference_results(events: list[dict]) -> dict[tuple[str, str, str], dict]:
             theta = (np.cov(x_all, y_all, ddof=1)[0, 1] / np.var(x_all, ddof=1)
                      if np.var(x_all) > 0 else 0.0)
             cuped = {v: arms[v][0] - theta * (arms[v][1] - x_all.mean()) for v in variants}
-            yc = arms[control][0]
             for v in variants:
-                y = arms[v][0]
-                row = {"users": len(y), "metric_mean": y.mean(), "metric_variance": y.var(ddof=1),
+                y, d = arms[v][0], arms[v][3]
+                row = {**arm_row(y, d),
                        "is_control": v == control, "metric_role": role, "srm_p_value": srm_p,
                        "multi_variant_users": multi, "multi_variant_share": multi / len(exposed),
                        "has_srm": srm_p < 0.001,
                        "is_trustworthy": srm_p >= 0.001 and multi / len(exposed) <= 0.01}
                 if v != control:
-                    welch = stats.ttest_ind(y, yc, equal_var=False)
-                    se_rel = math.sqrt(y.var(ddof=1) / (len(y) * yc.mean() ** 2)
-                                       + y.mean() ** 2 * yc.var(ddof=1) / (len(yc) * yc.mean() ** 4))
-                    rel = y.mean() / yc.mean() - 1
-                    row.update(abs_lift=y.mean() - yc.mean(), rel_lift=rel, welch_df=welch.df,
-                               rel_lift_ci_low=rel - z * se_rel, rel_lift_ci_high=rel + z * se_rel,
-                               p_value=welch.pvalue,
-                               cuped_rel_lift=cuped[v].mean() / cuped[control].mean() - 1,
-                               cuped_p_value=stats.ttest_ind(cuped[v], cuped[control],
-                                                             equal_var=False).pvalue)
+                    row.update(comparison((y, d), (arms[control][0], arms[control][3]), z))
+                    if d is None:  # no CUPED for ratio metrics
+                        row.update(cuped_comparison(cuped[v], cuped[control]))
                     if role != "guardrail":
                         bh_keys.append((exp, metric, v))
-                        bh_ps.append(welch.pvalue)
+                        bh_ps.append(row["p_value"])
                 rows[(exp, metric, v)] = row
         for key, adjusted in zip(bh_keys, stats.false_discovery_control(bh_ps, method="bh")):
             rows[key]["p_value_adjusted"] = adjusted
@@ -371,7 +386,7 @@ def add_gbstats_read_outs(values: dict, rows: dict) -> None:
 
     Every metric (binary too) is passed as a SampleMeanStatistic, i.e. with the sample
     variance (n - 1) the SQL uses for all metric types; gbstats' ProportionStatistic would
-    use p (1 - p), smaller by (n - 1) / n.
+    use p (1 - p), smaller by (n - 1) / n. Ratio metrics are passed as a RatioStatistic.
     """
     settings = {r["experiment_key"]: r for r in _seed_rows(SETTINGS_CSV)}
     metric_of = {r["metric_key"]: r for r in _seed_rows(METRICS_CSV)}
@@ -392,10 +407,8 @@ def add_gbstats_read_outs(values: dict, rows: dict) -> None:
         control = next(v for (e, m, v), r in rows.items()
                        if (e, m) == (exp, metric) and r["is_control"])
 
-        def statistic(y: np.ndarray) -> SampleMeanStatistic:
-            return SampleMeanStatistic(n=len(y), sum=float(y.sum()), sum_squares=float((y * y).sum()))
-
-        stat_c, stat_t = statistic(arms[control][0]), statistic(arms[variant][0])
+        stat_c = statistic(arms[control][0], arms[control][3])
+        stat_t = statistic(arms[variant][0], arms[variant][3])
         prior = (GaussianPrior() if flat else
                  GaussianPrior(mean=float(setting["prior_lift_mean"]),
                                variance=float(setting["prior_lift_sd"]) ** 2, proper=True))
@@ -571,6 +584,10 @@ def test_known_effects_srm_and_trust_flags(built):
     assert rows[("exp_three_arm", "orders_72h", "big_win")]["p_value"] < 0.001
     assert rows[("exp_three_arm", "bought", "big_win")]["p_value"] < 0.01
     assert rows[("exp_three_arm", "orders_72h", "no_effect")]["p_value"] > 0.05
+    # a ratio metric: order amount per order (lognormal(3, 0.7), mean ~25) has no true effect
+    per_order = rows[("exp_three_arm", "amount_per_order", "big_win")]
+    assert 20 < per_order["metric_mean"] < 32 and per_order["cuped_p_value"] is None
+    assert per_order["users"] == rows[("exp_three_arm", "orders_72h", "big_win")]["users"]
     # CUPED uses the pre-exposure orders, which predict the post-exposure ones: tighter test
     assert rows[("exp_three_arm", "orders_72h", "big_win")]["cuped_p_value"] \
         < rows[("exp_three_arm", "orders_72h", "big_win")]["p_value"]
@@ -618,7 +635,7 @@ def test_aa_benchmark_uses_the_sql_formulas(built):
     rows = fetch_dicts(target, "select * from marts.rpt_experiment_results")
     control = {(r["experiment_key"], r["metric_key"]): r for r in rows if r["is_control"]}
     treated = [r for r in rows if not r["is_control"]]
-    assert len(treated) == 12
+    assert len(treated) == 15
 
     def arm(r: dict) -> tuple[float, float, float]:
         n, m, v = r["users"], float(r["metric_mean"]), float(r["metric_variance"])

@@ -56,57 +56,96 @@
 {%- endmacro %}
 
 {#-
-    Per-arm statistics with CUPED, a complete select from `relation` (columns `keys`,
-    variant, metric_value, pre_exposure_value): one row per keys x variant with users,
-    metric_mean, metric_variance (n - 1), cuped_mean, cuped_variance. CUPED: y' = y - theta
-    (x - mean_x), theta = cov(x, y) / var(x) pooled over all rows of the keys (two-pass; no
-    covar_samp on Redshift; theta = 0 when x is constant).
+    Per-arm statistics, a complete select from `relation` (columns `keys`, variant,
+    metric_value, pre_exposure_value, denominator_value): one row per keys x variant with
+    users, metric_mean, metric_variance (n - 1), cuped_mean, cuped_variance.
+
+    - CUPED: y' = y - theta (x - mean_x), theta = cov(x, y) / var(x) pooled over all rows of
+      the keys (two-pass; no covar_samp on Redshift; theta = 0 when x is constant).
+    - Ratio metrics (rows with a denominator_value d): metric_mean = R = mean(y) / mean(d),
+      the ratio of the arm totals, and metric_variance the delta-method variance of one
+      user's contribution, (var(y) - 2 R cov(y, d) + R^2 var(d)) / mean(d)^2, so that
+      metric_variance / users is the variance of R as for a mean. No CUPED (null).
 -#}
-{% macro cuped_arm_stats(relation, keys) -%}
-    {%- set on_keys -%}
-        {%- for key in keys %}{{ 'and ' if not loop.first }}cuped_rows.{{ key }} = pooled.{{ key }} {% endfor -%}
-    {%- endset -%}
+{% macro experiment_arm_stats(relation, keys) -%}
+    {%- set arm_keys = keys + ['variant'] -%}
     select
-        {% for key in keys %}adjusted.{{ key }}, {% endfor %}
-        adjusted.variant,
-        count(*) as users,  -- noqa: RF04
-        avg(adjusted.metric_value) as metric_mean,
-        var_samp(adjusted.metric_value) as metric_variance,
-        avg(adjusted.cuped_value) as cuped_mean,
-        var_samp(adjusted.cuped_value) as cuped_variance
+        {% for key in arm_keys %}{{ key }}, {% endfor %}
+        users,  -- noqa: RF04
+        case
+            when is_ratio then numerator_mean / nullif(denominator_mean, 0)
+            else numerator_mean
+        end as metric_mean,
+        case
+            when is_ratio
+                then (
+                    numerator_variance
+                    - 2.0 * numerator_mean / nullif(denominator_mean, 0) * covariance
+                    + numerator_mean * numerator_mean / nullif(denominator_mean * denominator_mean, 0)
+                    * denominator_variance
+                ) / nullif(denominator_mean * denominator_mean, 0)
+            else numerator_variance
+        end as metric_variance,
+        case when not is_ratio then cuped_mean end as cuped_mean,
+        case when not is_ratio then cuped_variance end as cuped_variance
     from (
         select
-            cuped_rows.*,
-            cuped_rows.metric_value - pooled.theta * (cuped_rows.pre_exposure_value - pooled.pre_mean) as cuped_value
-        from {{ relation }} as cuped_rows
-        inner join (
+            {% for key in arm_keys %}adjusted.{{ key }}, {% endfor %}
+            count(*) as users,  -- noqa: RF04
+            count(adjusted.denominator_value) > 0 as is_ratio,
+            avg(adjusted.metric_value) as numerator_mean,
+            var_samp(adjusted.metric_value) as numerator_variance,
+            avg(adjusted.denominator_value) as denominator_mean,
+            var_samp(adjusted.denominator_value) as denominator_variance,
+            sum(
+                (adjusted.metric_value - arm_means.numerator_mean)
+                * (adjusted.denominator_value - arm_means.denominator_mean)
+            ) / nullif(count(*) - 1, 0) as covariance,
+            avg(adjusted.cuped_value) as cuped_mean,
+            var_samp(adjusted.cuped_value) as cuped_variance
+        from (
             select
-                {% for key in keys %}cuped_rows.{{ key }}, {% endfor %}
-                means.pre_mean,
-                coalesce(
-                    sum(
-                        (cuped_rows.pre_exposure_value - means.pre_mean)
-                        * (cuped_rows.metric_value - means.post_mean)
-                    )
-                    / nullif(sum(
-                        (cuped_rows.pre_exposure_value - means.pre_mean)
-                        * (cuped_rows.pre_exposure_value - means.pre_mean)
-                    ), 0),
-                    0
-                ) as theta
+                cuped_rows.*,
+                cuped_rows.metric_value - pooled.theta * (cuped_rows.pre_exposure_value - pooled.pre_mean) as cuped_value
             from {{ relation }} as cuped_rows
             inner join (
                 select
-                    {% for key in keys %}{{ key }}, {% endfor %}
-                    avg(pre_exposure_value) as pre_mean,
-                    avg(metric_value) as post_mean
-                from {{ relation }}
-                group by {{ keys | join(', ') }}
-            ) as means
-                on {% for key in keys %}{{ 'and ' if not loop.first }}cuped_rows.{{ key }} = means.{{ key }} {% endfor %}
-            group by {% for key in keys %}cuped_rows.{{ key }}, {% endfor %}means.pre_mean
-        ) as pooled
-            on {{ on_keys }}
-    ) as adjusted
-    group by {% for key in keys %}adjusted.{{ key }}, {% endfor %}adjusted.variant
+                    {% for key in keys %}cuped_rows.{{ key }}, {% endfor %}
+                    means.pre_mean,
+                    coalesce(
+                        sum(
+                            (cuped_rows.pre_exposure_value - means.pre_mean)
+                            * (cuped_rows.metric_value - means.post_mean)
+                        )
+                        / nullif(sum(
+                            (cuped_rows.pre_exposure_value - means.pre_mean)
+                            * (cuped_rows.pre_exposure_value - means.pre_mean)
+                        ), 0),
+                        0
+                    ) as theta
+                from {{ relation }} as cuped_rows
+                inner join (
+                    select
+                        {% for key in keys %}{{ key }}, {% endfor %}
+                        avg(pre_exposure_value) as pre_mean,
+                        avg(metric_value) as post_mean
+                    from {{ relation }}
+                    group by {{ keys | join(', ') }}
+                ) as means
+                    on {% for key in keys %}{{ 'and ' if not loop.first }}cuped_rows.{{ key }} = means.{{ key }} {% endfor %}
+                group by {% for key in keys %}cuped_rows.{{ key }}, {% endfor %}means.pre_mean
+            ) as pooled
+                on {% for key in keys %}{{ 'and ' if not loop.first }}cuped_rows.{{ key }} = pooled.{{ key }} {% endfor %}
+        ) as adjusted
+        inner join (
+            select
+                {% for key in arm_keys %}{{ key }}, {% endfor %}
+                avg(metric_value) as numerator_mean,
+                avg(denominator_value) as denominator_mean
+            from {{ relation }}
+            group by {{ arm_keys | join(', ') }}
+        ) as arm_means
+            on {% for key in arm_keys %}{{ 'and ' if not loop.first }}adjusted.{{ key }} = arm_means.{{ key }} {% endfor %}
+        group by {% for key in arm_keys %}adjusted.{{ key }}{{ ', ' if not loop.last }}{% endfor %}
+    ) as arms
 {%- endmacro %}

@@ -71,7 +71,7 @@ user_metrics as (
 
 arm_stats as (
 
-    {{ cuped_arm_stats('user_metrics', ['experiment_key', 'metric_key']) }}
+    {{ experiment_arm_stats('user_metrics', ['experiment_key', 'metric_key']) }}
 
 ),
 

@@ -59,7 +59,8 @@ sliced_metrics as (
         user_metrics.metric_key,
         user_metrics.variant,
         user_metrics.metric_value,
-        user_metrics.pre_exposure_value
+        user_metrics.pre_exposure_value,
+        user_metrics.denominator_value
     from {{ ref('int_experiment_user_metrics') }} as user_metrics
     inner join user_slices
         on
@@ -70,7 +71,7 @@ sliced_metrics as (
 
 arm_stats as (
 
-    {{ cuped_arm_stats('sliced_metrics', ['experiment_key', 'dimension', 'slice_value', 'metric_key']) }}
+    {{ experiment_arm_stats('sliced_metrics', ['experiment_key', 'dimension', 'slice_value', 'metric_key']) }}
 
 ),
 
