@@ -20,6 +20,7 @@ import csv
 import importlib.util
 import io
 import json
+import math
 import random
 import shutil
 from collections import defaultdict
@@ -33,7 +34,8 @@ from gbstats.frequentist.tests import SequentialConfig, SequentialTwoSidedTTest
 from scipy import stats
 
 from ingest.run import IngestOptions
-from pipeline.commands.experiment import fetch_results, format_table
+from pipeline.cli import main
+from pipeline.commands.experiment import fetch_baseline, fetch_results, format_table, users_per_arm
 from tests.experiment_reference import arm_row, comparison, cuped_comparison, statistic
 from tests.experiment_slice_reference import slice_results
 from tests.helpers import fetch_dicts, throwaway_database
@@ -367,6 +369,8 @@ def reference_results(events: list[dict]) -> dict[tuple[str, str, str], dict]:
                        "multi_variant_users": multi, "multi_variant_share": multi / len(exposed),
                        "has_srm": srm_p < 0.001,
                        "is_trustworthy": srm_p >= 0.001 and multi / len(exposed) <= 0.01}
+                if d is None and len(y) > 1:  # no CUPED for ratio metrics
+                    row["cuped_variance"] = cuped[v].var(ddof=1)
                 if v != control:
                     row.update(comparison((y, d), (arms[control][0], arms[control][3]), z))
                     if d is None:  # no CUPED for ratio metrics
@@ -491,7 +495,7 @@ def built(request, synthetic) -> tuple[Target, list[dict]]:
 
 # ----------------------------------------------------------------------------- tests
 RELATIVE_1E9 = ("metric_mean", "metric_variance", "abs_lift", "rel_lift", "welch_df",
-                "multi_variant_share")
+                "multi_variant_share", "cuped_variance")
 ABSOLUTE_1E4 = ("rel_lift_ci_low", "rel_lift_ci_high", "p_value", "p_value_adjusted",
                 "cuped_rel_lift", "cuped_p_value", "srm_p_value",
                 # against gbstats
@@ -665,3 +669,52 @@ def test_report_reads_the_configured_interval(built):
     assert rows[0]["metric_role"] == "guardrail"
     fixed = format_table("exp_srm", fetch_results(target, "exp_srm"))
     assert "interval: fixed horizon" in fixed and "N(+2.0%, 10.0%^2)" in fixed
+
+
+def normal_power(n: int, effect: float, sd: float, alpha: float) -> float:
+    """Power of the two-sided two-sample z-test with n per arm (both tails; scipy)."""
+    shift = effect / (sd * math.sqrt(2.0 / n))
+    z = stats.norm.ppf(1 - alpha / 2)
+    return stats.norm.cdf(shift - z) + stats.norm.cdf(-shift - z)
+
+
+def test_plan_sample_sizes_match_scipy_power(built, monkeypatch, capsys):
+    """users_per_arm is the smallest n with the power asked for (two-sided z-test, both
+    tails, power from scipy's normal), and the t-test has that power at n within 0.005
+    (scipy's noncentral t). statsmodels' NormalIndPower solves the same equation but is not
+    in the environment."""
+    target, _ = built
+    base = fetch_baseline(target, "orders_72h")
+    (control,) = fetch_dicts(target, "select * from marts.rpt_experiment_results where experiment_key "
+                                     "= 'exp_three_arm' and metric_key = 'orders_72h' and is_control")
+    (health,) = fetch_dicts(target, "select * from intermediate.int_experiment_health "
+                                    "where experiment_key = 'exp_three_arm'")
+    assert base.experiment_key == "exp_three_arm"  # started last
+    assert (base.users, base.mean, base.variance, base.cuped_variance) == (
+        control["users"], control["metric_mean"], control["metric_variance"], control["cuped_variance"])
+    assert base.users_per_day == pytest.approx(health["analysed_users"] / ((END - date(2026, 3, 5)).days + 1))
+    assert base.cuped_variance < base.variance  # the pre-exposure orders explain some variance
+    for variance in (base.variance, base.cuped_variance):
+        sd = math.sqrt(variance)
+        for mde, alpha, power in ((0.05, 0.05, 0.8), (0.1, 0.01, 0.9), (0.02, 0.1, 0.5), (0.3, 0.05, 0.8)):
+            n = users_per_arm(base.mean, variance, mde, alpha, power)
+            effect = mde * base.mean
+            assert normal_power(n, effect, sd, alpha) >= power > normal_power(n - 1, effect, sd, alpha)
+            df = 2 * n - 2
+            t_crit = stats.t.ppf(1 - alpha / 2, df)
+            nc = effect / (sd * math.sqrt(2.0 / n))
+            t_power = stats.nct.sf(t_crit, df, nc) + stats.nct.cdf(-t_crit, df, nc)
+            assert t_power == pytest.approx(power, abs=0.005), (mde, alpha, power, n)
+
+    for key, value in target.dbt_env().items():
+        monkeypatch.setenv(key, value)
+    assert main(["experiment", "plan", "orders_72h", "--mde", "0.1"]) == 0
+    printed = capsys.readouterr().out
+    n = users_per_arm(base.mean, base.variance, 0.1, 0.05, 0.8)
+    n_cuped = users_per_arm(base.mean, base.cuped_variance, 0.1, 0.05, 0.8)
+    days = math.ceil(2 * n / base.users_per_day)
+    assert f"without CUPED:  {n:,} users per arm, {2 * n:,} in all, {days:,} days" in printed
+    assert f"with CUPED:     {n_cuped:,} users per arm" in printed and n_cuped < n
+    assert main(["experiment", "plan", "amount_per_order"]) == 0  # a ratio metric: no CUPED
+    assert "not available for this metric (ratio metric)" in capsys.readouterr().out
+    assert main(["experiment", "plan", "no_such_metric"]) == 1

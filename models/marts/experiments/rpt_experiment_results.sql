@@ -162,6 +162,7 @@ final as (
         end as p_value_adjusted,
         guardrails.cuped_rel_lift,
         guardrails.cuped_p_value,
+        guardrails.cuped_variance,
         guardrails.interval_method,
         guardrails.rel_lift - guardrails.sequential_half_width as sequential_ci_low,
         guardrails.rel_lift + guardrails.sequential_half_width as sequential_ci_high,
