@@ -66,3 +66,31 @@ def cuped_comparison(cuped_t: np.ndarray, cuped_c: np.ndarray) -> dict:
     """cuped_rel_lift and cuped_p_value (Welch on the CUPED-adjusted values)."""
     return {"cuped_rel_lift": cuped_t.mean() / cuped_c.mean() - 1,
             "cuped_p_value": stats.ttest_ind(cuped_t, cuped_c, equal_var=False).pvalue}
+
+
+def order_statistic(sorted_values: np.ndarray, rank: float) -> float | None:
+    """x_(rank), 1-based; None outside 1..n."""
+    rank = int(rank)
+    return float(sorted_values[rank - 1]) if 1 <= rank <= len(sorted_values) else None
+
+
+def quantile_interval(values: np.ndarray, q: float, confidence: float) -> tuple:
+    """(x_(ceil(nq)), x_(l), x_(u)) with l, u = floor / ceil(nq -/+ z sqrt(nq(1 - q))), as
+    rpt_experiment_quantile_results computes them."""
+    x = np.sort(values)
+    n = len(x)
+    z = stats.norm.ppf(1 - (1 - confidence) / 2)
+    spread = z * math.sqrt(n * q * (1 - q))
+    return (order_statistic(x, math.ceil(n * q)), order_statistic(x, math.floor(n * q - spread)),
+            order_statistic(x, math.ceil(n * q + spread)))
+
+
+def quantile_lift(t: np.ndarray, c: np.ndarray, q: float, confidence: float) -> dict:
+    """rel_lift of the quantile and its outer interval (each arm at 1 - alpha/2)."""
+    arm_confidence = 1 - (1 - confidence) / 2
+    _, low_t, high_t = quantile_interval(t, q, arm_confidence)
+    _, low_c, high_c = quantile_interval(c, q, arm_confidence)
+    q_t, q_c = quantile_interval(t, q, confidence)[0], quantile_interval(c, q, confidence)[0]
+    return {"rel_lift": None if not q_c else q_t / q_c - 1,
+            "rel_lift_ci_low": low_t / high_c - 1 if low_t is not None and high_c and high_c > 0 else None,
+            "rel_lift_ci_high": high_t / low_c - 1 if high_t is not None and low_c and low_c > 0 else None}

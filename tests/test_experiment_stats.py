@@ -36,7 +36,14 @@ from scipy import stats
 from ingest.run import IngestOptions
 from pipeline.cli import main
 from pipeline.commands.experiment import fetch_baseline, fetch_results, format_table, users_per_arm
-from tests.experiment_reference import arm_row, comparison, cuped_comparison, statistic
+from tests.experiment_reference import (
+    arm_row,
+    comparison,
+    cuped_comparison,
+    quantile_interval,
+    quantile_lift,
+    statistic,
+)
 from tests.experiment_slice_reference import slice_results
 from tests.helpers import fetch_dicts, throwaway_database
 from tests.pipeline_runs import run_graph
@@ -93,6 +100,12 @@ exp_three_arm,platform,2,metrics
 exp_three_arm,country,3,slices
 exp_three_arm,user_type,2,metrics_and_slices
 exp_srm,platform,2,metrics_and_slices
+"""
+QUANTILES_CSV = """\
+experiment_key,metric_key,quantile_level
+exp_three_arm,revenue_72h,0.9
+exp_three_arm,revenue_72h,0.5
+exp_srm,orders_72h,0.9
 """
 SLICE_PLATFORMS = ["web", "ios", "android"]
 SEQUENTIAL_TUNING = 5000  # dbt var experiment_sequential_tuning
@@ -441,7 +454,7 @@ def add_gbstats_read_outs(values: dict, rows: dict) -> None:
 # ----------------------------------------------------------------------------- pipeline
 def project_copy(dest: Path, experiments: str = EXPERIMENTS_CSV, metrics: str = METRICS_CSV,
                  assignments: str = ASSIGNMENTS_CSV, settings: str = SETTINGS_CSV,
-                 slices: str = SLICES_CSV) -> Path:
+                 slices: str = SLICES_CSV, quantiles: str = QUANTILES_CSV) -> Path:
     """The dbt project with other experiment seeds (the synthetic ones by default)."""
     root = project_dir()
     for name in ("dbt_project.yml", "profiles.yml.example"):
@@ -453,13 +466,14 @@ def project_copy(dest: Path, experiments: str = EXPERIMENTS_CSV, metrics: str = 
     (dest / "seeds/experiment_metric_assignments.csv").write_text(assignments)
     (dest / "seeds/experiment_settings.csv").write_text(settings)
     (dest / "seeds/experiment_slices.csv").write_text(slices)
+    (dest / "seeds/experiment_quantiles.csv").write_text(quantiles)
     return dest
 
 
 def build_experiment_models(target: Target) -> None:
     """dbt build of the experiment marts and everything upstream (one dbt invocation)."""
     run_dbt(["build", "--fail-fast", "--select", "+rpt_experiment_results",
-             "+rpt_experiment_slice_results", "event_catalog",
+             "+rpt_experiment_slice_results", "+rpt_experiment_quantile_results", "event_catalog",
              "--exclude", "tag:reconciliation", "--indirect-selection", "cautious"],
             target=target)
 
@@ -579,6 +593,39 @@ def test_slice_results_match_scipy(built):
             worst[col] = max(worst[col], abs(value - want))
     print(f"\n{target.name}: slices, max |SQL - scipy| per column: "
           + ", ".join(f"{c} {v:.1e}" for c, v in sorted(worst.items())))
+
+
+def test_quantile_results_match_the_order_statistics(built):
+    """Every quantile row against the formulas on the reference user values (exact order
+    statistics, so 1e-12 relative; the formulas' coverage: tests/test_experiment_quantiles.py)."""
+    target, events = built
+    values = reference_user_values(events)
+    actual = {(r["experiment_key"], r["metric_key"], float(r["quantile_level"]), r["variant"]): r
+              for r in fetch_dicts(target, "select * from marts.rpt_experiment_quantile_results")}
+    expected = {}
+    for setting in _seed_rows(QUANTILES_CSV):
+        exp, metric, q = setting["experiment_key"], setting["metric_key"], float(setting["quantile_level"])
+        arms = values[(exp, metric)]
+        control = next(r["variant"] for r in _seed_rows(EXPERIMENTS_CSV)
+                       if r["experiment_key"] == exp and r["is_control"] == "true")
+        for v, arm in arms.items():
+            estimate, low, high = quantile_interval(arm[0], q, CONFIDENCE)
+            row = {"is_control": v == control, "users": len(arm[0]), "quantile_value": estimate,
+                   "quantile_ci_low": low, "quantile_ci_high": high,
+                   "rel_lift": None, "rel_lift_ci_low": None, "rel_lift_ci_high": None}
+            if v != control:
+                row.update(quantile_lift(arm[0], arms[control][0], q, CONFIDENCE))
+            expected[(exp, metric, q, v)] = row
+    assert set(actual) == set(expected)
+    for key, want in expected.items():
+        for col, value in want.items():
+            got = actual[key][col]
+            if value is None or isinstance(value, bool | int):
+                assert got == value, (key, col, got, value)
+            else:
+                assert float(got) == pytest.approx(value, rel=1e-12, abs=1e-12), (key, col)
+    p90 = actual[("exp_three_arm", "revenue_72h", 0.9, "big_win")]
+    assert p90["rel_lift_ci_low"] < p90["rel_lift"] < p90["rel_lift_ci_high"]
 
 
 def test_known_effects_srm_and_trust_flags(built):

@@ -23,7 +23,7 @@ view: rpt_experiment_slice_results {
   }
 
   dimension: slice_value {
-    type: number
+    type: string
     sql: ${TABLE}.slice_value ;;
     description: "Slice (part of the primary key): one of the top_n most common values of the dimension, '(other)' for the rest pooled, '(missing)' for users without a value."
   }
