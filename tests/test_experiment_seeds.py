@@ -41,6 +41,11 @@ exp_a,platform,0,metrics
 exp_a,favourite_colour,3,slices
 exp_b,country,5,metrics
 """
+BAD_QUANTILES = """\
+experiment_key,metric_key,quantile_level
+exp_a,empty_window,1.5
+exp_b,empty_window,0.9
+"""
 
 
 def problems(test: str, target: Target) -> list[dict]:
@@ -52,12 +57,13 @@ def problems(test: str, target: Target) -> list[dict]:
 def test_broken_seeds_fail_loudly_with_a_reason_per_row(tmp_path, monkeypatch):
     (tmp_path / "project").mkdir()
     project = project_copy(tmp_path / "project", BAD_EXPERIMENTS, BAD_METRICS, BAD_ASSIGNMENTS,
-                           slices=BAD_SLICES)
+                           slices=BAD_SLICES, quantiles=BAD_QUANTILES)
     monkeypatch.setenv("PULSE_PROJECT_DIR", str(project))
     target = Target("duckdb", duckdb_path=str(tmp_path / "warehouse.duckdb"))
     with pytest.raises(DbtError) as failed:
         run_dbt(["build", "--select", "experiments", "experiment_metrics",
-                 "experiment_metric_assignments", "experiment_slices"], target=target, capture=True)
+                 "experiment_metric_assignments", "experiment_slices", "experiment_quantiles"],
+                target=target, capture=True)
     assert failed.value.returncode == 1
 
     experiment_problems = {(p["experiment_key"], p["variant"], p["problem"])
@@ -87,3 +93,6 @@ def test_broken_seeds_fail_loudly_with_a_reason_per_row(tmp_path, monkeypatch):
                       for p in problems("assert_experiment_slices_seed_valid", target)}
     assert slice_problems == {("exp_a", "platform", "top_n"),
                               ("exp_a", "favourite_colour", "dimension")}
+    quantile_problems = {(p["experiment_key"], p["problem"].split(" ")[0])
+                         for p in problems("assert_experiment_quantiles_seed_valid", target)}
+    assert quantile_problems == {("exp_a", "quantile_level"), ("exp_b", "the")}
