@@ -46,6 +46,7 @@ TYPE_MAP: dict[str, str] = {
     "non_inferiority_margin": "number", "prior_lift_sd": "number", "chance_to_win": "number",
     "risk_control": "number", "risk_treatment": "number", "credible_low": "number",
     "credible_high": "number", "guardrail_breached": "yesno",
+    "slice_value": "string", "quantile_level": "number",
 }
 _NUMBER_SUFFIXES = (
     "_count", "_cents", "_ms", "_seconds", "_users", "_days", "_conversions", "_rate", "_ratio",

@@ -31,11 +31,20 @@ import numpy as np
 import pytest
 from gbstats.bayesian.tests import EffectBayesianABTest, EffectBayesianConfig, GaussianPrior
 from gbstats.frequentist.tests import SequentialConfig, SequentialTwoSidedTTest
-from gbstats.models.statistics import SampleMeanStatistic
 from scipy import stats
 
 from ingest.run import IngestOptions
-from pipeline.commands.experiment import fetch_results, format_table
+from pipeline.cli import main
+from pipeline.commands.experiment import fetch_baseline, fetch_results, format_table, users_per_arm
+from tests.experiment_reference import (
+    arm_row,
+    comparison,
+    cuped_comparison,
+    quantile_interval,
+    quantile_lift,
+    statistic,
+)
+from tests.experiment_slice_reference import slice_results
 from tests.helpers import fetch_dicts, throwaway_database
 from tests.pipeline_runs import run_graph
 from warehouse import Target
@@ -59,12 +68,14 @@ exp_srm,control,true,0.5,2026-03-03,2026-03-15,control
 exp_srm,treatment,false,0.5,2026-03-03,2026-03-15,logged 60/40 instead of 50/50
 """
 METRICS_CSV = """\
-metric_key,event,metric_type,property,filter_property,filter_value,window_start_hours,window_end_hours,description,direction,non_inferiority_margin
-bought,conversion,binary,,goal,buy,0,,bought after exposure,,
-orders_72h,order_placed,count,,,,0,72,orders in 72 h,,
-revenue_72h,order_placed,sum,amount,,,0,72,order amount in 72 h,,
-late_orders,order_placed,count,,,,24,168,orders from day 1 to day 7,decrease,0.02
-errors,error_shown,count,,,,0,,errors after exposure,decrease,0.05
+metric_key,event,metric_type,property,filter_property,filter_value,window_start_hours,window_end_hours,description,direction,non_inferiority_margin,denominator_metric
+bought,conversion,binary,,goal,buy,0,,bought after exposure,,,
+orders_72h,order_placed,count,,,,0,72,orders in 72 h,,,
+revenue_72h,order_placed,sum,amount,,,0,72,order amount in 72 h,,,
+late_orders,order_placed,count,,,,24,168,orders from day 1 to day 7,decrease,0.02,
+errors,error_shown,count,,,,0,,errors after exposure,decrease,0.05,
+amount_per_order,order_placed,ratio,amount,,,0,72,order amount per order in 72 h,,,orders_72h
+errors_per_order,error_shown,ratio,,,,0,,errors per late order (day 1 to 7),decrease,,late_orders
 """
 ASSIGNMENTS_CSV = """\
 experiment_key,metric_key,role
@@ -73,6 +84,8 @@ exp_three_arm,orders_72h,secondary
 exp_three_arm,revenue_72h,secondary
 exp_three_arm,late_orders,guardrail
 exp_three_arm,errors,guardrail
+exp_three_arm,amount_per_order,secondary
+exp_srm,errors_per_order,secondary
 exp_srm,bought,primary
 exp_srm,orders_72h,secondary
 """
@@ -81,6 +94,20 @@ experiment_key,interval_method,prior_lift_mean,prior_lift_sd
 exp_three_arm,sequential,,
 exp_srm,fixed_horizon,0.02,0.1
 """
+SLICES_CSV = """\
+experiment_key,dimension,top_n,correction
+exp_three_arm,platform,2,metrics
+exp_three_arm,country,3,slices
+exp_three_arm,user_type,2,metrics_and_slices
+exp_srm,platform,2,metrics_and_slices
+"""
+QUANTILES_CSV = """\
+experiment_key,metric_key,quantile_level
+exp_three_arm,revenue_72h,0.9
+exp_three_arm,revenue_72h,0.5
+exp_srm,orders_72h,0.9
+"""
+SLICE_PLATFORMS = ["web", "ios", "android"]
 SEQUENTIAL_TUNING = 5000  # dbt var experiment_sequential_tuning
 
 # variant -> (true users, multiplier on conversion and order rates)
@@ -177,7 +204,27 @@ def generate_events(seed: int = 11) -> list[dict]:
         for j in range(5):  # never-identified devices: counted, not analysed
             emit(None, "experiment_exposure", random_time(exp_start, exp_end),
                  {"experiment": exp, "variant": "control"}, anonymous_id=f"anon_{exp}_{j}")
+    add_client_fields(events, seed)
     return events
+
+
+def add_client_fields(events: list[dict], seed: int) -> None:
+    """Platform and country of every event (the slice dimensions), from their own generator.
+
+    A user (and the device it logs in from) has one country, or none (5%); each event comes
+    from the user's usual platform 80% of the time, so the first exposure's platform varies.
+    """
+    rng = random.Random(seed + 1)
+    countries = {}
+    for e in events:
+        owner = e["user_id"] or e["anonymous_id"].removeprefix("dev_")
+        if owner not in countries:
+            countries[owner] = (rng.choices(["US", "DE", "FR", "BR", "JP", None],
+                                            [40, 25, 15, 10, 5, 5])[0],
+                                rng.choices(SLICE_PLATFORMS, [50, 30, 20])[0])
+        country, platform = countries[owner]
+        e["country"] = country
+        e["platform"] = platform if rng.random() < 0.8 else rng.choice(SLICE_PLATFORMS)
 
 
 def write_raw(events: list[dict], raw: Path) -> None:
@@ -193,7 +240,13 @@ def write_raw(events: list[dict], raw: Path) -> None:
 
 # ----------------------------------------------------------------------------- reference
 def reference_user_values(events: list[dict]) -> dict[tuple[str, str], dict[str, tuple[np.ndarray, ...]]]:
-    """(experiment, metric) -> variant -> (values, pre-exposure values), from the raw lines."""
+    """(experiment, metric) -> variant -> (values, pre-exposure values, users, denominators),
+    from the raw lines (denominators: None but for ratio metrics, whose values are numerators).
+
+    Also (experiment, "_exposure") -> user -> (first exposure, variants seen) and
+    (experiment, "_first_platform") -> user -> platform of the first exposure, and
+    ("_users", "first_seen" | "country") -> user -> the dim_users column.
+    """
     experiments = defaultdict(dict)
     for r in _seed_rows(EXPERIMENTS_CSV):
         experiments[r["experiment_key"]][r["variant"]] = r
@@ -209,13 +262,19 @@ def reference_user_values(events: list[dict]) -> dict[tuple[str, str], dict[str,
         if owner:
             by_user[owner].append((_parse(e["ts"]), e))
 
-    result: dict = {}
+    result: dict = {("_users", "first_seen"): {u: min(t for t, _ in evs) for u, evs in by_user.items()},
+                    ("_users", "country"): {}}
+    for user, evs in by_user.items():  # dim_users.country: the latest event's that has one
+        latest = max(((t, e["event_id"], e["country"]) for t, e in evs if e.get("country")),
+                     default=None)
+        result[("_users", "country")][user] = latest and latest[2]
     for exp, variants in experiments.items():
         first_row = next(iter(variants.values()))
         lo = datetime.fromisoformat(first_row["start_date"])
         hi = (datetime.fromisoformat(first_row["end_date"]) + timedelta(days=1)
               if first_row["end_date"] else None)
         exposed: dict[str, tuple[datetime, set[str]]] = {}
+        first_platform: dict[str, str | None] = {}
         for user, evs in by_user.items():
             seen = [(t, e["properties"]["variant"]) for t, e in evs
                     if e["event"] == "experiment_exposure"
@@ -224,42 +283,70 @@ def reference_user_values(events: list[dict]) -> dict[tuple[str, str], dict[str,
                     and t >= lo and (hi is None or t < hi)]
             if seen:
                 exposed[user] = (min(t for t, _ in seen), {v for _, v in seen})
+                first_exposure = min((t, e["event_id"], e["platform"]) for t, e in evs
+                                     if e["event"] == "experiment_exposure"
+                                     and e["properties"]["experiment"] == exp
+                                     and e["properties"]["variant"] in variants
+                                     and t >= lo and (hi is None or t < hi))
+                first_platform[user] = first_exposure[2]
         result[(exp, "_exposure")] = exposed
+        result[(exp, "_first_platform")] = first_platform
         for a in _seed_rows(ASSIGNMENTS_CSV):
             if a["experiment_key"] != exp:
                 continue
             m = metrics[a["metric_key"]]
-            arms: dict[str, tuple[list, list]] = {v: ([], []) for v in variants}
+            denominator = metrics.get(m["denominator_metric"])
+            arms: dict[str, tuple[list, ...]] = {v: ([], [], [], []) for v in variants}
             for user, (first, seen) in exposed.items():
                 if len(seen) > 1:
                     continue
-                start = first + timedelta(hours=int(m["window_start_hours"]))
-                if m["window_end_hours"]:
-                    end = first + timedelta(hours=int(m["window_end_hours"]))
-                    if end > WATERMARK:
+                values = metric_values(m, by_user[user], first, hi)
+                if values is None:
+                    continue
+                if denominator is not None:  # ratio: the denominator metric in its own window
+                    denominator_values = metric_values(denominator, by_user[user], first, hi)
+                    if denominator_values is None:
                         continue
-                else:
-                    end = hi
-                pre_start = first - timedelta(days=PRE_DAYS)
-
-                def value(in_window) -> float:
-                    hits = [e for t, e in by_user[user] if e["event"] == m["event"] and in_window(t)
-                            and (not m["filter_property"]
-                                 or str((e["properties"] or {}).get(m["filter_property"]))
-                                 == m["filter_value"])]
-                    if m["metric_type"] == "binary":
-                        return float(bool(hits))
-                    if m["metric_type"] == "count":
-                        return float(len(hits))
-                    return float(sum(v for e in hits
-                                     if isinstance(v := (e["properties"] or {}).get(m["property"]),
-                                                   (int, float))))
-
-                arms[next(iter(seen))][0].append(
-                    value(lambda t, s=start, e=end: t >= s and (e is None or t < e)))
-                arms[next(iter(seen))][1].append(value(lambda t, p=pre_start, f=first: p <= t < f))
-            result[(exp, a["metric_key"])] = {v: (np.array(x), np.array(y)) for v, (x, y) in arms.items()}
+                arm = arms[next(iter(seen))]
+                arm[0].append(values[0])
+                arm[1].append(values[1])
+                arm[2].append(user)
+                arm[3].append(denominator_values[0] if denominator is not None else np.nan)
+            result[(exp, a["metric_key"])] = {
+                v: (np.array(x), np.array(y), u, None if denominator is None else np.array(d))
+                for v, (x, y, u, d) in arms.items()}
     return result
+
+
+def metric_values(m: dict, events: list[tuple[datetime, dict]], first: datetime,
+                  hi: datetime | None) -> tuple[float, float] | None:
+    """A user's (value, pre-exposure value) of metric row m, None while its window is open.
+
+    A ratio metric's numerator is its property summed, or its events counted without one.
+    """
+    start = first + timedelta(hours=int(m["window_start_hours"]))
+    if m["window_end_hours"]:
+        end = first + timedelta(hours=int(m["window_end_hours"]))
+        if end > WATERMARK:
+            return None
+    else:
+        end = hi
+    pre_start = first - timedelta(days=PRE_DAYS)
+    kind = m["metric_type"] if m["metric_type"] != "ratio" else ("sum" if m["property"] else "count")
+
+    def value(in_window) -> float:
+        hits = [e for t, e in events if e["event"] == m["event"] and in_window(t)
+                and (not m["filter_property"]
+                     or str((e["properties"] or {}).get(m["filter_property"])) == m["filter_value"])]
+        if kind == "binary":
+            return float(bool(hits))
+        if kind == "count":
+            return float(len(hits))
+        return float(sum(v for e in hits
+                         if isinstance(v := (e["properties"] or {}).get(m["property"]), (int, float))))
+
+    return (value(lambda t: t >= start and (end is None or t < end)),
+            value(lambda t: pre_start <= t < first))
 
 
 def reference_results(events: list[dict]) -> dict[tuple[str, str, str], dict]:
@@ -288,28 +375,22 @@ def reference_results(events: list[dict]) -> dict[tuple[str, str, str], dict]:
             theta = (np.cov(x_all, y_all, ddof=1)[0, 1] / np.var(x_all, ddof=1)
                      if np.var(x_all) > 0 else 0.0)
             cuped = {v: arms[v][0] - theta * (arms[v][1] - x_all.mean()) for v in variants}
-            yc = arms[control][0]
             for v in variants:
-                y = arms[v][0]
-                row = {"users": len(y), "metric_mean": y.mean(), "metric_variance": y.var(ddof=1),
+                y, d = arms[v][0], arms[v][3]
+                row = {**arm_row(y, d),
                        "is_control": v == control, "metric_role": role, "srm_p_value": srm_p,
                        "multi_variant_users": multi, "multi_variant_share": multi / len(exposed),
                        "has_srm": srm_p < 0.001,
                        "is_trustworthy": srm_p >= 0.001 and multi / len(exposed) <= 0.01}
+                if d is None and len(y) > 1:  # no CUPED for ratio metrics
+                    row["cuped_variance"] = cuped[v].var(ddof=1)
                 if v != control:
-                    welch = stats.ttest_ind(y, yc, equal_var=False)
-                    se_rel = math.sqrt(y.var(ddof=1) / (len(y) * yc.mean() ** 2)
-                                       + y.mean() ** 2 * yc.var(ddof=1) / (len(yc) * yc.mean() ** 4))
-                    rel = y.mean() / yc.mean() - 1
-                    row.update(abs_lift=y.mean() - yc.mean(), rel_lift=rel, welch_df=welch.df,
-                               rel_lift_ci_low=rel - z * se_rel, rel_lift_ci_high=rel + z * se_rel,
-                               p_value=welch.pvalue,
-                               cuped_rel_lift=cuped[v].mean() / cuped[control].mean() - 1,
-                               cuped_p_value=stats.ttest_ind(cuped[v], cuped[control],
-                                                             equal_var=False).pvalue)
+                    row.update(comparison((y, d), (arms[control][0], arms[control][3]), z))
+                    if d is None:  # no CUPED for ratio metrics
+                        row.update(cuped_comparison(cuped[v], cuped[control]))
                     if role != "guardrail":
                         bh_keys.append((exp, metric, v))
-                        bh_ps.append(welch.pvalue)
+                        bh_ps.append(row["p_value"])
                 rows[(exp, metric, v)] = row
         for key, adjusted in zip(bh_keys, stats.false_discovery_control(bh_ps, method="bh")):
             rows[key]["p_value_adjusted"] = adjusted
@@ -322,7 +403,7 @@ def add_gbstats_read_outs(values: dict, rows: dict) -> None:
 
     Every metric (binary too) is passed as a SampleMeanStatistic, i.e. with the sample
     variance (n - 1) the SQL uses for all metric types; gbstats' ProportionStatistic would
-    use p (1 - p), smaller by (n - 1) / n.
+    use p (1 - p), smaller by (n - 1) / n. Ratio metrics are passed as a RatioStatistic.
     """
     settings = {r["experiment_key"]: r for r in _seed_rows(SETTINGS_CSV)}
     metric_of = {r["metric_key"]: r for r in _seed_rows(METRICS_CSV)}
@@ -343,10 +424,8 @@ def add_gbstats_read_outs(values: dict, rows: dict) -> None:
         control = next(v for (e, m, v), r in rows.items()
                        if (e, m) == (exp, metric) and r["is_control"])
 
-        def statistic(y: np.ndarray) -> SampleMeanStatistic:
-            return SampleMeanStatistic(n=len(y), sum=float(y.sum()), sum_squares=float((y * y).sum()))
-
-        stat_c, stat_t = statistic(arms[control][0]), statistic(arms[variant][0])
+        stat_c = statistic(arms[control][0], arms[control][3])
+        stat_t = statistic(arms[variant][0], arms[variant][3])
         prior = (GaussianPrior() if flat else
                  GaussianPrior(mean=float(setting["prior_lift_mean"]),
                                variance=float(setting["prior_lift_sd"]) ** 2, proper=True))
@@ -374,7 +453,8 @@ def add_gbstats_read_outs(values: dict, rows: dict) -> None:
 
 # ----------------------------------------------------------------------------- pipeline
 def project_copy(dest: Path, experiments: str = EXPERIMENTS_CSV, metrics: str = METRICS_CSV,
-                 assignments: str = ASSIGNMENTS_CSV, settings: str = SETTINGS_CSV) -> Path:
+                 assignments: str = ASSIGNMENTS_CSV, settings: str = SETTINGS_CSV,
+                 slices: str = SLICES_CSV, quantiles: str = QUANTILES_CSV) -> Path:
     """The dbt project with other experiment seeds (the synthetic ones by default)."""
     root = project_dir()
     for name in ("dbt_project.yml", "profiles.yml.example"):
@@ -385,12 +465,15 @@ def project_copy(dest: Path, experiments: str = EXPERIMENTS_CSV, metrics: str = 
     (dest / "seeds/experiment_metrics.csv").write_text(metrics)
     (dest / "seeds/experiment_metric_assignments.csv").write_text(assignments)
     (dest / "seeds/experiment_settings.csv").write_text(settings)
+    (dest / "seeds/experiment_slices.csv").write_text(slices)
+    (dest / "seeds/experiment_quantiles.csv").write_text(quantiles)
     return dest
 
 
 def build_experiment_models(target: Target) -> None:
     """dbt build of the experiment marts and everything upstream (one dbt invocation)."""
-    run_dbt(["build", "--fail-fast", "--select", "+rpt_experiment_results", "event_catalog",
+    run_dbt(["build", "--fail-fast", "--select", "+rpt_experiment_results",
+             "+rpt_experiment_slice_results", "+rpt_experiment_quantile_results", "event_catalog",
              "--exclude", "tag:reconciliation", "--indirect-selection", "cautious"],
             target=target)
 
@@ -426,7 +509,7 @@ def built(request, synthetic) -> tuple[Target, list[dict]]:
 
 # ----------------------------------------------------------------------------- tests
 RELATIVE_1E9 = ("metric_mean", "metric_variance", "abs_lift", "rel_lift", "welch_df",
-                "multi_variant_share")
+                "multi_variant_share", "cuped_variance")
 ABSOLUTE_1E4 = ("rel_lift_ci_low", "rel_lift_ci_high", "p_value", "p_value_adjusted",
                 "cuped_rel_lift", "cuped_p_value", "srm_p_value",
                 # against gbstats
@@ -468,6 +551,83 @@ def test_every_column_matches_scipy(built):
           + ", ".join(f"{c} {v:.1e}" for c, v in sorted(worst.items())))
 
 
+SLICE_RELATIVE_1E9 = ("metric_mean", "metric_variance", "abs_lift", "rel_lift", "welch_df")
+SLICE_ABSOLUTE_1E4 = ("rel_lift_ci_low", "rel_lift_ci_high", "p_value", "p_value_adjusted",
+                      "cuped_rel_lift", "cuped_p_value", "srm_p_value")
+SLICE_EXACT = ("users", "is_control", "metric_role", "correction", "slice_users", "has_srm")
+SLICE_KEY = ("experiment_key", "dimension", "slice_value", "metric_key", "variant")
+
+
+def test_slice_results_match_scipy(built):
+    """Every slice row and column against the reference: same tolerances as the overall mart."""
+    target, events = built
+    variants_of = defaultdict(dict)
+    for r in _seed_rows(EXPERIMENTS_CSV):
+        variants_of[r["experiment_key"]][r["variant"]] = r
+    roles = {(a["experiment_key"], a["metric_key"]): a["role"] for a in _seed_rows(ASSIGNMENTS_CSV)}
+    expected = slice_results(reference_user_values(events), variants_of, roles,
+                             _seed_rows(SLICES_CSV), CONFIDENCE)
+    actual = {tuple(r[k] for k in SLICE_KEY): r
+              for r in fetch_dicts(target, "select * from marts.rpt_experiment_slice_results")}
+    assert set(actual) == set(expected)
+    assert set(next(iter(actual.values()))) \
+        == set(SLICE_KEY + SLICE_RELATIVE_1E9 + SLICE_ABSOLUTE_1E4 + SLICE_EXACT)
+    slices = {(k[1], k[2]) for k in expected if k[0] == "exp_three_arm"}
+    assert {s for d, s in slices if d == "country"} == {"US", "DE", "FR", "(other)"}
+    assert {s for d, s in slices if d == "user_type"} == {"new", "returning"}
+    worst = defaultdict(float)
+    for key, exp in expected.items():
+        got = actual[key]
+        for col in SLICE_EXACT:
+            assert got[col] == exp[col], (key, col, got[col], exp[col])
+        for col in SLICE_RELATIVE_1E9 + SLICE_ABSOLUTE_1E4:
+            want = exp.get(col)
+            if want is None:
+                assert got[col] is None, (key, col, got[col])
+                continue
+            value = float(got[col])
+            if col in SLICE_RELATIVE_1E9:
+                assert value == pytest.approx(want, rel=1e-9, abs=1e-12), (key, col)
+            else:
+                assert value == pytest.approx(want, abs=1e-4), (key, col)
+            worst[col] = max(worst[col], abs(value - want))
+    print(f"\n{target.name}: slices, max |SQL - scipy| per column: "
+          + ", ".join(f"{c} {v:.1e}" for c, v in sorted(worst.items())))
+
+
+def test_quantile_results_match_the_order_statistics(built):
+    """Every quantile row against the formulas on the reference user values (exact order
+    statistics, so 1e-12 relative; the formulas' coverage: tests/test_experiment_quantiles.py)."""
+    target, events = built
+    values = reference_user_values(events)
+    actual = {(r["experiment_key"], r["metric_key"], float(r["quantile_level"]), r["variant"]): r
+              for r in fetch_dicts(target, "select * from marts.rpt_experiment_quantile_results")}
+    expected = {}
+    for setting in _seed_rows(QUANTILES_CSV):
+        exp, metric, q = setting["experiment_key"], setting["metric_key"], float(setting["quantile_level"])
+        arms = values[(exp, metric)]
+        control = next(r["variant"] for r in _seed_rows(EXPERIMENTS_CSV)
+                       if r["experiment_key"] == exp and r["is_control"] == "true")
+        for v, arm in arms.items():
+            estimate, low, high = quantile_interval(arm[0], q, CONFIDENCE)
+            row = {"is_control": v == control, "users": len(arm[0]), "quantile_value": estimate,
+                   "quantile_ci_low": low, "quantile_ci_high": high,
+                   "rel_lift": None, "rel_lift_ci_low": None, "rel_lift_ci_high": None}
+            if v != control:
+                row.update(quantile_lift(arm[0], arms[control][0], q, CONFIDENCE))
+            expected[(exp, metric, q, v)] = row
+    assert set(actual) == set(expected)
+    for key, want in expected.items():
+        for col, value in want.items():
+            got = actual[key][col]
+            if value is None or isinstance(value, bool | int):
+                assert got == value, (key, col, got, value)
+            else:
+                assert float(got) == pytest.approx(value, rel=1e-12, abs=1e-12), (key, col)
+    p90 = actual[("exp_three_arm", "revenue_72h", 0.9, "big_win")]
+    assert p90["rel_lift_ci_low"] < p90["rel_lift"] < p90["rel_lift_ci_high"]
+
+
 def test_known_effects_srm_and_trust_flags(built):
     target, events = built
     rows = {(r["experiment_key"], r["metric_key"], r["variant"]): r
@@ -475,6 +635,10 @@ def test_known_effects_srm_and_trust_flags(built):
     assert rows[("exp_three_arm", "orders_72h", "big_win")]["p_value"] < 0.001
     assert rows[("exp_three_arm", "bought", "big_win")]["p_value"] < 0.01
     assert rows[("exp_three_arm", "orders_72h", "no_effect")]["p_value"] > 0.05
+    # a ratio metric: order amount per order (lognormal(3, 0.7), mean ~25) has no true effect
+    per_order = rows[("exp_three_arm", "amount_per_order", "big_win")]
+    assert 20 < per_order["metric_mean"] < 32 and per_order["cuped_p_value"] is None
+    assert per_order["users"] == rows[("exp_three_arm", "orders_72h", "big_win")]["users"]
     # CUPED uses the pre-exposure orders, which predict the post-exposure ones: tighter test
     assert rows[("exp_three_arm", "orders_72h", "big_win")]["cuped_p_value"] \
         < rows[("exp_three_arm", "orders_72h", "big_win")]["p_value"]
@@ -522,7 +686,7 @@ def test_aa_benchmark_uses_the_sql_formulas(built):
     rows = fetch_dicts(target, "select * from marts.rpt_experiment_results")
     control = {(r["experiment_key"], r["metric_key"]): r for r in rows if r["is_control"]}
     treated = [r for r in rows if not r["is_control"]]
-    assert len(treated) == 12
+    assert len(treated) == 15
 
     def arm(r: dict) -> tuple[float, float, float]:
         n, m, v = r["users"], float(r["metric_mean"]), float(r["metric_variance"])
@@ -552,3 +716,52 @@ def test_report_reads_the_configured_interval(built):
     assert rows[0]["metric_role"] == "guardrail"
     fixed = format_table("exp_srm", fetch_results(target, "exp_srm"))
     assert "interval: fixed horizon" in fixed and "N(+2.0%, 10.0%^2)" in fixed
+
+
+def normal_power(n: int, effect: float, sd: float, alpha: float) -> float:
+    """Power of the two-sided two-sample z-test with n per arm (both tails; scipy)."""
+    shift = effect / (sd * math.sqrt(2.0 / n))
+    z = stats.norm.ppf(1 - alpha / 2)
+    return stats.norm.cdf(shift - z) + stats.norm.cdf(-shift - z)
+
+
+def test_plan_sample_sizes_match_scipy_power(built, monkeypatch, capsys):
+    """users_per_arm is the smallest n with the power asked for (two-sided z-test, both
+    tails, power from scipy's normal), and the t-test has that power at n within 0.005
+    (scipy's noncentral t). statsmodels' NormalIndPower solves the same equation but is not
+    in the environment."""
+    target, _ = built
+    base = fetch_baseline(target, "orders_72h")
+    (control,) = fetch_dicts(target, "select * from marts.rpt_experiment_results where experiment_key "
+                                     "= 'exp_three_arm' and metric_key = 'orders_72h' and is_control")
+    (health,) = fetch_dicts(target, "select * from intermediate.int_experiment_health "
+                                    "where experiment_key = 'exp_three_arm'")
+    assert base.experiment_key == "exp_three_arm"  # started last
+    assert (base.users, base.mean, base.variance, base.cuped_variance) == (
+        control["users"], control["metric_mean"], control["metric_variance"], control["cuped_variance"])
+    assert base.users_per_day == pytest.approx(health["analysed_users"] / ((END - date(2026, 3, 5)).days + 1))
+    assert base.cuped_variance < base.variance  # the pre-exposure orders explain some variance
+    for variance in (base.variance, base.cuped_variance):
+        sd = math.sqrt(variance)
+        for mde, alpha, power in ((0.05, 0.05, 0.8), (0.1, 0.01, 0.9), (0.02, 0.1, 0.5), (0.3, 0.05, 0.8)):
+            n = users_per_arm(base.mean, variance, mde, alpha, power)
+            effect = mde * base.mean
+            assert normal_power(n, effect, sd, alpha) >= power > normal_power(n - 1, effect, sd, alpha)
+            df = 2 * n - 2
+            t_crit = stats.t.ppf(1 - alpha / 2, df)
+            nc = effect / (sd * math.sqrt(2.0 / n))
+            t_power = stats.nct.sf(t_crit, df, nc) + stats.nct.cdf(-t_crit, df, nc)
+            assert t_power == pytest.approx(power, abs=0.005), (mde, alpha, power, n)
+
+    for key, value in target.dbt_env().items():
+        monkeypatch.setenv(key, value)
+    assert main(["experiment", "plan", "orders_72h", "--mde", "0.1"]) == 0
+    printed = capsys.readouterr().out
+    n = users_per_arm(base.mean, base.variance, 0.1, 0.05, 0.8)
+    n_cuped = users_per_arm(base.mean, base.cuped_variance, 0.1, 0.05, 0.8)
+    days = math.ceil(2 * n / base.users_per_day)
+    assert f"without CUPED:  {n:,} users per arm, {2 * n:,} in all, {days:,} days" in printed
+    assert f"with CUPED:     {n_cuped:,} users per arm" in printed and n_cuped < n
+    assert main(["experiment", "plan", "amount_per_order"]) == 0  # a ratio metric: no CUPED
+    assert "not available for this metric (ratio metric)" in capsys.readouterr().out
+    assert main(["experiment", "plan", "no_such_metric"]) == 1

@@ -48,8 +48,16 @@ explore: rpt_engagement_daily {
   description: "DAU, WAU, MAU and stickiness per UTC day, overall (platform 'all') and per platform, from int_user_platform_activity_daily. Windows end on and include activity_date; lengths are the vars wau_window_days (7) and mau_window_days (28). Every day from the first to the last activity date for every platform seen, zeros included. Only identified users count. Incremental by day: every day from the earliest changed activity day on is rebuilt."
 }
 
+explore: rpt_experiment_quantile_results {
+  description: "Quantiles of experiment metrics per arm (seeds/experiment_quantiles.csv: e.g. the p90 of a duration), one row per experiment x metric x quantile x configured variant, from the users' metric values: the order-statistic quantile, its distribution-free interval and, against control, the relative lift of the quantile with a conservative (outer) interval. See docs/experiments.md."
+}
+
 explore: rpt_experiment_results {
   description: "A/B test results, one row per experiment x assigned metric x configured variant, computed in the warehouse (see docs/experiments.md for the statistics and their accuracy). Control rows carry null lifts and p-values. Rows of an experiment with is_trustworthy = false (sample ratio mismatch or > 1% multi-variant users) must not be acted on. Vars: experiment_confidence_level (default 0.95), experiment_cuped_pre_days (14), experiment_srm_alpha (0.001), experiment_max_multi_variant_share (0.01)."
+}
+
+explore: rpt_experiment_slice_results {
+  description: "A/B test results per slice, one row per experiment x slice dimension x slice value x assigned metric x configured variant (seeds/experiment_slices.csv: dimension, top_n values plus '(other)', correction). Each slice is analysed on its own: Welch p-value, delta-method interval of the relative lift, CUPED with the slice's own theta, and a sample-ratio-mismatch check of the slice's users. Slices are for finding where an effect is, not for shipping: read p_value_adjusted, and do not act on a slice with has_srm. Control rows carry null lifts and p-values. See docs/experiments.md."
 }
 
 explore: rpt_funnel_conversion {

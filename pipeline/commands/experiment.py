@@ -1,13 +1,19 @@
-"""`pulse experiment report KEY`: the results table of one experiment and a lift plot.
+"""`pulse experiment report KEY`: the results table of one experiment and a lift plot;
+`pulse experiment plan METRIC`: the users and days an experiment on METRIC needs.
 
 The numbers are read as finished from marts.rpt_experiment_results (computed in the
-warehouse); this command only formats them, so the terminal, the PNG and the BI tool agree.
+warehouse); report only formats them, so the terminal, the PNG and the BI tool agree. plan
+takes the metric's variance in the control arm of the latest experiment that measured it
+(and its CUPED-adjusted variance) and applies the two-sample normal power formula.
 """
 
 from __future__ import annotations
 
 import argparse
+import math
+from dataclasses import dataclass
 from pathlib import Path
+from statistics import NormalDist
 
 from pipeline.cli_args import add_target_argument
 from warehouse.locks import NothingBuilt, read_connection
@@ -145,6 +151,117 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+@dataclass(frozen=True)
+class Baseline:
+    """A metric's control arm in the latest experiment that measured it, and its traffic."""
+
+    experiment_key: str
+    users: int
+    mean: float
+    variance: float
+    cuped_variance: float | None
+    users_per_day: float
+
+
+def users_per_arm(mean: float, variance: float, mde: float, alpha: float, power: float) -> int:
+    """The smallest users per arm (equal arms) with which a two-sided z-test at alpha detects
+    a relative lift mde with the given power (both tails counted, as statsmodels'
+    NormalIndPower). Start from n = (z_{1-alpha/2} + z_power)^2 * 2 variance / (mde mean)^2,
+    which ignores the other tail and so is enough, then bisect down to the smallest n that is."""
+    normal = NormalDist()
+    z_alpha = normal.inv_cdf(1 - alpha / 2)
+    z = z_alpha + normal.inv_cdf(power)
+    effect = abs(mde * mean) / math.sqrt(2 * variance)
+
+    def achieved(n: int) -> float:
+        shift = effect * math.sqrt(n)
+        return normal.cdf(shift - z_alpha) + normal.cdf(-shift - z_alpha)
+
+    low, high = 0, max(math.ceil(z * z / (effect * effect)), 1)  # achieved(high) >= power
+    while high - low > 1:
+        middle = (low + high) // 2
+        low, high = (low, middle) if achieved(middle) >= power else (middle, high)
+    return high
+
+
+def fetch_baseline(target: Target, metric_key: str) -> Baseline:
+    """The control row of the metric in the experiment (with users) that started last."""
+    sql = ("select r.experiment_key, r.users, r.metric_mean, r.metric_variance, r.cuped_variance, "
+           "h.analysed_users, h.exposure_days from marts.rpt_experiment_results as r "
+           "inner join (select experiment_key, count(*) as analysed_users, "
+           "count(distinct cast(first_exposure_at as date)) as exposure_days, "
+           "min(first_exposure_at) as first_at "
+           "from intermediate.int_experiment_exposures where not is_multi_variant "
+           "group by experiment_key) as h on r.experiment_key = h.experiment_key "
+           "where r.metric_key = %s and r.is_control and r.users > 1 "
+           "order by h.first_at desc, r.experiment_key")
+    with read_connection(target) as client:
+        if not client.table_exists("marts", "rpt_experiment_results"):
+            raise NothingBuilt(f"nothing is built yet in {target.describe()}: no "
+                               "marts.rpt_experiment_results (run `pulse run` first)")
+        rows = client.fetch(sql, [metric_key])
+    if not rows:
+        raise ValueError(f"metric {metric_key!r}: no experiment in marts.rpt_experiment_results "
+                         "measured it on more than one control user "
+                         "(see seeds/experiment_metric_assignments.csv)")
+    key, users, mean, variance, cuped, analysed, days = rows[0]
+    return Baseline(key, int(users), float(mean), float(variance),
+                    None if cuped is None else float(cuped), int(analysed) / max(int(days), 1))
+
+
+def format_plan(metric_key: str, base: Baseline, mde: float, alpha: float, power: float,
+                arms: int) -> str:
+    """The plan: users per arm, in all, and days at the baseline's traffic, without and with CUPED."""
+    if base.mean == 0 or base.variance <= 0:
+        raise ValueError(f"metric {metric_key!r}: its control mean or variance in "
+                         f"{base.experiment_key} is 0, so no relative effect can be planned for")
+    lines = [f"plan for {metric_key}, from the control arm of {base.experiment_key}: mean "
+             f"{base.mean:.4g}, sd {math.sqrt(base.variance):.4g} ({base.users} users); "
+             f"{base.users_per_day:.1f} analysed users a day",
+             f"minimum detectable effect {mde:+.1%} relative ({mde * base.mean:+.4g} absolute), "
+             f"two-sided alpha {alpha:g}, power {power:.0%}, {arms} equal arms"]
+    options = [("without CUPED", base.variance)]
+    if base.cuped_variance is not None:
+        options.append(("with CUPED", base.cuped_variance))
+    for label, variance in options:
+        n = users_per_arm(base.mean, variance, mde, alpha, power)
+        days = math.ceil(n * arms / base.users_per_day)
+        share = variance / base.variance
+        extra = "" if label == "without CUPED" else \
+            f" (variance {share - 1:+.0%}: {1 - share:.0%} fewer users)"
+        lines.append(f"{label + ':':<15} {n:,} users per arm, {n * arms:,} in all, {days:,} days{extra}")
+    if base.cuped_variance is None:
+        lines.append("with CUPED:     not available for this metric (ratio metric)")
+    return "\n".join(lines)
+
+
+def _fraction(low_open: float = 0.0, high_open: float = 1.0):
+    """An argparse type: a number strictly between the bounds."""
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+        if not low_open < value < high_open:
+            raise argparse.ArgumentTypeError(f"{text!r} must be between {low_open:g} and "
+                                             f"{high_open:g} (exclusive)")
+        return value
+    return parse
+
+
+def _arms(text: str) -> int:
+    if not text.isdigit() or int(text) < 2:
+        raise argparse.ArgumentTypeError(f"{text!r} must be a whole number >= 2 (control included)")
+    return int(text)
+
+
+def cmd_plan(args: argparse.Namespace) -> int:
+    base = fetch_baseline(target_from_env(args.target), args.metric_key)
+    print(format_plan(args.metric_key, base, args.mde, args.alpha, args.power, args.arms))
+    return 0
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("experiment", help="experiment (A/B test) results")
     sub = p.add_subparsers(dest="experiment_command", required=True)
@@ -153,3 +270,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_target_argument(report)
     report.add_argument("--out", help="PNG path (default data/experiment_<key>.png)")
     report.set_defaults(func=cmd_report)
+    plan = sub.add_parser(
+        "plan", help="users and days an experiment needs to detect an effect on a metric")
+    plan.add_argument("metric_key", help="metric key from seeds/experiment_metrics.csv")
+    plan.add_argument("--mde", type=_fraction(0.0, 10.0), default=0.05,
+                      help="minimum detectable effect, a relative lift (default 0.05 = +5%%)")
+    plan.add_argument("--alpha", type=_fraction(), default=0.05,
+                      help="two-sided significance level (default 0.05)")
+    plan.add_argument("--power", type=_fraction(), default=0.8,
+                      help="chance to detect an effect of size mde (default 0.8)")
+    plan.add_argument("--arms", type=_arms, default=2,
+                      help="arms of equal size, control included (default 2)")
+    add_target_argument(plan)
+    plan.set_defaults(func=cmd_plan)

@@ -136,6 +136,12 @@ view: rpt_experiment_results {
     description: "Two-sided Welch p-value of the CUPED-adjusted values."
   }
 
+  dimension: cuped_variance {
+    type: number
+    sql: ${TABLE}.cuped_variance ;;
+    description: "Sample variance of the CUPED-adjusted metric in the variant (null for ratio metrics); cuped_variance / metric_variance is the share of the variance left after CUPED (what `pulse experiment plan` uses)."
+  }
+
   dimension: interval_method {
     type: string
     sql: ${TABLE}.interval_method ;;

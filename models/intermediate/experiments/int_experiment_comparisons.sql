@@ -69,75 +69,9 @@ user_metrics as (
 
 ),
 
-covariate_means as (
-
-    select
-        experiment_key,
-        metric_key,
-        avg(pre_exposure_value) as pre_mean,
-        avg(metric_value) as post_mean
-    from user_metrics
-    group by experiment_key, metric_key
-
-),
-
-cuped_theta as (
-
-    -- two-pass pooled covariance (no covar_samp on Redshift); theta = 0 when x is constant
-    select
-        user_metrics.experiment_key,
-        user_metrics.metric_key,
-        covariate_means.pre_mean,
-        coalesce(
-            sum(
-                (user_metrics.pre_exposure_value - covariate_means.pre_mean)
-                * (user_metrics.metric_value - covariate_means.post_mean)
-            )
-            / nullif(sum(
-                (user_metrics.pre_exposure_value - covariate_means.pre_mean)
-                * (user_metrics.pre_exposure_value - covariate_means.pre_mean)
-            ), 0),
-            0
-        ) as theta
-    from user_metrics
-    inner join covariate_means
-        on
-            user_metrics.experiment_key = covariate_means.experiment_key
-            and user_metrics.metric_key = covariate_means.metric_key
-    group by user_metrics.experiment_key, user_metrics.metric_key, covariate_means.pre_mean
-
-),
-
-adjusted as (
-
-    select
-        user_metrics.experiment_key,
-        user_metrics.metric_key,
-        user_metrics.variant,
-        user_metrics.metric_value,
-        user_metrics.metric_value
-        - cuped_theta.theta * (user_metrics.pre_exposure_value - cuped_theta.pre_mean) as cuped_value
-    from user_metrics
-    inner join cuped_theta
-        on
-            user_metrics.experiment_key = cuped_theta.experiment_key
-            and user_metrics.metric_key = cuped_theta.metric_key
-
-),
-
 arm_stats as (
 
-    select
-        experiment_key,
-        metric_key,
-        variant,
-        count(*) as users,  -- noqa: RF04
-        avg(metric_value) as metric_mean,
-        var_samp(metric_value) as metric_variance,
-        avg(cuped_value) as cuped_mean,
-        var_samp(cuped_value) as cuped_variance
-    from adjusted
-    group by experiment_key, metric_key, variant
+    {{ experiment_arm_stats('user_metrics', ['experiment_key', 'metric_key']) }}
 
 ),
 
@@ -206,26 +140,12 @@ test_statistics as (
         metric_mean - control_mean as abs_lift,
         metric_mean / nullif(control_mean, 0) - 1.0 as rel_lift,
         -- no relative lift against a control mean of 0 (PostgreSQL raises on / 0)
-        sqrt(
-            var_mean_t / nullif(control_mean * control_mean, 0)
-            + metric_mean * metric_mean * var_mean_c
-            / nullif(control_mean * control_mean * control_mean * control_mean, 0)
-        ) as rel_lift_se,
-        abs(metric_mean - control_mean) / nullif(sqrt(var_mean_t + var_mean_c), 0) as abs_t,
-        (var_mean_t + var_mean_c) * (var_mean_t + var_mean_c)
-        / nullif(
-            var_mean_t * var_mean_t / nullif(users - 1, 0)
-            + var_mean_c * var_mean_c / nullif(control_users - 1, 0),
-            0
-        ) as welch_df,
+        {{ relative_lift_se('metric_mean', 'var_mean_t', 'control_mean', 'var_mean_c') }} as rel_lift_se,
+        {{ welch_abs_t('metric_mean', 'var_mean_t', 'control_mean', 'var_mean_c') }} as abs_t,
+        {{ welch_df('var_mean_t', 'users', 'var_mean_c', 'control_users') }} as welch_df,
         cuped_mean / nullif(control_cuped_mean, 0) - 1.0 as cuped_rel_lift,
-        abs(cuped_mean - control_cuped_mean) / nullif(sqrt(cuped_var_mean_t + cuped_var_mean_c), 0) as cuped_abs_t,
-        (cuped_var_mean_t + cuped_var_mean_c) * (cuped_var_mean_t + cuped_var_mean_c)
-        / nullif(
-            cuped_var_mean_t * cuped_var_mean_t / nullif(users - 1, 0)
-            + cuped_var_mean_c * cuped_var_mean_c / nullif(control_users - 1, 0),
-            0
-        ) as cuped_welch_df
+        {{ welch_abs_t('cuped_mean', 'cuped_var_mean_t', 'control_cuped_mean', 'cuped_var_mean_c') }} as cuped_abs_t,
+        {{ welch_df('cuped_var_mean_t', 'users', 'cuped_var_mean_c', 'control_users') }} as cuped_welch_df
     from standard_errors
 
 ),

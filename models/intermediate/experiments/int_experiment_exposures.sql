@@ -9,6 +9,9 @@
     identified, and exposures naming a variant the seed does not know, are left out here
     and counted in int_experiment_health.
 
+    first_platform is the platform of the user's first exposure (the `platform` slice of
+    rpt_experiment_slice_results).
+
     A user logged in more than one variant is kept with is_multi_variant = true and no
     variant: the analysis excludes them (and counts them).
 -#}
@@ -37,9 +40,11 @@ exposure_events as (
 
     select
         coalesce(exposures.user_id, identity_map.user_id) as user_id,
+        exposures.event_id,
         exposures.exposed_at as event_at,
         exposures.experiment_key,
-        exposures.variant
+        exposures.variant,
+        exposures.platform
     from {{ ref('int_experiment_exposure_events') }} as exposures
     left join identity_map
         on
@@ -55,7 +60,12 @@ in_experiment as (
         exposure_events.experiment_key,
         exposure_events.user_id,
         exposure_events.variant,
-        exposure_events.event_at
+        exposure_events.event_at,
+        exposure_events.platform,
+        row_number() over (
+            partition by exposure_events.experiment_key, exposure_events.user_id
+            order by exposure_events.event_at, exposure_events.event_id
+        ) as exposure_rank
     from exposure_events
     inner join experiments
         on
@@ -79,7 +89,8 @@ per_user as (
         min(event_at) as first_exposure_at,
         count(*) as exposure_count,
         count(distinct variant) as variant_count,
-        min(variant) as first_variant_name
+        min(variant) as first_variant_name,
+        max(case when exposure_rank = 1 then platform end) as first_platform
     from in_experiment
     group by experiment_key, user_id
 
@@ -94,7 +105,8 @@ final as (
         first_exposure_at,
         exposure_count,
         variant_count,
-        variant_count > 1 as is_multi_variant
+        variant_count > 1 as is_multi_variant,
+        first_platform
     from per_user
 
 )

@@ -47,7 +47,7 @@ final as (
         candidate_events.user_id,
         candidate_events.event_at,
         case
-            when metrics.metric_type = 'sum'
+            when metrics.metric_type in ('sum', 'ratio') and metrics.property is not null
                 then {{ json_number_by_key('candidate_events.properties', 'metrics.property') }}
         end as property_value
     from candidate_events

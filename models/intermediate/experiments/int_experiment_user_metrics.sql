@@ -15,6 +15,11 @@
     Values: binary = 1 if any matching event else 0; count = matching events; sum = sum of the
     numeric property over matching events (events without a numeric value add 0); matching
     events come from int_experiment_metric_events.
+
+    Ratio metrics: metric_value is the numerator (the property summed, or the events counted
+    without a property) and denominator_value the user's value of denominator_metric (in that
+    metric's own window); the user is included once both windows are complete. Denominator
+    metrics get rows for the experiment even when it is not assigned them.
 -#}
 {{ config(materialized='table') }}
 
@@ -47,7 +52,13 @@ experiment_ends as (
 
 ),
 
-assignments as (
+metrics as (
+
+    select * from {{ ref('experiment_metrics') }}
+
+),
+
+assigned as (
 
     select
         experiment_key,
@@ -56,9 +67,23 @@ assignments as (
 
 ),
 
-metrics as (
+assignments as (
 
-    select * from {{ ref('experiment_metrics') }}
+    -- the assigned metrics, and the denominators of the assigned ratio metrics
+    select
+        experiment_key,
+        metric_key
+    from assigned
+
+    union
+
+    select
+        assigned.experiment_key,
+        metrics.denominator_metric as metric_key
+    from assigned
+    inner join metrics
+        on assigned.metric_key = metrics.metric_key
+    where metrics.metric_type = 'ratio'
 
 ),
 
@@ -153,7 +178,7 @@ windowed as (
 
 ),
 
-final as (
+metric_values as (
 
     select
         windowed.experiment_key,
@@ -161,19 +186,45 @@ final as (
         windowed.user_id,
         windowed.variant,
         windowed.first_exposure_at,
-        cast(case metrics.metric_type
-            when 'binary' then case when windowed.event_count > 0 then 1 else 0 end
-            when 'count' then windowed.event_count
-            when 'sum' then windowed.property_sum
+        metrics.metric_type,
+        metrics.denominator_metric,
+        cast(case
+            when metrics.metric_type = 'binary' then case when windowed.event_count > 0 then 1 else 0 end
+            when metrics.metric_type = 'sum' then windowed.property_sum
+            when metrics.metric_type = 'ratio' and metrics.property is not null then windowed.property_sum
+            else windowed.event_count
         end as double precision) as metric_value,
-        cast(case metrics.metric_type
-            when 'binary' then case when windowed.pre_event_count > 0 then 1 else 0 end
-            when 'count' then windowed.pre_event_count
-            when 'sum' then windowed.pre_property_sum
+        cast(case
+            when metrics.metric_type = 'binary' then case when windowed.pre_event_count > 0 then 1 else 0 end
+            when metrics.metric_type = 'sum' then windowed.pre_property_sum
+            when metrics.metric_type = 'ratio' and metrics.property is not null then windowed.pre_property_sum
+            else windowed.pre_event_count
         end as double precision) as pre_exposure_value
     from windowed
     inner join metrics
         on windowed.metric_key = metrics.metric_key
+
+),
+
+final as (
+
+    -- a ratio metric's user counts once the denominator's window is complete too
+    select
+        metric_values.experiment_key,
+        metric_values.metric_key,
+        metric_values.user_id,
+        metric_values.variant,
+        metric_values.first_exposure_at,
+        metric_values.metric_value,
+        metric_values.pre_exposure_value,
+        denominators.metric_value as denominator_value
+    from metric_values
+    left join metric_values as denominators
+        on
+            metric_values.experiment_key = denominators.experiment_key
+            and metric_values.denominator_metric = denominators.metric_key
+            and metric_values.user_id = denominators.user_id
+    where metric_values.metric_type != 'ratio' or denominators.user_id is not null
 
 )
 

@@ -86,30 +86,9 @@ bh_tests as (
 
 ),
 
-bh_ranked as (
-
-    select
-        bh_tests.*,
-        row_number() over (
-            partition by experiment_key, is_bh_test
-            order by p_value, metric_key, variant
-        ) as bh_rank,
-        sum(case when is_bh_test then 1 else 0 end) over (partition by experiment_key) as bh_test_count
-    from bh_tests
-
-),
-
 bh_adjusted as (
 
-    -- step-up: adjusted p of rank i = min over ranks j >= i of p_j * m / j
-    select
-        bh_ranked.*,
-        min(p_value * bh_test_count / bh_rank) over (
-            partition by experiment_key, is_bh_test
-            order by bh_rank desc
-            rows between unbounded preceding and current row
-        ) as bh_step_up
-    from bh_ranked
+    {{ benjamini_hochberg('bh_tests', 'experiment_key', 'metric_key, variant') }}
 
 ),
 
@@ -183,6 +162,7 @@ final as (
         end as p_value_adjusted,
         guardrails.cuped_rel_lift,
         guardrails.cuped_p_value,
+        guardrails.cuped_variance,
         guardrails.interval_method,
         guardrails.rel_lift - guardrails.sequential_half_width as sequential_ci_low,
         guardrails.rel_lift + guardrails.sequential_half_width as sequential_ci_high,

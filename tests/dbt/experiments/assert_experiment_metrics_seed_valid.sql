@@ -39,9 +39,29 @@ problems as (
 
     select
         metric_key,
-        'property is only used by sum metrics; leave it empty for ' || metric_type as problem
+        'property is only used by sum and ratio metrics; leave it empty for ' || metric_type as problem
     from metrics
-    where metric_type != 'sum' and property is not null
+    where metric_type not in ('sum', 'ratio') and property is not null
+
+    union all
+
+    select
+        metrics.metric_key,
+        'a ratio metric needs denominator_metric, a binary, count or sum metric of this seed' as problem
+    from metrics
+    left join metrics as denominators
+        on metrics.denominator_metric = denominators.metric_key
+    where
+        metrics.metric_type = 'ratio'
+        and (denominators.metric_key is null or denominators.metric_type = 'ratio')
+
+    union all
+
+    select
+        metric_key,
+        'denominator_metric is only used by ratio metrics; leave it empty for ' || metric_type as problem
+    from metrics
+    where metric_type != 'ratio' and denominator_metric is not null
 
     union all
 
