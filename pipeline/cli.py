@@ -59,7 +59,8 @@ def _add_ingest_options(p: argparse.ArgumentParser) -> None:
 def _ingest_options(args: argparse.Namespace) -> IngestOptions:
     late = None if args.max_late_days < 0 else args.max_late_days
     engine = args.engine or ("mrjob" if args.runner else "columnar")
-    return IngestOptions(runner=args.runner or "local", engine=engine, fmt=args.fmt, limits=Limits(max_late_days=late),
+    return IngestOptions(runner=args.runner or "local", engine=engine, fmt=args.fmt,
+                         limits=Limits(max_late_days=late),
                          max_quarantine_share=args.max_quarantine_share,
                          mrjob_conf=args.mrjob_conf, lake_format=args.lake_format)
 

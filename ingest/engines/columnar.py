@@ -21,14 +21,15 @@ from typing import TYPE_CHECKING
 
 import orjson
 
+from ingest import tables as declared
 from ingest.contract import Limits, Rejection
 from ingest.engines.columnar_sql import OUTPUT, accept_query
 from ingest.formats import format_for, get_format
-from ingest.jobs.logic import SEP, _derive, _quarantine, batch_of
+from ingest.jobs.logic import SEP, batch_of, derive_entries, quarantine_entry
 from ingest.lake import Publisher
 from ingest.reader import FileStats, Line, read_lines
 from ingest.schema import EVENTS
-from ingest.tables import LogTable, log_tables
+from ingest.tables import LogTable
 
 if TYPE_CHECKING:
     import duckdb
@@ -93,7 +94,7 @@ class _File:
             line = lines[i]
             result = self.parse(line, self.batch_date, self.limits)
             if isinstance(result, Rejection):
-                _, record = _quarantine(self.batch, self.source, line.number, result, line.data)
+                _, record = quarantine_entry(self.batch, self.source, line.number, result, line.data)
                 self.quarantine.append((self.batch, self.source, line.number, result.reason,
                                         record))
                 continue
@@ -146,16 +147,16 @@ class _File:
         for table in self.tables:
             for row in rows:
                 if table.events is None or row[1] in table.events:
-                    derived += self._derive(table, row)
+                    derived += self._log_rows(table, row)
         _insert(self.con, "events", rows, [
             pa.bool_() if name == "ts_has_offset" else pa.int64() if name == "source_line"
             else pa.string() for name in EVENTS.column_names])
         _insert(self.con, "derived", derived, _DERIVED_TYPES)
 
-    def _derive(self, table: LogTable, row: list) -> list[tuple]:
+    def _log_rows(self, table: LogTable, row: list) -> list[tuple]:
         out = []
         lineage = (self.batch, self.source, row[-1])
-        for key, value in _derive(table, row[:12], lineage):
+        for key, value in derive_entries(table, row[:12], lineage):
             kind, *parts = key.split(SEP)
             if kind == "X":
                 self.errors.append((self.batch, table.name, self.source, row[-1],
@@ -226,7 +227,7 @@ def _publish(con, publisher: Publisher, inputs: list[tuple[str, dict]],
         dups = con.execute("select count(*) - count(distinct event_id) from events "
                            "where batch_date = ?", [batch]).fetchall()[0][0]
         publisher.add_duplicates(EVENTS.name, batch, dups)
-        for table in log_tables():
+        for table in declared.log_tables():
             rows = _first_copies(con, """
                 select payload from (
                     select payload, event_id, n, row_number() over (
@@ -251,7 +252,7 @@ def _publish(con, publisher: Publisher, inputs: list[tuple[str, dict]],
 
 def run(files: list[str], options: IngestOptions, publisher: Publisher) -> None:
     """Ingest `files` (local paths) in this process and publish them."""
-    tables = list(log_tables().values())
+    tables = list(declared.log_tables().values())
     errors: list[tuple] = []
     inputs = []
     with tempfile.TemporaryDirectory(prefix="pulse-columnar-") as tmp:
