@@ -36,6 +36,7 @@ ASCII_TS = TS_PATTERN.replace(r"\d", "[0-9]")  # Python's \d also matches non-AS
 TS_GROUPS = ("y", "mo", "d", "h", "mi", "s", "f", "off")
 FIELDS = ("event_id", "event", "ts", "user_id", "anonymous_id",
           *contract.OPTIONAL_STRING_FIELDS, "properties")
+VALUE_FIELDS = ("user_id", "anonymous_id", *contract.OPTIONAL_STRING_FIELDS)
 _JSON_TYPES = {str: ("VARCHAR",), int: ("BIGINT", "UBIGINT"), float: ("DOUBLE",)}
 OUTPUT = ("event_id", "event_name", "event_at", "user_id", "anonymous_id", "workspace_id",
           "client_session_id", "platform", "app_version", "country", "properties",
@@ -58,19 +59,17 @@ _CONTROL = _lit(contract.CONTROL_PATTERN)
 
 
 def _t(name: str) -> str:
-    return f"json_type(v[{FIELDS.index(name) + 1}])"
+    return f"ty[{FIELDS.index(name) + 1}]"
 
 
 def _s(name: str) -> str:
-    return f"(v[{FIELDS.index(name) + 1}] ->> '$')"
-
-
-def _short_ok(text: str) -> str:
-    return f"(strlen({text}) <= {contract.MAX_SHORT_BYTES} and not regexp_matches({text}, {_CONTROL}))"
+    """The field's text when it is a JSON string (json_extract_string also renders numbers)."""
+    return f"sv[{FIELDS.index(name) + 1}]"
 
 
 def _string_or_null(name: str) -> str:
-    return f"(coalesce({_t(name)}, 'NULL') = 'NULL' or ({_t(name)} = 'VARCHAR' and {_short_ok(_s(name))}))"
+    return (f"(coalesce({_t(name)}, 'NULL') = 'NULL' or ({_t(name)} = 'VARCHAR' "
+            f"and strlen({_s(name)}) <= {contract.MAX_SHORT_BYTES}))")
 
 
 def _value(name: str) -> str:
@@ -115,8 +114,9 @@ def accept_query(batch_date: date, limits: Limits) -> str:
     props_events = sorted(set(contract.REQUIRED_PROPERTIES) | set(contract.PROPERTY_BOUNDS)
                           | set(contract.CURRENCY_EVENTS))
     prop_cases = " ".join(f"when {_lit(e)} then {_property_checks(e)}" for e in props_events)
-    optional = " and ".join(_string_or_null(n) for n in ("user_id", "anonymous_id",
-                                                          *contract.OPTIONAL_STRING_FIELDS))
+    optional = " and ".join(_string_or_null(n) for n in VALUE_FIELDS)
+    # control characters: one search over every short text field, not one per field
+    short_texts = " || ".join(f"coalesce({_s(n)}, '')" for n in ("event_id", *VALUE_FIELDS))
     return f"""
 with safe as (  -- only functions that cannot fail on any text
     select idx, line from chunk
@@ -126,16 +126,24 @@ with safe as (  -- only functions that cannot fail on any text
       and left(line, 1) = '{{'
       and not regexp_matches(line, {_lit(SUSPICIOUS)})
       and json_valid(line)
-), parsed as (
-    select idx, line, json_extract(line, [{paths}]) as v from safe
+), parsed as (  -- one parse for the types, one for the text of every field
+    select idx, line,
+        json_type(line, [{paths}]) as ty,
+        json_extract_string(line, [{paths}]) as sv,
+        json_extract(line, '$."properties"') as props
+    from safe
 ), fields as (
-    select idx, line, v,
+    select *,
         {_t('properties')} as props_type,
-        v[{FIELDS.index('properties') + 1}] as props,
         {_value('event')} as event,
         {_value('ts')} as ts,
+        {short_texts} as short_texts,
         regexp_extract(coalesce({_value('ts')}, ''), {_lit(ASCII_TS)}, [{groups}]) as t
     from parsed
+), values as (
+    select *,
+        {", ".join(f"{_value(n)} as {n}" for n in VALUE_FIELDS)}
+    from fields
 ), times as (
     select *,
         try_cast(t.y as int) as y, try_cast(t.h as int) as hh, try_cast(t.mi as int) as mi,
@@ -149,7 +157,7 @@ with safe as (  -- only functions that cannot fail on any text
         try_cast(t.y || '-' || t.mo || '-' || t.d || ' ' || t.h || ':' || t.mi || ':'
                  || coalesce(nullif(t.s, ''), '00') || '.' || rpad(left(t.f, 6), 6, '0')
                  as timestamp) as local_at
-    from fields
+    from values
 ), checked as (
     select *, local_at - to_minutes(off_minutes) as event_at from times
 )
@@ -158,7 +166,7 @@ select idx,
         len(json_keys(line)) = len(list_distinct(json_keys(line)))
         and {_t('event_id')} = 'VARCHAR'
         and strlen({_s('event_id')}) between 1 and {contract.MAX_ID_LENGTH}
-        and {_short_ok(_s('event_id'))}
+        and not regexp_matches(short_texts, {_CONTROL})
         and {_t('event')} = 'VARCHAR'
         and regexp_full_match(event, {_lit(contract.EVENT_NAME.pattern)})
         and {_t('ts')} = 'VARCHAR' and regexp_full_match(ts, {_lit(ASCII_TS)})
@@ -168,20 +176,17 @@ select idx,
         and local_at is not null
         and event_at < {future} and not ({too_old})
         and {optional}
-        and coalesce({_value('user_id')}, {_value('anonymous_id')}) is not null
-        and ({_value('platform')} is null or {_value('platform')} in {_in(contract.PLATFORMS)})
-        and ({_value('country')} is null
-             or regexp_full_match({_value('country')}, {_lit(contract.COUNTRY.pattern)}))
-        and (event not in {_in(contract.SUBSCRIPTION_EVENTS)} or {_value('workspace_id')} is not null)
+        and coalesce(user_id, anonymous_id) is not null
+        and (platform is null or platform in {_in(contract.PLATFORMS)})
+        and (country is null or regexp_full_match(country, {_lit(contract.COUNTRY.pattern)}))
+        and (event not in {_in(contract.SUBSCRIPTION_EVENTS)} or workspace_id is not null)
         and coalesce(props_type, 'NULL') in ('NULL', 'OBJECT')
         and case event {prop_cases} else true end,
     false) as ok,
     {_s('event_id')} as event_id, event as event_name,
     strftime(event_at, '%Y-%m-%d %H:%M:%S.%f') as event_at,
-    {_value('user_id')} as user_id, {_value('anonymous_id')} as anonymous_id,
-    {_value('workspace_id')} as workspace_id, {_value('session_id')} as client_session_id,
-    {_value('platform')} as platform, {_value('app_version')} as app_version,
-    {_value('country')} as country,
+    user_id, anonymous_id, workspace_id, session_id as client_session_id,
+    platform, app_version, country,
     case when props_type = 'OBJECT' then props::varchar else '{{}}' end as properties,
     t.off not in ('') as ts_has_offset
 from checked
