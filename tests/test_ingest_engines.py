@@ -304,3 +304,39 @@ def test_generated_lines_engines_agree(tmp_path_factory, lines, copies):
     write(raw, D1, "a.jsonl", lines[: len(lines) // 2])
     write(raw, D1, "b.jsonl.gz", lines[len(lines) // 2:] + lines[:copies], gz=True)
     assert_engines_agree(raw, tmp, (D1,))
+
+
+def _reader_cases(folder: Path) -> list[Path]:
+    big = b"x" * (MAX_LINE_BYTES + 1)
+    cases = {
+        "edges.jsonl": b"a\r\n\r\n" + big + b"\n" + big[:-1] + b"\n" + big[:-1] + b"\r\n\xff\n\xc3",
+        "long-tail.jsonl": b"a\n" + big + big,
+        "exact-tail.jsonl": b"a\n" + big[:-1],
+        "crlf.jsonl": b"a\r\r\nb\r",
+        "empty.jsonl": b"",
+        "nl.jsonl": b"\n\n",
+    }
+    cut = gzip.compress(b"".join(b"line %d\n" % i for i in range(20_000)), mtime=0)
+    cases["cut.jsonl.gz"] = gzip.compress(b"ok\n" * 10, mtime=0) + cut[: len(cut) // 2]
+    cases["plain-gz.jsonl.gz"] = b"not gzip\nat all"
+    paths = []
+    for name, data in cases.items():
+        (folder / name).write_bytes(data)
+        paths.append(folder / name)
+    return paths
+
+
+@pytest.mark.parametrize("block", [3, 4093, 1 << 20, 16 << 20])
+def test_block_reader_reads_what_read_lines_reads(tmp_path, monkeypatch, block):
+    from ingest.engines import columnar
+    from ingest.reader import FileStats, read_lines
+
+    monkeypatch.setattr(columnar, "_BLOCK", block)
+    for path in _reader_cases(tmp_path):
+        if block < 100 and path.stat().st_size > 10_000:  # tiny blocks: small files only
+            continue
+        ref_stats, stats = FileStats(path=path.name), FileStats(path=path.name)
+        reference = list(read_lines(path, ref_stats))
+        chunks = list(columnar.read_chunks(str(path), stats))
+        assert [c.line(i) for c in chunks for i in range(len(c.texts))] == reference, path.name
+        assert stats == ref_stats, path.name

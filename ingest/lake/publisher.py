@@ -140,7 +140,9 @@ class Publisher:
 
     # The calls every engine makes, in key order: rows of one (table, batch) together and
     # sorted by event id, then per batch its quarantine records by file and line.
-    def add_row(self, table: str, batch: str, row: list | tuple) -> None:
+    def add_row(self, table: str, batch: str, row: list | tuple | str) -> None:
+        """One row: its values, or in a csv.gz lake its CSV line already encoded field by
+        field as writers.csv_field does (an engine that formats rows in bulk)."""
         target = self._batch(batch)
         self._switch("E", table, batch).add(row)
         target.rows[table] += 1
