@@ -54,6 +54,7 @@ def _connect(folder: str) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect(f"{folder}/stage.duckdb", config={
         "threads": THREADS, "memory_limit": MEMORY_LIMIT, "temp_directory": f"{folder}/spill",
         "preserve_insertion_order": False})
+    con.execute("set enable_progress_bar = false")  # a library prints nothing
     columns = ", ".join(f"{c} {_EVENT_TYPES.get(c, 'varchar')}" for c in EVENTS.column_names)
     con.execute(f"create table events ({columns})")
     con.execute("create table derived (tbl varchar, batch varchar, event_id varchar, n integer, "

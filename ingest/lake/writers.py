@@ -75,15 +75,25 @@ class GzipLines(StagedFile):
         self.suffix = suffix
         self._raw = open(self.tmp, "wb")  # noqa: SIM115 - closed in _finish()
         self._gz = gzip.GzipFile(fileobj=self._raw, mode="wb", mtime=0, compresslevel=6)
+        self._lines: list[str] = []
         if header is not None:
             self._gz.write(header.encode())
 
+    BUFFER_LINES = 2048  # lines per gzip write: one compress call per line costs more than it
+
     def add(self, item: list | str) -> None:
-        line = item if isinstance(item, str) else ",".join(map(csv_field, item))
-        self._gz.write(line.encode() + b"\n")
+        self._lines.append(item if isinstance(item, str) else ",".join(map(csv_field, item)))
         self.rows += 1
+        if len(self._lines) >= self.BUFFER_LINES:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self._lines:
+            self._gz.write(("\n".join(self._lines) + "\n").encode())
+            self._lines = []
 
     def _finish(self) -> None:
+        self._flush()
         self._gz.close()
         self._raw.close()
 
