@@ -340,3 +340,18 @@ def test_block_reader_reads_what_read_lines_reads(tmp_path, monkeypatch, block):
         chunks = list(columnar.read_chunks(str(path), stats))
         assert [c.line(i) for c in chunks for i in range(len(c.texts))] == reference, path.name
         assert stats == ref_stats, path.name
+
+
+def test_file_and_row_group_splits_agree(tmp_path, monkeypatch):
+    """Rows are handed over one by one (mrjob) or in bulk (columnar): the same files, split at
+    the same rows, with the same row groups."""
+    import ingest.lake.publisher as publisher
+    from ingest.lake.writers import GzipLines, ParquetRows
+
+    monkeypatch.setattr(publisher, "MAX_ROWS_PER_FILE", 7)
+    monkeypatch.setattr(ParquetRows, "ROW_GROUP", 3)
+    monkeypatch.setattr(GzipLines, "BUFFER_LINES", 2)
+    raw = tmp_path / "raw"
+    write(raw, D1, "a.jsonl", [line(f"s{i}") for i in range(30)] + _property_lines())
+    m = assert_engines_agree(raw, tmp_path, (D1,), formats=("csv.gz", "parquet"))
+    assert len(m["events 2026-11-01"]["files"]) > 3

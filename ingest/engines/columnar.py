@@ -297,12 +297,14 @@ def _query(batch_date, limits: Limits) -> str:
     return accept_query(batch_date, limits)
 
 
-def _first_copies(con, sql: str, params: list) -> Iterator[tuple]:
-    """Rows of a query, streamed in Arrow batches."""
+def _first_copies(con, sql: str, params: list) -> Iterator[list]:
+    """Rows of a query in lists of up to 50,000, streamed from Arrow batches (a one-column
+    query gives its values, not 1-tuples)."""
     reader = con.sql(sql, params=params).to_arrow_reader(50_000)
     try:
         for batch in reader:
-            yield from zip(*(col.to_pylist() for col in batch.columns), strict=True)
+            columns = [col.to_pylist() for col in batch.columns]
+            yield columns[0] if len(columns) == 1 else list(zip(*columns, strict=True))
     finally:
         reader.close()
 
@@ -332,8 +334,8 @@ def _publish(con, publisher: Publisher, inputs: list[tuple[str, dict]],
                                              order by source_file, source_line) as rn
                 from events where batch_date = ?)
             where rn = 1 order by event_id""", [batch])
-        for row in rows:
-            publisher.add_row(EVENTS.name, batch, row[0] if publisher.fmt == "csv.gz" else row)
+        for part in rows:
+            publisher.add_rows(EVENTS.name, batch, part)
         dups = con.execute("select count(*) - count(distinct event_id) from events "
                            "where batch_date = ?", [batch]).fetchall()[0][0]
         publisher.add_duplicates(EVENTS.name, batch, dups)
@@ -344,15 +346,16 @@ def _publish(con, publisher: Publisher, inputs: list[tuple[str, dict]],
                         partition by event_id, n order by source_file, source_line) as rn
                     from derived where tbl = ? and batch = ?)
                 where rn = 1 order by event_id, n""", [table, batch])
-            for (payload,) in rows:
-                publisher.add_row(table, batch, orjson.loads(payload))
+            for part in rows:
+                publisher.add_rows(table, batch, [orjson.loads(payload) for payload in part])
             dups = con.execute("select count(*) - count(distinct (event_id, n)) from derived "
                                "where tbl = ? and batch = ?", [table, batch]).fetchall()[0][0]
             publisher.add_duplicates(table, batch, dups)
         records = _first_copies(con, "select reason, record from quarantine where batch = ? "
                                 "order by source_file, source_line", [batch])
-        for reason, record in records:
-            publisher.add_quarantine(batch, record, reason)
+        for part in records:
+            for reason, record in part:
+                publisher.add_quarantine(batch, record, reason)
     for batch, stats in sorted(inputs, key=lambda item: (item[0], item[1]["path"])):
         publisher.add_input(batch, stats)
     for batch, *_, record in sorted(errors, key=lambda e: e[:4]):

@@ -84,7 +84,7 @@ def map_file(local_path: str, uri: str, fmt: str = "auto",
 def derive_entries(table: LogTable, row: list, lineage: tuple) -> Iterator[tuple[str, str]]:
     """A log table's rows for one accepted event; a failing declaration is recorded, not fatal."""
     batch, source, number = lineage
-    event = Event(*row[:2], datetime.strptime(row[2], "%Y-%m-%d %H:%M:%S.%f"), *row[3:10],
+    event = Event(*row[:2], datetime.fromisoformat(row[2]), *row[3:10],
                   orjson.loads(row[10]))
     try:
         rows = table.rows(event)

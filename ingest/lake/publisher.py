@@ -147,6 +147,17 @@ class Publisher:
         self._switch("E", table, batch).add(row)
         target.rows[table] += 1
 
+    def add_rows(self, table: str, batch: str, rows: list) -> None:
+        """Many rows of one partition at once (as add_row, files split at the same rows)."""
+        target = self._batch(batch)
+        start = 0
+        while start < len(rows):
+            writer = self._switch("E", table, batch)  # a file with room (a new one when full)
+            part = rows[start:start + MAX_ROWS_PER_FILE - writer.rows]
+            writer.add_many(part)
+            target.rows[table] += len(part)
+            start += len(part)
+
     def add_duplicates(self, table: str, batch: str, count: int) -> None:
         self._batch(batch).duplicates[table] += count
 

@@ -57,6 +57,10 @@ class StagedFile:
 
     def add(self, item) -> None: ...
 
+    def add_many(self, items: list) -> None:
+        for item in items:
+            self.add(item)
+
     def _finish(self) -> None: ...
 
     def close(self) -> Staged:
@@ -86,6 +90,15 @@ class GzipLines(StagedFile):
         self.rows += 1
         if len(self._lines) >= self.BUFFER_LINES:
             self._flush()
+
+    def add_many(self, items: list) -> None:
+        if items and isinstance(items[0], str):  # CSV lines encoded in bulk by an engine
+            self._lines.extend(items)
+            self.rows += len(items)
+            if len(self._lines) >= self.BUFFER_LINES:
+                self._flush()
+        else:
+            super().add_many(items)
 
     def _flush(self) -> None:
         if self._lines:
