@@ -118,6 +118,12 @@ LENIENT_JSON = [
     b'{"event_id":"utf","event":"login","ts":"2026-11-01T10:00:00Z","user_id":"\xc3\x28"}',
     b'{"event_id":"utf2","event":"login","ts":"2026-11-01T10:00:00Z","user_id":"\xed\xa0\x80"}',
     b'{"event_id":"nonascii","event":"login","ts":"2026-11-01T10:00:00Z","user_id":"\xc3\xa9\xe2\x82\xac"}',
+    b'{"event_id":"esck","event":"login","ts":"2026-11-01T10:00:00Z","user_id":"u1","\\u0075ser_id":7}',
+    b'{"event_id":"esck2","event":"login","ts":"2026-11-01T10:00:00Z","user_id":"u1","a\\"b":7}',
+    b'{"event_id":"valname","event":"login","ts":"2026-11-01T10:00:00Z","user_id":"event_id"}',
+    b'{"event_id":"nest","event":"login","ts":"2026-11-01T10:00:00Z","user_id":"u1","properties":{"user_id":5}}',
+    b'{"event_id":"dupp","event":"login","ts":"2026-11-01T10:00:00Z","user_id":"u1","properties":{"a":1},'
+    b'"properties":{"b":2}}',
     b"null", b"true", b"1", b'"s"', b"[]", b"{}", b"", b"   ", b"\t", b"\x0c",
 ]
 TIMESTAMPS = [
