@@ -1,11 +1,14 @@
 """Ingest speed against DuckDB's own JSON → Parquet conversion of the same files.
 
-    python bench/ingest_speed.py [--events 1000000] [--events 4000000] [--runner local]
+    python bench/ingest_speed.py [--events 1000000] [--events 4000000] [--engine columnar]
+                                 [--runner local] [--repeat 3]
 
-For each size: generate N contract-valid events (one batch folder, 4 files), time the full
-pulse ingest (parse, validate, UTC, dedup, quarantine, partitions + manifests) with the
-chosen mrjob runner, and DuckDB's `read_json` → Parquet as the reference; print events/s,
-the ratio, and the peak memory of each (max RSS over the process tree).
+For each size: generate N contract-valid events (one batch folder, 4 files), then time, in
+turn (A B A B ..., `--repeat` times each), the full pulse ingest (parse, validate, UTC,
+dedup, quarantine, partitions + manifests) with the chosen engine (and, for mrjob, runner)
+and DuckDB's `read_json` → Parquet as the reference. Print events/s, the median ratio of
+wall time and of CPU time (user + system over the process tree), and the peak memory of
+each (max RSS over the process tree).
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -50,58 +54,71 @@ def write_events(folder: Path, n: int, files: int = 4, seed: int = 1) -> int:
     return size
 
 
-def run_measured(code: str) -> tuple[float, float]:
-    """Run Python code in a fresh process; return (seconds, peak RSS MiB over its tree)."""
+def run_measured(code: str) -> tuple[float, float, float]:
+    """Run Python code in a fresh process; return (wall seconds, CPU seconds, peak RSS MiB),
+    CPU and memory over its process tree."""
     wrapper = (
         "import resource, time, sys\n"
         "t = time.perf_counter()\n"
         f"exec({code!r})\n"
         "el = time.perf_counter() - t\n"
-        "peak = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,\n"
-        "           resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n"
-        "print(el, peak / 1024)\n")
+        "me, kids = (resource.getrusage(w) for w in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))\n"
+        "cpu = me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime\n"
+        "print(el, cpu, max(me.ru_maxrss, kids.ru_maxrss) / 1024)\n")
     out = subprocess.run([sys.executable, "-c", wrapper], check=True, capture_output=True,
                          text=True).stdout.strip().splitlines()[-1]
-    seconds, mib = out.split()
-    return float(seconds), float(mib)
+    seconds, cpu, mib = out.split()
+    return float(seconds), float(cpu), float(mib)
 
 
-def bench(n: int, runner: str, work: Path) -> dict:
+def bench(n: int, engine: str, runner: str, work: Path, repeat: int = 3) -> dict:
     raw = work / "raw"
     size = write_events(raw / BATCH.isoformat(), n)
     ingest_code = (
+        "import shutil\n"
         "from datetime import date\n"
         "from ingest.run import IngestOptions, ingest\n"
+        f"shutil.rmtree({str(work / 'lake')!r}, ignore_errors=True)\n"
         f"ingest({str(raw)!r}, {str(work / 'lake')!r}, [date(2026, 11, 1)], "
-        f"IngestOptions(runner={runner!r}))\n")
+        f"IngestOptions(engine={engine!r}, runner={runner!r}))\n")
     duck_code = (
         "import duckdb\n"
         f"duckdb.sql(\"copy (select * from read_json('{raw}/*/*.jsonl', "
         f"format='newline_delimited')) to '{work}/ref.parquet' (format parquet)\")\n")
-    pulse_s, pulse_mib = run_measured(ingest_code)
-    duck_s, duck_mib = run_measured(duck_code)
-    return {"events": n, "input_mib": round(size / 2**20, 1), "runner": runner,
+    pulse, duck = [], []
+    for _ in range(repeat):  # interleaved, so a busy moment hits both sides
+        pulse.append(run_measured(ingest_code))
+        duck.append(run_measured(duck_code))
+    wall = statistics.median(p[0] / d[0] for p, d in zip(pulse, duck, strict=True))
+    cpu = statistics.median(p[1] / d[1] for p, d in zip(pulse, duck, strict=True))
+    pulse_s, duck_s = statistics.median(p[0] for p in pulse), statistics.median(d[0] for d in duck)
+    return {"events": n, "input_mib": round(size / 2**20, 1), "engine": engine,
+            "runner": runner if engine == "mrjob" else None, "repeat": repeat,
             "pulse_seconds": round(pulse_s, 2), "pulse_events_per_s": round(n / pulse_s),
-            "pulse_peak_mib": round(pulse_mib), "duckdb_seconds": round(duck_s, 2),
-            "duckdb_events_per_s": round(n / duck_s), "duckdb_peak_mib": round(duck_mib),
-            "ratio": round(pulse_s / duck_s, 2)}
+            "pulse_peak_mib": round(max(p[2] for p in pulse)), "duckdb_seconds": round(duck_s, 2),
+            "duckdb_events_per_s": round(n / duck_s),
+            "duckdb_peak_mib": round(max(d[2] for d in duck)),
+            "ratio": round(wall, 2), "cpu_ratio": round(cpu, 2)}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--events", type=int, action="append")
-    parser.add_argument("--runner", default="local")
+    parser.add_argument("--engine", default="columnar", choices=["columnar", "mrjob"])
+    parser.add_argument("--runner", default="local", help="mrjob runner (--engine mrjob)")
+    parser.add_argument("--repeat", type=int, default=3, help="runs of each side, interleaved")
     args = parser.parse_args()
     sizes = args.events or [1_000_000]
     results = []
     for n in sizes:
         with tempfile.TemporaryDirectory(prefix="pulse-bench-") as tmp:
-            results.append(bench(n, args.runner, Path(tmp)))
+            results.append(bench(n, args.engine, args.runner, Path(tmp), args.repeat))
         r = results[-1]
         print(f"{r['events']:>9,} events ({r['input_mib']} MiB): pulse {r['pulse_seconds']} s "
               f"({r['pulse_events_per_s']:,}/s, peak {r['pulse_peak_mib']} MiB) | DuckDB "
               f"read_json->Parquet {r['duckdb_seconds']} s ({r['duckdb_events_per_s']:,}/s, peak "
-              f"{r['duckdb_peak_mib']} MiB) | ratio {r['ratio']}x", flush=True)
+              f"{r['duckdb_peak_mib']} MiB) | median ratio wall {r['ratio']}x, "
+              f"CPU {r['cpu_ratio']}x", flush=True)
     print(json.dumps(results))
 
 

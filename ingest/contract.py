@@ -24,6 +24,7 @@ COUNTRY = re.compile(r"[A-Z]{2}")
 PLATFORMS = ("web", "ios", "android", "desktop", "api")
 MAX_ID_LENGTH = 128
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+CONTROL_PATTERN = _CONTROL.pattern  # for engines that check text elsewhere (SQL)
 # What every warehouse can store (docs/raw-event-contract.md, "Limits"): Redshift's short
 # columns are varchar(256) and its longest varchar(65535), counted in UTF-8 bytes; no
 # warehouse stores U+0000 in text (PostgreSQL also refuses it inside json). The depth and key
@@ -50,6 +51,13 @@ REQUIRED_PROPERTIES: dict[str, tuple[tuple[str, tuple[type, ...], str], ...]] = 
     **{name: (("mrr_cents", (int,), "integer"),) for name in SUBSCRIPTION_EVENTS},
 }
 MAX_MRR_CENTS = 10**15  # $10 trillion: sums over thousands of workspaces still fit a bigint
+# Numeric ranges of required properties: event -> property -> (minimum, maximum or None).
+PROPERTY_BOUNDS: dict[str, dict[str, tuple[int, int | None]]] = {
+    "perf_timing": {"duration_ms": (0, None)},
+    **{name: {"mrr_cents": (0, MAX_MRR_CENTS)} for name in SUBSCRIPTION_EVENTS},
+}
+# Events whose optional properties.currency must be one of CURRENCIES.
+CURRENCY_EVENTS = SUBSCRIPTION_EVENTS
 OPTIONAL_STRING_FIELDS = ("workspace_id", "session_id", "platform", "app_version", "country")
 
 # Every reason code a line can be quarantined with (documented in the contract).
@@ -142,12 +150,12 @@ def _properties(obj: dict[str, Any], event: str) -> dict[str, Any]:
         if isinstance(value, str) and _too_long(value):
             raise _Reject("invalid_value", f"properties.{name} is longer than "
                           f"{MAX_SHORT_BYTES} UTF-8 bytes")
-    if event == "perf_timing" and props["duration_ms"] < 0:
-        raise _Reject("invalid_value", "properties.duration_ms must be >= 0")
-    if event in SUBSCRIPTION_EVENTS:
-        if not 0 <= props["mrr_cents"] <= MAX_MRR_CENTS:
-            raise _Reject("invalid_value",
-                          f"properties.mrr_cents must be an integer 0..{MAX_MRR_CENTS:,}")
+    for name, (low, high) in PROPERTY_BOUNDS.get(event, {}).items():
+        value = props[name]
+        if value < low or (high is not None and value > high):
+            raise _Reject("invalid_value", f"properties.{name} must be >= {low}" if high is None
+                          else f"properties.{name} must be an integer {low}..{high:,}")
+    if event in CURRENCY_EVENTS:
         _currency(props.get("currency"))
     return props
 

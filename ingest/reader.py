@@ -38,7 +38,7 @@ class Line:
     fragment: bool = False  # incomplete last line of a damaged file
 
 
-def _open(path: Path, name: str) -> BinaryIO:
+def open_raw(path: Path, name: str) -> BinaryIO:
     """Gzip when named ``*.gz`` and the bytes say so: a runner may hand over an already
     decompressed copy, and a plain file's bytes must always all be read as lines."""
     with open(path, "rb") as probe:
@@ -61,7 +61,7 @@ def read_lines(path: str | Path, stats: FileStats) -> Iterator[Line]:
     """Yield the lines of a plain or gzip file; record damage in `stats` instead of raising."""
     number = 0
     pending: bytes | None = None
-    handle = _open(Path(path), stats.path)  # cannot open = an infrastructure error: raise
+    handle = open_raw(Path(path), stats.path)  # cannot open = an infrastructure error: raise
     try:
         with handle:
             while True:

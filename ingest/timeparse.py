@@ -13,6 +13,7 @@ _TS = re.compile(
     r"(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?"
     r"(Z|z|[+-]\d{2}(?::?\d{2})?)?"
 )
+TS_PATTERN = _TS.pattern  # the grammar, for engines that check timestamps elsewhere (SQL)
 MIN_OFFSET = timedelta(hours=-12)
 MAX_OFFSET = timedelta(hours=14)
 UTC = timezone.utc

@@ -14,7 +14,7 @@ from datetime import date, timedelta
 from ingest.contract import Limits
 from ingest.formats import FORMATS
 from ingest.lake import BatchFailed
-from ingest.run import RUNNERS, IngestOptions, MissingInput
+from ingest.run import ENGINES, RUNNERS, IngestOptions, MissingInput
 from pipeline.cli_args import (
     OneLineParser,
     add_target_argument,
@@ -45,8 +45,13 @@ def _add_ingest_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--lake", default="data/lake", help="lake folder or s3://bucket/prefix")
     p.add_argument("--from", dest="start", type=iso_date, required=True, help="first batch date")
     p.add_argument("--to", dest="end", type=iso_date, help="last batch date (default: --from)")
-    p.add_argument("--runner", choices=RUNNERS, default="local",
-                   help="mrjob runner of the ingest job (docs/runners.md)")
+    p.add_argument("--engine", choices=ENGINES,
+                   help="ingest engine: columnar (in-process DuckDB; the default) or mrjob "
+                        "(the mrjob job on --runner, for clusters; the default when --runner "
+                        "is given)")
+    p.add_argument("--runner", choices=RUNNERS,
+                   help="mrjob runner of the ingest job (default local); applies to the mrjob "
+                        "engine only, and choosing one selects it (docs/runners.md)")
     p.add_argument("--mrjob-conf", type=existing_file,
                    help="mrjob.conf for the hadoop, emr and spark runners")
     p.add_argument("--format", dest="fmt", default="auto", choices=["auto", *sorted(FORMATS)],
@@ -62,7 +67,9 @@ def _add_ingest_options(p: argparse.ArgumentParser) -> None:
 
 def _ingest_options(args: argparse.Namespace) -> IngestOptions:
     late = None if args.max_late_days < 0 else args.max_late_days
-    return IngestOptions(runner=args.runner, fmt=args.fmt, limits=Limits(max_late_days=late),
+    engine = args.engine or ("mrjob" if args.runner else "columnar")
+    return IngestOptions(runner=args.runner or "local", engine=engine, fmt=args.fmt,
+                         limits=Limits(max_late_days=late),
                          max_quarantine_share=args.max_quarantine_share,
                          mrjob_conf=args.mrjob_conf, lake_format=args.lake_format)
 
@@ -228,6 +235,9 @@ def check_settings(parser: argparse.ArgumentParser, args: argparse.Namespace) ->
     if start is not None and end is not None and end < start:
         parser.exit(EXIT_USAGE, f"{prog}: error: --to {end} is before --from {start}: the window "
                                 f"must run forward (see `{prog} --help`)\n")
+    if getattr(args, "engine", None) == "columnar" and getattr(args, "runner", None):
+        parser.exit(EXIT_USAGE, f"{prog}: error: --runner {args.runner} applies to the mrjob "
+                                "engine only: drop it or use --engine mrjob\n")
     try:
         reingest_tables(getattr(args, "reingest", []))
         if args.command == "generate":

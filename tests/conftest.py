@@ -134,8 +134,9 @@ def any_target(request) -> Target:
 # generated lake, a built warehouse) are built once per group, and the two dialects of an
 # end-to-end module run side by side. The largest groups (seen with --durations) go first so
 # the workers finish together.
-LARGEST_FIRST = ("tests.test_monitor_e2e", "tests.test_orchestration", "tests.test_marts_equivalence",
-                 "tests.test_bi_semantic", "tests.test_experiment_stats", "tests.test_pipeline_e2e", "tests.test_demo")
+LARGEST_FIRST = ("tests.test_monitor_e2e", "tests.test_orchestration", "tests.test_demo",
+                 "tests.test_marts_equivalence", "tests.test_bi_semantic", "tests.test_experiment_stats",
+                 "tests.test_pipeline_e2e")
 DIALECTS = ("duckdb", "postgres")
 
 

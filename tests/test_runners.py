@@ -1,4 +1,5 @@
-"""The same ingest job on mrjob's inline, local and spark runners gives identical partitions.
+"""The same ingest job on mrjob's inline, local and spark runners gives identical partitions,
+and so does the columnar engine.
 
 Spark runs for real (pyspark in local mode), bound to 127.0.0.1 with its UI off.
 """
@@ -37,8 +38,10 @@ def test_inline_local_and_spark_runners_agree(raw, tmp_path, monkeypatch):
     monkeypatch.setenv("SPARK_LOCAL_IP", "127.0.0.1")
     results = {
         runner: _checksums(ingest(raw, tmp_path / f"lake-{runner}", DATES,
-                                  IngestOptions(runner=runner)))
+                                  IngestOptions(runner=runner, engine="mrjob")))
         for runner in ("inline", "local", "spark")
     }
-    assert results["inline"] == results["local"] == results["spark"]
+    results["columnar"] = _checksums(ingest(raw, tmp_path / "lake-columnar", DATES,
+                                            IngestOptions(engine="columnar")))
+    assert results["inline"] == results["local"] == results["spark"] == results["columnar"]
     assert results["local"]["2026-11-01"][1:] == (60, 10, 1)

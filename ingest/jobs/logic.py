@@ -41,7 +41,7 @@ def batch_of(uri: str) -> tuple[date, str]:
     return date.fromisoformat(folder), f"{folder}/{path.name}"
 
 
-def _quarantine(batch: str, source: str, number: int, rejection: Rejection, data: bytes) -> tuple:
+def quarantine_entry(batch: str, source: str, number: int, rejection: Rejection, data: bytes) -> tuple:
     record = {
         "batch_date": batch, "source_file": source, "source_line": number,
         "reason": rejection.reason, "detail": rejection.detail,
@@ -64,14 +64,14 @@ def map_file(local_path: str, uri: str, fmt: str = "auto",
     for line in read_lines(local_path, stats):
         result = parse(line, batch_date, limits)
         if isinstance(result, Rejection):
-            yield _quarantine(batch, source, line.number, result, line.data)
+            yield quarantine_entry(batch, source, line.number, result, line.data)
             continue
         row, had_offset = result
         no_offset += not had_offset
         lineage = (batch, source, line.number)
         for table in tables:
             if table.events is None or row[1] in table.events:
-                for kv in _derive(table, row, lineage):
+                for kv in derive_entries(table, row, lineage):
                     derived[table.name] += kv[0][0] == "E"
                     yield kv
         row.extend(lineage)
@@ -81,10 +81,10 @@ def map_file(local_path: str, uri: str, fmt: str = "auto",
     yield SEP.join(("F", batch, source)), orjson.dumps(stats.__dict__).decode()
 
 
-def _derive(table: LogTable, row: list, lineage: tuple) -> Iterator[tuple[str, str]]:
+def derive_entries(table: LogTable, row: list, lineage: tuple) -> Iterator[tuple[str, str]]:
     """A log table's rows for one accepted event; a failing declaration is recorded, not fatal."""
     batch, source, number = lineage
-    event = Event(*row[:2], datetime.strptime(row[2], "%Y-%m-%d %H:%M:%S.%f"), *row[3:10],
+    event = Event(*row[:2], datetime.fromisoformat(row[2]), *row[3:10],
                   orjson.loads(row[10]))
     try:
         rows = table.rows(event)

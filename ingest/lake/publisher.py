@@ -120,26 +120,60 @@ class Publisher:
             raise RuntimeError(f"job produced output for unrequested batch {batch}") from None
 
     def consume(self, lines: Iterable[bytes | str]) -> None:
+        """Publish the mrjob engine's output lines (``kind \t table \t batch \t json``)."""
         for raw in lines:
             line = raw.decode() if isinstance(raw, bytes) else raw
             kind, table, batch, payload = line.rstrip("\n").split("\t", 3)
-            target = self._batch(batch)
             if kind == "E":
-                row = orjson.loads(payload)
-                self._switch("E", table, batch).add(row)
-                target.rows[table] += 1
+                self.add_row(table, batch, orjson.loads(payload))
             elif kind == "D":
-                target.duplicates[table] += int(payload)
+                self.add_duplicates(table, batch, int(payload))
             elif kind == "Q":
-                self._switch("Q", "-", batch).add(payload)
-                target.reasons[orjson.loads(payload)["reason"]] += 1
+                self.add_quarantine(batch, payload)
             elif kind == "F":
-                target.inputs.append(InputFile(**orjson.loads(payload)))
+                self.add_input(batch, orjson.loads(payload))
             elif kind == "X":
-                record = orjson.loads(payload)
-                target.derive_errors.setdefault(record["table"], []).append(record)
+                self.add_derive_error(batch, orjson.loads(payload))
             else:
                 raise RuntimeError(f"unexpected job output kind {kind!r}")
+        self.finish()
+
+    # The calls every engine makes, in key order: rows of one (table, batch) together and
+    # sorted by event id, then per batch its quarantine records by file and line.
+    def add_row(self, table: str, batch: str, row: list | tuple | str) -> None:
+        """One row: its values, or in a csv.gz lake its CSV line already encoded field by
+        field as writers.csv_field does (an engine that formats rows in bulk)."""
+        target = self._batch(batch)
+        self._switch("E", table, batch).add(row)
+        target.rows[table] += 1
+
+    def add_rows(self, table: str, batch: str, rows: list) -> None:
+        """Many rows of one partition at once (as add_row, files split at the same rows)."""
+        target = self._batch(batch)
+        start = 0
+        while start < len(rows):
+            writer = self._switch("E", table, batch)  # a file with room (a new one when full)
+            part = rows[start:start + MAX_ROWS_PER_FILE - writer.rows]
+            writer.add_many(part)
+            target.rows[table] += len(part)
+            start += len(part)
+
+    def add_duplicates(self, table: str, batch: str, count: int) -> None:
+        self._batch(batch).duplicates[table] += count
+
+    def add_quarantine(self, batch: str, record: str, reason: str | None = None) -> None:
+        """One quarantine record (JSON text); `reason` saves re-parsing it when known."""
+        target = self._batch(batch)
+        self._switch("Q", "-", batch).add(record)
+        target.reasons[reason or orjson.loads(record)["reason"]] += 1
+
+    def add_input(self, batch: str, stats: dict) -> None:
+        self._batch(batch).inputs.append(InputFile(**stats))
+
+    def add_derive_error(self, batch: str, record: dict) -> None:
+        self._batch(batch).derive_errors.setdefault(record["table"], []).append(record)
+
+    def finish(self) -> None:
         self._close_writer()
 
     def manifest(self, table: str, batch: str) -> Manifest:

@@ -57,6 +57,10 @@ class StagedFile:
 
     def add(self, item) -> None: ...
 
+    def add_many(self, items: list) -> None:
+        for item in items:
+            self.add(item)
+
     def _finish(self) -> None: ...
 
     def close(self) -> Staged:
@@ -75,15 +79,34 @@ class GzipLines(StagedFile):
         self.suffix = suffix
         self._raw = open(self.tmp, "wb")  # noqa: SIM115 - closed in _finish()
         self._gz = gzip.GzipFile(fileobj=self._raw, mode="wb", mtime=0, compresslevel=6)
+        self._lines: list[str] = []
         if header is not None:
             self._gz.write(header.encode())
 
+    BUFFER_LINES = 2048  # lines per gzip write: one compress call per line costs more than it
+
     def add(self, item: list | str) -> None:
-        line = item if isinstance(item, str) else ",".join(map(csv_field, item))
-        self._gz.write(line.encode() + b"\n")
+        self._lines.append(item if isinstance(item, str) else ",".join(map(csv_field, item)))
         self.rows += 1
+        if len(self._lines) >= self.BUFFER_LINES:
+            self._flush()
+
+    def add_many(self, items: list) -> None:
+        if items and isinstance(items[0], str):  # CSV lines encoded in bulk by an engine
+            self._lines.extend(items)
+            self.rows += len(items)
+            if len(self._lines) >= self.BUFFER_LINES:
+                self._flush()
+        else:
+            super().add_many(items)
+
+    def _flush(self) -> None:
+        if self._lines:
+            self._gz.write(("\n".join(self._lines) + "\n").encode())
+            self._lines = []
 
     def _finish(self) -> None:
+        self._flush()
         self._gz.close()
         self._raw.close()
 

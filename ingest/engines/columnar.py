@@ -1,0 +1,381 @@
+"""The columnar engine: ingest in this process with DuckDB, line-for-line equal to mrjob's.
+
+Per raw file, lines are read in chunks of CHUNK_LINES and handed to DuckDB (two threads) as
+Arrow; one query (columnar_sql) checks the contract and vouches for the lines it accepts.
+Every other line — rejected, or one on which DuckDB's JSON reader could disagree with
+orjson — runs through the reference parser (ingest.formats), so reason codes, details and
+rows are the reference's. Accepted rows, log-table rows and quarantine records are staged in
+an on-disk DuckDB database, then deduplicated (first copy by file, then line) and handed to
+the lake publisher in key order, exactly as the mrjob engine's reducer output is.
+
+Memory: one chunk of raw lines and its Arrow columns, plus DuckDB's MEMORY_LIMIT (it spills
+the staged rows and the sorts to the temporary folder), flat in input size.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import zlib
+from collections.abc import Iterator
+from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING, NamedTuple
+
+import orjson
+
+from ingest import tables as declared
+from ingest.contract import Limits, Rejection
+from ingest.engines.columnar_sql import OUTPUT, accept_query
+from ingest.formats import format_for, get_format
+from ingest.jobs.logic import SEP, batch_of, derive_entries, quarantine_entry
+from ingest.lake import Publisher
+from ingest.reader import KEPT_PREFIX_BYTES, MAX_LINE_BYTES, FileStats, Line, open_raw, read_lines
+from ingest.schema import EVENTS
+from ingest.tables import LogTable
+
+if TYPE_CHECKING:
+    import duckdb
+
+    from ingest.run import IngestOptions
+
+CHUNK_LINES = 100_000  # lines per chunk after damage (read_lines path)
+_BLOCK = 16 * 1024 * 1024  # bytes of decompressed text per chunk on a clean stream
+THREADS = 2
+MEMORY_LIMIT = "1GB"
+_SORT = orjson.OPT_SORT_KEYS
+_EVENT_TYPES = {"ts_has_offset": "boolean", "source_line": "bigint"}
+_DERIVED_TYPES = ["string", "string", "string", "int32", "string", "int64", "string"]
+_QUARANTINE_TYPES = ["string", "string", "int64", "string", "string"]
+
+
+def _connect(folder: str) -> duckdb.DuckDBPyConnection:
+    import duckdb
+
+    con = duckdb.connect(f"{folder}/stage.duckdb", config={
+        "threads": THREADS, "memory_limit": MEMORY_LIMIT, "temp_directory": f"{folder}/spill",
+        "preserve_insertion_order": False})
+    con.execute("set enable_progress_bar = false")  # a library prints nothing
+    columns = ", ".join(f"{c} {_EVENT_TYPES.get(c, 'varchar')}" for c in EVENTS.column_names)
+    con.execute(f"create table events ({columns})")
+    con.execute("create table derived (tbl varchar, batch varchar, event_id varchar, n integer, "
+                "source_file varchar, source_line bigint, payload varchar)")
+    con.execute("create table quarantine (batch varchar, source_file varchar, "
+                "source_line bigint, reason varchar, record varchar)")
+    return con
+
+
+class _Chunk(NamedTuple):
+    """Consecutive lines of one file: ``texts[i]`` is line ``first + i`` decoded, or None
+    when ``special[i]`` (too long, a damaged fragment, not UTF-8) must go to the reference."""
+
+    first: int
+    texts: list[str | None]
+    special: dict[int, Line]
+
+    def line(self, i: int) -> Line:
+        return self.special.get(i) or Line(self.first + i, self.texts[i].encode())
+
+
+class _File:
+    """One raw file's staging: accepted rows, log-table rows, quarantine and its stats."""
+
+    def __init__(self, con, uri: str, path: str, fmt: str, limits: Limits,
+                 tables: list[LogTable], errors: list[tuple]) -> None:
+        self.con, self.path, self.limits, self.tables, self.errors = con, path, limits, tables, errors
+        self.batch_date, self.source = batch_of(uri)
+        self.batch = self.batch_date.isoformat()
+        self.fmt = format_for(self.source, fmt)
+        self.parse = get_format(self.fmt)
+        self.stats = FileStats(path=self.source)
+        self.no_offset = 0
+        self.derived = dict.fromkeys((t.name for t in tables), 0)
+        self.quarantine: list[tuple] = []
+
+    def run(self) -> dict:
+        for chunk in read_chunks(self.path, self.stats):
+            self._chunk(chunk)
+        self.stats.extra["ts_without_offset"] = self.no_offset
+        self.stats.extra["derived"] = self.derived
+        return dict(self.stats.__dict__)
+
+    def _chunk(self, chunk: _Chunk) -> None:
+        slow = range(len(chunk.texts))
+        if self.fmt == "jsonl":
+            slow = self._fast(chunk)
+        rows: list[list] = []
+        for i in slow:
+            line = chunk.line(i)
+            result = self.parse(line, self.batch_date, self.limits)
+            if isinstance(result, Rejection):
+                _, record = quarantine_entry(self.batch, self.source, line.number, result, line.data)
+                self.quarantine.append((self.batch, self.source, line.number, result.reason,
+                                        record))
+                continue
+            row, _ = result
+            rows.append([*row, self.batch, self.source, line.number])
+        if rows:
+            self.no_offset += sum(not row[11] for row in rows)
+            self._derive_from(rows)
+            _insert(self.con, "events", rows, _event_types())
+        _insert(self.con, "quarantine", self.quarantine, _QUARANTINE_TYPES)
+        self.quarantine = []
+
+    def _fast(self, chunk: _Chunk) -> list[int]:
+        """Stage the lines the query vouches for; return the indexes of the others."""
+        import numpy as np
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        n = len(chunk.texts)
+        self.con.register("chunk", pa.table({"idx": pa.array(range(n), pa.int32()),
+                                             "line": pa.array(chunk.texts, pa.string())}))
+        result = self.con.sql(_query(self.batch_date, self.limits)).to_arrow_table()
+        self.con.unregister("chunk")
+        good = result.filter(result.column("ok"))
+        idx = good.column("idx").to_numpy()
+        routed = np.ones(n, dtype=bool)
+        routed[idx] = False
+        if not good.num_rows:
+            return np.flatnonzero(routed).tolist()
+        props = [orjson.dumps(orjson.loads(p), option=_SORT).decode()
+                 for p in good.column("properties").to_pylist()]
+        columns = {name: good.column(name) for name in OUTPUT}
+        columns["properties"] = pa.array(props, pa.string())
+        columns["batch_date"] = pa.array([self.batch] * good.num_rows, pa.string())
+        columns["source_file"] = pa.array([self.source] * good.num_rows, pa.string())
+        columns["source_line"] = pc.add(good.column("idx").cast(pa.int64()), chunk.first)
+        staged = pa.table([columns[name] for name in EVENTS.column_names],
+                          names=EVENTS.column_names)
+        self.no_offset += good.num_rows - pc.sum(staged.column("ts_has_offset")).as_py()
+        for table in self.tables:
+            wanted = staged if table.events is None else staged.filter(
+                pc.is_in(staged.column("event_name"), pa.array(sorted(table.events))))
+            if wanted.num_rows:
+                self._derive_from([list(r) for r in zip(*(c.to_pylist() for c in wanted.columns),
+                                                        strict=True)], [table])
+        self.con.register("staged", staged)
+        self.con.execute("insert into events select * from staged").fetchall()
+        self.con.unregister("staged")
+        return np.flatnonzero(routed).tolist()
+
+    def _derive_from(self, rows: list[list], tables: list[LogTable] | None = None) -> None:
+        derived = []
+        for table in self.tables if tables is None else tables:
+            for row in rows:
+                if table.events is None or row[1] in table.events:
+                    derived += self._log_rows(table, row)
+        _insert(self.con, "derived", derived, _DERIVED_TYPES)
+
+    def _log_rows(self, table: LogTable, row: list) -> list[tuple]:
+        out = []
+        lineage = (self.batch, self.source, row[-1])
+        for key, value in derive_entries(table, row[:12], lineage):
+            kind, *parts = key.split(SEP)
+            if kind == "X":
+                self.errors.append((self.batch, table.name, self.source, row[-1],
+                                    orjson.loads(value)))
+                continue
+            self.derived[table.name] += 1
+            n = int(parts[3]) if len(parts) > 3 else 0
+            out.append((table.name, self.batch, row[0], n, self.source, row[-1], value))
+        return out
+
+
+@cache
+def _event_types() -> list:
+    import pyarrow as pa
+
+    return [pa.bool_() if name == "ts_has_offset" else pa.int64() if name == "source_line"
+            else pa.string() for name in EVENTS.column_names]
+
+
+def read_chunks(path: str, stats: FileStats) -> Iterator[_Chunk]:
+    """The file's lines in chunks, exactly as ingest.reader.read_lines reads them.
+
+    A clean stream is split in blocks at C speed, an over-long line dropped as it streams
+    (memory stays one block); on a read error (damaged gzip) the rest of the file comes from
+    read_lines itself, which alone defines what survives damage: it rereads the file and
+    skips the lines already yielded.
+    """
+    number, total = 0, 0
+    try:
+        with open_raw(Path(path), stats.path) as handle:
+            tail, long_prefix = b"", None
+            while block := handle.read(_BLOCK):
+                total += len(block)
+                pieces: list = []
+                if long_prefix is not None:  # inside an over-long line: drop to its end
+                    end = block.find(b"\n")
+                    if end < 0:
+                        continue
+                    pieces.append(_TooLong(long_prefix))
+                    long_prefix, block = None, block[end + 1:]
+                pieces += (tail + block).split(b"\n")
+                tail = pieces.pop()
+                if len(tail) > MAX_LINE_BYTES:
+                    long_prefix, tail = tail[:KEPT_PREFIX_BYTES], b""
+                if pieces:
+                    yield _decoded(number + 1, pieces)
+                    number += len(pieces)
+            last = _TooLong(long_prefix) if long_prefix is not None else tail
+            if last:
+                yield _decoded(number + 1, [last])
+                number += 1
+    except (EOFError, OSError, zlib.error):
+        fresh = FileStats(path=stats.path)
+        lines = read_lines(path, fresh)
+        for _ in range(number):
+            next(lines)
+        batch: list[Line] = []
+        for line in lines:
+            batch.append(line)
+            if len(batch) >= CHUNK_LINES:
+                yield _from_lines(batch)
+                batch = []
+        if batch:
+            yield _from_lines(batch)
+        stats.__dict__.update(fresh.__dict__)
+        return
+    stats.lines, stats.bytes = number, total
+
+
+class _TooLong(NamedTuple):
+    prefix: bytes
+
+
+def _decoded(first: int, pieces: list) -> _Chunk:
+    """Raw line contents (no newline) → a chunk; one UTF-8 decode for the whole block."""
+    special: dict[int, Line] = {}
+    datas = []
+    for i, piece in enumerate(pieces):
+        if isinstance(piece, _TooLong) or len(piece) > MAX_LINE_BYTES:
+            prefix = piece.prefix if isinstance(piece, _TooLong) else piece[:KEPT_PREFIX_BYTES]
+            special[i] = Line(first + i, prefix, too_long=True)
+            datas.append(b"")
+        else:
+            datas.append(piece.rstrip(b"\r"))
+    try:
+        texts: list[str | None] = b"\n".join(datas).decode().split("\n")
+    except UnicodeDecodeError:
+        texts = []
+        for i, data in enumerate(datas):
+            try:
+                texts.append(data.decode())
+            except UnicodeDecodeError:
+                special[i] = Line(first + i, data)
+                texts.append(None)
+    for i in special:
+        texts[i] = None
+    return _Chunk(first, texts, special)
+
+
+def _from_lines(lines: list[Line]) -> _Chunk:
+    special = {i: line for i, line in enumerate(lines) if line.too_long or line.fragment}
+    chunk = _decoded(lines[0].number, [b"" if i in special else line.data
+                                       for i, line in enumerate(lines)])
+    chunk.special.update(special)
+    for i in special:
+        chunk.texts[i] = None
+    return chunk
+
+
+def _insert(con, table: str, rows: list, types: list) -> None:
+    """Append rows (lists or tuples in the table's column order) through Arrow."""
+    import pyarrow as pa
+
+    if not rows:
+        return
+    staged = pa.table({f"c{i}": pa.array([row[i] for row in rows], kind)
+                       for i, kind in enumerate(types)})
+    con.register("staged", staged)
+    con.execute(f"insert into {table} select * from staged").fetchall()
+    con.unregister("staged")
+
+
+@cache
+def _query(batch_date, limits: Limits) -> str:
+    return accept_query(batch_date, limits)
+
+
+def _first_copies(con, sql: str, params: list) -> Iterator[list]:
+    """Rows of a query in lists of up to 50,000, streamed from Arrow batches (a one-column
+    query gives its values, not 1-tuples)."""
+    reader = con.sql(sql, params=params).to_arrow_reader(50_000)
+    try:
+        for batch in reader:
+            columns = [col.to_pylist() for col in batch.columns]
+            yield columns[0] if len(columns) == 1 else list(zip(*columns, strict=True))
+    finally:
+        reader.close()
+
+
+def _csv_line() -> str:
+    """SQL for an events row as one CSV line, field by field as writers.csv_field writes it
+    (strings quoted with doubled quotes, NULL empty, booleans true/false)."""
+    fields = []
+    for name in EVENTS.column_names:
+        if name == "ts_has_offset":
+            fields.append(f"case when {name} then 'true' else 'false' end")
+        elif name == "source_line":
+            fields.append(f"{name}::varchar")
+        else:
+            fields.append(f"""coalesce('"' || replace({name}, '"', '""') || '"', '')""")
+    return " || ',' || ".join(fields)
+
+
+def _publish(con, publisher: Publisher, inputs: list[tuple[str, dict]],
+             errors: list[tuple]) -> None:
+    """Hand the staged batch to the publisher in the mrjob reducer's key order."""
+    columns = _csv_line() if publisher.fmt == "csv.gz" else "* exclude (rn)"
+    for batch in publisher.batches:
+        rows = _first_copies(con, f"""
+            select {columns} from (
+                select *, row_number() over (partition by event_id
+                                             order by source_file, source_line) as rn
+                from events where batch_date = ?)
+            where rn = 1 order by event_id""", [batch])
+        for part in rows:
+            publisher.add_rows(EVENTS.name, batch, part)
+        dups = con.execute("select count(*) - count(distinct event_id) from events "
+                           "where batch_date = ?", [batch]).fetchall()[0][0]
+        publisher.add_duplicates(EVENTS.name, batch, dups)
+        for table in declared.log_tables():
+            rows = _first_copies(con, """
+                select payload from (
+                    select payload, event_id, n, row_number() over (
+                        partition by event_id, n order by source_file, source_line) as rn
+                    from derived where tbl = ? and batch = ?)
+                where rn = 1 order by event_id, n""", [table, batch])
+            for part in rows:
+                publisher.add_rows(table, batch, [orjson.loads(payload) for payload in part])
+            dups = con.execute("select count(*) - count(distinct (event_id, n)) from derived "
+                               "where tbl = ? and batch = ?", [table, batch]).fetchall()[0][0]
+            publisher.add_duplicates(table, batch, dups)
+        records = _first_copies(con, "select reason, record from quarantine where batch = ? "
+                                "order by source_file, source_line", [batch])
+        for part in records:
+            for reason, record in part:
+                publisher.add_quarantine(batch, record, reason)
+    for batch, stats in sorted(inputs, key=lambda item: (item[0], item[1]["path"])):
+        publisher.add_input(batch, stats)
+    for batch, *_, record in sorted(errors, key=lambda e: e[:4]):
+        publisher.add_derive_error(batch, record)
+    publisher.finish()
+
+
+def run(files: list[str], options: IngestOptions, publisher: Publisher) -> None:
+    """Ingest `files` (local paths) in this process and publish them."""
+    tables = list(declared.log_tables().values())
+    errors: list[tuple] = []
+    inputs = []
+    with tempfile.TemporaryDirectory(prefix="pulse-columnar-") as tmp:
+        con = _connect(tmp)
+        try:
+            for path in files:
+                staged = _File(con, path, path.removeprefix("file://"), options.fmt,
+                               options.limits, tables, errors)
+                stats = staged.run()
+                inputs.append((staged.batch, stats))
+            _publish(con, publisher, inputs, errors)
+        finally:
+            con.close()
