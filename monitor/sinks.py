@@ -53,6 +53,13 @@ def _secret(options: dict, key: str, required: bool = True) -> str | None:
     return value
 
 
+def terminal_text(body: str, path: Path) -> str:
+    """An alert's first paragraph (what is wrong, where); the rest (log tails, context) is in
+    the alert log, which the line names, so a failed run's terminal holds no traceback."""
+    head, sep, _ = body.strip("\n").partition("\n\n")
+    return f"{head}\n(the whole alert: {path})" if sep else head
+
+
 class LogSink:
     """stderr plus one JSON line per alert in a file (``path``, default $PULSE_ALERT_LOG)."""
 
@@ -63,7 +70,8 @@ class LogSink:
 
     def deliver(self, key: str, severity: str, subject: str, body: str) -> None:
         if self.stderr:
-            print(f"ALERT [{severity}] {subject}\n{body}", file=sys.stderr, flush=True)
+            print(f"ALERT [{severity}] {subject}\n{terminal_text(body, self.path)}",
+                  file=sys.stderr, flush=True)
         record = {"at": datetime.now(timezone.utc).isoformat(), "key": key,
                   "severity": severity, "subject": subject, "body": body}
         try:

@@ -60,6 +60,37 @@ class PlainFormatter(logging.Formatter):
         return strip_ansi(super().format(record))
 
 
+class TerminalFormatter(PlainFormatter):
+    """The terminal's one line per record: a failed task's exception as its type and message,
+    its traceback left to the run log (Luigi logs every task failure with one). The redacting
+    filter has already turned exc_info into (redacted) exc_text."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        if record.exc_info and not record.exc_text:
+            record.exc_text = self.formatException(record.exc_info)
+        if not record.exc_text:
+            return super().format(record)
+        line = logging.LogRecord(record.name, record.levelno, record.pathname, record.lineno,
+                                 _failure_text(record.getMessage()), (), None)
+        line.created = record.created
+        return f"{super().format(line)}: {_exception_line(record.exc_text)} (traceback in the run log)"
+
+
+def _exception_line(traceback_text: str) -> str:
+    """'pkg.mod.BatchFailed: why' (a traceback's last line) as 'BatchFailed: why'."""
+    last = next((ln for ln in reversed(traceback_text.strip().splitlines()) if ln.strip()), "")
+    name, sep, why = last.partition(":")
+    return f"{name.rsplit('.', 1)[-1]}{sep}{why}"
+
+
+def _failure_text(message: str) -> str:
+    """Luigi's 'Worker Worker(salt=..., pid=...) failed    Task(...)' as 'Task(...) failed'."""
+    worker, sep, task = message.partition(" failed ")
+    if sep and re.match(r"(\[pid \d+\] )?Worker", worker):
+        return f"{task.strip()} failed"
+    return message
+
+
 # -- the plan: what the scheduled graph will run ----------------------------------------------
 def stage_of_task(task: luigi.Task) -> str | None:
     """A pulse task's stage (``PulseTask.stage``); None for Luigi's own and external tasks."""
@@ -130,8 +161,8 @@ class StageProgress(logging.Handler):
         self._read, self._write = os.pipe()
         self._reader = threading.Thread(target=self._drain, name="pulse-progress", daemon=True)
         self._reader.start()
-        self.setFormatter(PlainFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s",
-                                         datefmt="%Y-%m-%d %H:%M:%S"))
+        self.setFormatter(TerminalFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s",
+                                            datefmt="%Y-%m-%d %H:%M:%S"))
 
     # records
     def emit(self, record: logging.LogRecord) -> None:

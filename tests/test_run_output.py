@@ -32,8 +32,9 @@ def test_pulse_run_terminal_is_short_and_run_log_has_the_detail(tmp_path):
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1]),
            "PULSE_STATE_DIR": str(tmp_path / "state"), "PULSE_ALERT_LOG": str(tmp_path / "alerts.log"),
            "PULSE_DUCKDB_PATH": str(tmp_path / "warehouse.duckdb"), "PULSE_TARGET": "duckdb"}
+    # the mrjob engine, whose "No configs specified" note must stay off the terminal
     run = _pulse(["run", "--raw", "raw", "--lake", "lake", "--from", START.isoformat(),
-                  "--to", END.isoformat(), "--log-dir", "logs"], tmp_path, env)
+                  "--to", END.isoformat(), "--runner", "local", "--log-dir", "logs"], tmp_path, env)
     terminal = run.stdout + run.stderr
     assert run.returncode == 0, terminal
     lines = terminal.splitlines()
@@ -158,3 +159,39 @@ def test_on_a_terminal_a_passing_line_is_overwritten_not_escaped():
     final = stream.text.split("\r")[-1]
     assert final.startswith("  transform  1/1 dbt runs: 9 raw events -> 9 fct_events rows; "
                             "dbt PASS=140 ERROR=0 (") and final.endswith("\n")
+
+
+@pytest.mark.slow
+def test_a_failed_task_is_one_terminal_line_and_its_traceback_is_in_the_run_log(tmp_path):
+    generate(tmp_path / "raw", START, 1, users=30, seed=11, fault_rate=0.2, progress=False)
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1]),
+           "PULSE_STATE_DIR": str(tmp_path / "state"), "PULSE_ALERT_LOG": str(tmp_path / "alerts.log"),
+           "PULSE_DUCKDB_PATH": str(tmp_path / "warehouse.duckdb"), "PULSE_TARGET": "duckdb"}
+    run = _pulse(["run", "--raw", "raw", "--lake", "lake", "--from", START.isoformat(),
+                  "--max-quarantine-share", "0.01", "--log-dir", "logs"], tmp_path, env)
+    terminal = run.stdout + run.stderr
+    assert run.returncode == 1, terminal
+    assert "Traceback" not in terminal and 'File "' not in terminal
+    failed = [ln for ln in terminal.splitlines() if " failed: BatchFailed: " in ln]
+    assert failed and all(ln.endswith("(traceback in the run log)") for ln in failed), terminal
+    assert f"IngestTask(warehouse=duckdb:{tmp_path / 'warehouse.duckdb'}, batch_date={START}) failed" \
+        in terminal
+    assert f"(the whole alert: {tmp_path / 'alerts.log'})" in terminal
+    (log_file,) = (tmp_path / "logs").glob("*/run.log")
+    assert "Traceback (most recent call last)" in log_file.read_text()
+    assert "last log lines:" in (tmp_path / "alerts.log").read_text()
+
+
+def test_terminal_formatter_names_the_exception_in_one_line():
+    from pipeline.progress import TerminalFormatter
+
+    record = logging.LogRecord("luigi-interface", logging.ERROR, __file__, 1,
+                               "[pid %s] Worker %s failed    %s",
+                               (7, "Worker(salt=1, pid=7)", "LoadTask(batch_date=2026-10-05)"), None)
+    record.exc_text = ('Traceback (most recent call last):\n  File "x.py", line 1\n'
+                       "warehouse.x.LoadError: no table")
+    text = TerminalFormatter("%(levelname)s %(message)s").format(record)
+    assert text == ("ERROR LoadTask(batch_date=2026-10-05) failed: LoadError: no table "
+                    "(traceback in the run log)")
+    plain = logging.LogRecord("pulse", logging.WARNING, __file__, 1, "just a warning", (), None)
+    assert TerminalFormatter("%(message)s").format(plain) == "just a warning"
