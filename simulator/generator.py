@@ -84,7 +84,7 @@ def generate(out_dir: str | Path, start: dt.date, days: int, users: int, seed: i
                              "batches": {}}
 
     for d in tqdm(range(days), desc="simulating", unit="day", file=sys.stderr,
-                  disable=not progress):
+                  disable=None if progress else True):  # None: no bar off a terminal
         state["day"] = d
         simulator.simulate_day(d)
         date = start + dt.timedelta(days=d)
