@@ -2,13 +2,17 @@
 
 Incremental marts must cost in proportion to new data, not to history. This builds the
 warehouse from HISTORY_SHORT (7) and from HISTORY_LONG (90) daily batches of the same
-generated period, then times `dbt run` for the same next batch on each and prints the
-ratio long / short (target <= 1.3 on DuckDB). Both histories end on the same day, so the
-new batch (with its late and duplicate events) is byte-identical in both; only the length
-of the history differs. The reconciliation tests (tag:reconciliation, full scans by
-design) are not part of the timed run. `dbt test` on the same state is timed separately.
+generated period and loads the same next batch into each. Both histories end on the same
+day, so the new batch (with its late and duplicate events) is byte-identical in both; only
+the length of the history differs. That state is kept as a snapshot (a PostgreSQL template
+database, a copy of the DuckDB file), and the incremental `dbt run` is then timed on fresh
+clones of the two snapshots in turn (short, long, short, long, ... `--repeats` times each),
+so that a busy machine slows both sides alike; the ratio long / short of the medians is
+printed (target <= 1.3). The reconciliation tests (tag:reconciliation, full scans by design)
+are not part of the timed run. `dbt test` on the same state is timed the same way.
 
-    python bench/incremental_cost.py [--users 4000] [--targets duckdb,postgres] [--workdir data/bench]
+    python bench/incremental_cost.py [--users 4000] [--targets duckdb,postgres] [--repeats 3]
+                                     [--workdir data/bench]
 
 PostgreSQL comes from PULSE_PG_HOST/PORT/USER (default 127.0.0.1:5432, postgres); throwaway
 databases are created and dropped.
@@ -19,6 +23,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
+import statistics
 import sys
 import tempfile
 import time
@@ -76,11 +82,15 @@ def load(target: Target, lake: Path, start: date, end: date) -> None:
         raise SystemExit(f"loading {start}..{end} failed: {outcome.message} (log {outcome.log_file})")
 
 
-def measure(target: Target, lake: Path, history: list[date], new_day: date) -> dict:
-    """Build `history`, then load `new_day` and time the incremental dbt run and test."""
+def prepare(target: Target, lake: Path, history: list[date], new_day: date) -> None:
+    """Build `history`, then load `new_day`: the state an incremental dbt run starts from."""
     load(target, lake, history[0], history[-1])
     run_dbt(["build", "--fail-fast", *EXCLUDE], target=target, capture=True)
     load(target, lake, new_day, new_day)
+
+
+def measure(target: Target) -> dict:
+    """Time the incremental dbt run and test on `target` (a clone of a prepared snapshot)."""
     run_seconds, per_model = timed_dbt(target, ["run", *EXCLUDE])
     test_seconds, _ = timed_dbt(target, ["test", *EXCLUDE])
     with connect(target) as client:
@@ -88,59 +98,106 @@ def measure(target: Target, lake: Path, history: list[date], new_day: date) -> d
     return {"run_s": run_seconds, "test_s": test_seconds, "events": events, "models": per_model}
 
 
-def pg_database(server: Target) -> Target:
+def _admin(server: Target):
     import psycopg2
 
-    name = f"pulse_bench_{uuid.uuid4().hex[:10]}"
     admin = psycopg2.connect(host=server.host, port=server.port, user=server.user, dbname="postgres",
                              password=os.environ.get("PULSE_PG_PASSWORD") or None)
     admin.autocommit = True
-    admin.cursor().execute(f'create database "{name}"')
+    return admin
+
+
+def pg_database(server: Target, template: str | None = None) -> Target:
+    """A new throwaway database, empty or a copy of `template` (a prepared snapshot)."""
+    name = f"pulse_bench_{uuid.uuid4().hex[:10]}"
+    admin = _admin(server)
+    suffix = f' template "{template}"' if template else ""
+    admin.cursor().execute(f'create database "{name}"{suffix}')
     admin.close()
     return replace(server, dbname=name)
 
 
 def drop_pg_database(target: Target) -> None:
-    import psycopg2
-
-    admin = psycopg2.connect(host=target.host, port=target.port, user=target.user, dbname="postgres",
-                             password=os.environ.get("PULSE_PG_PASSWORD") or None)
-    admin.autocommit = True
+    admin = _admin(target)
     admin.cursor().execute(f'drop database if exists "{target.dbname}" with (force)')
     admin.close()
 
 
-def bench_target(name: str, lake: Path, days: list[date], scratch: Path) -> dict[int, dict]:
-    new_day = days[-1]
-    out = {}
-    for length in (HISTORY_SHORT, HISTORY_LONG):
-        history = days[-1 - length:-1]
+class Snapshot:
+    """A prepared warehouse state that can be cloned for each timed run and dropped after."""
+
+    def __init__(self, name: str, scratch: Path, label: str) -> None:
+        self.name, self.scratch, self.label = name, scratch, label
         if name == "duckdb":
-            target = Target("duckdb", duckdb_path=str(scratch / f"bench-{length}.duckdb"))
+            self.target = Target("duckdb", duckdb_path=str(scratch / f"snapshot-{label}.duckdb"))
         else:
-            target = pg_database(target_from_env("postgres"))
-        try:
-            out[length] = measure(target, lake, history, new_day)
-        finally:
-            if name == "postgres":
-                drop_pg_database(target)
-    return out
+            self.target = pg_database(target_from_env("postgres"))
+
+    def clone(self, run: int) -> Target:
+        if self.name == "duckdb":
+            path = self.scratch / f"run-{self.label}-{run}.duckdb"
+            shutil.copyfile(self.target.duckdb_path, path)
+            return Target("duckdb", duckdb_path=str(path))
+        return pg_database(self.target, template=self.target.dbname)
+
+    def drop(self, target: Target) -> None:
+        if self.name == "duckdb":
+            Path(target.duckdb_path).unlink(missing_ok=True)
+        else:
+            drop_pg_database(target)
+
+
+def bench_target(name: str, lake: Path, days: list[date], scratch: Path,
+                 repeats: int) -> dict[int, dict]:
+    """Median run/test time per history length over `repeats` interleaved clones."""
+    new_day = days[-1]
+    snapshots = {}
+    try:
+        for length in (HISTORY_SHORT, HISTORY_LONG):
+            snapshots[length] = Snapshot(name, scratch, str(length))
+            prepare(snapshots[length].target, lake, days[-1 - length:-1], new_day)
+        runs: dict[int, list[dict]] = {length: [] for length in snapshots}
+        for run in range(repeats):
+            for length, snapshot in snapshots.items():
+                target = snapshot.clone(run)
+                try:
+                    runs[length].append(measure(target))
+                finally:
+                    snapshot.drop(target)
+                print(f"  {name} run {run + 1}/{repeats}, {length} days: "
+                      f"dbt run {runs[length][-1]['run_s']:.1f} s", flush=True)
+    finally:
+        for snapshot in snapshots.values():
+            snapshot.drop(snapshot.target)
+    return {length: median_of(results) for length, results in runs.items()}
+
+
+def median_of(results: list[dict]) -> dict:
+    """The medians of the timed runs (models: the median of each model's time)."""
+    return {
+        "run_s": statistics.median(r["run_s"] for r in results),
+        "test_s": statistics.median(r["test_s"] for r in results),
+        "events": results[0]["events"],
+        "runs": [round(r["run_s"], 1) for r in results],
+        "models": {m: statistics.median(r["models"].get(m, 0.0) for r in results)
+                   for m in results[0]["models"]},
+    }
 
 
 def report(name: str, results: dict[int, dict]) -> None:
     short, long = results[HISTORY_SHORT], results[HISTORY_LONG]
     print(f"\n{name}: one incremental day after {HISTORY_SHORT} vs {HISTORY_LONG} days of history")
     print(f"  fct_events rows before+after: {short['events']:>10,} vs {long['events']:>10,}")
-    print(f"  dbt run, wall time : {short['run_s']:6.1f} s vs {long['run_s']:6.1f} s  "
-          f"ratio {long['run_s'] / short['run_s']:.2f}")
+    print(f"  dbt run, wall time (median): {short['run_s']:6.1f} s vs {long['run_s']:6.1f} s  "
+          f"ratio {long['run_s'] / short['run_s']:.2f}  (runs {short['runs']} vs {long['runs']})")
     short_models, long_models = sum(short["models"].values()), sum(long["models"].values())
     print(f"  dbt run, sum of model execution times: {short_models:6.2f} s vs {long_models:6.2f} s  "
           f"ratio {long_models / short_models:.2f}")
     print(f"  dbt test (all data + unit tests): {short['test_s']:6.1f} s vs {long['test_s']:6.1f} s  "
           f"ratio {long['test_s'] / short['test_s']:.2f}")
-    models = sorted(long["models"], key=lambda m: -long["models"][m])
-    print("  slowest models on the long history (s, short -> long):")
-    for model in models[:8]:
+    grown = sorted(long["models"], key=lambda m: short["models"].get(m, 0) - long["models"][m])
+    print("  models that grow most with history (median s, short -> long):")
+    for model in grown[:10]:
         print(f"    {model:<36} {short['models'].get(model, 0):6.2f} -> {long['models'][model]:6.2f}")
 
 
@@ -148,6 +205,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--users", type=int, default=4000, help="signups over the 91 generated days")
     parser.add_argument("--targets", default="duckdb,postgres")
+    parser.add_argument("--repeats", type=int, default=3,
+                        help="timed runs per history length, interleaved (medians are reported)")
     parser.add_argument("--workdir", default="data/bench")
     args = parser.parse_args(argv)
     workdir = Path(args.workdir).resolve()
@@ -163,7 +222,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"generated {START}..{days[-1]}, {args.users} signups; new batch {days[-1]}: "
           f"{lines.get(days[-1].isoformat(), '?')} lines")
     for name in args.targets.split(","):
-        report(name, bench_target(name, lake, days, scratch))
+        report(name, bench_target(name, lake, days, scratch, args.repeats))
     return 0
 
 

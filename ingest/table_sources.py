@@ -10,8 +10,8 @@ from pathlib import Path
 
 import yaml
 
-from ingest.load.loader import RAW_SCHEMA
 from ingest.tables import log_tables
+from warehouse.target import RAW_SCHEMA
 
 SOURCES_PATH = Path("models/staging/log_tables/_log_tables__sources.yml")
 HEADER = ("# GENERATED from ingest/tables/*.py by `pulse tables sync`; do not edit by hand.\n"

@@ -13,6 +13,7 @@ from monitor.config import IngestMonitorConfig
 from monitor.results import MonitorResult
 from warehouse import meta
 from warehouse.clients import SqlClient
+from warehouse.target import raw_table
 
 
 def volume_anomalies(client: SqlClient, day: date) -> list[MonitorResult]:
@@ -56,7 +57,7 @@ def freshness(client: SqlClient, day: date, cfg: IngestMonitorConfig) -> list[Mo
                              f"latest loaded events batch is {latest} ({max(lag, 0)} day(s) before {day})",
                              float(lag), 0.0)]
     if lag <= 0:
-        (rows,) = client.fetch("select count(*) from raw.events where batch_date = %s", [day])[0]
+        (rows,) = client.fetch(f"select count(*) from {raw_table('events')} where batch_date = %s", [day])[0]
         if rows == 0:
             results.append(MonitorResult("freshness", "events_rows", "error",
                                          f"batch {day} is loaded but holds no events", 0.0))
@@ -65,9 +66,9 @@ def freshness(client: SqlClient, day: date, cfg: IngestMonitorConfig) -> list[Mo
 
 def late_share(client: SqlClient, day: date, cfg: IngestMonitorConfig) -> list[MonitorResult]:
     """Share of batch `day`'s rows whose events belong to earlier days (a late batch lands here)."""
-    total, late = client.fetch("""
+    total, late = client.fetch(f"""
         select count(*), count(case when cast(event_at as date) < batch_date then 1 end)
-        from raw.events where batch_date = %s""", [day])[0]
+        from {raw_table('events')} where batch_date = %s""", [day])[0]
     if not total:
         return []
     share = late / total

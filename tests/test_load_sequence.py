@@ -18,6 +18,9 @@ from ingest.lake import LocalLake, files_checksum, open_lake
 from ingest.load.loader import create_raw_tables, load_partition, load_plan
 from ingest.run import IngestOptions, ingest
 from ingest.tables import all_tables
+from monitor.config import IngestMonitorConfig
+from monitor.data_checks import freshness, late_share
+from pipeline.tasks import queries
 from tests.helpers import fetch
 from tests.test_ingest import line, write
 from tests.test_redshift_load import FakeRedshift, S3LikeLake, redshift_client
@@ -267,3 +270,36 @@ def test_pulse_reload_loads_published_partitions_again_with_the_same_rows(tmp_pa
     assert "LoadError: events batch 2026-11-02 is not published" in record.getMessage()
     assert record.exc_info is None
     assert fetch(pg_target, "select count(*) from pulse_meta.load_audit") == [(2,)]
+
+
+class RecordingRedshift(FakeRedshift):
+    """The fake connection, answering every read with one row of as many ones as it selects."""
+
+    def _row(self):
+        select = self._last.lower().split(" from ")[0]
+        return (1,) * (select.count(",") + 1)
+
+    def fetchall(self):
+        return [self._row()]
+
+    def fetchone(self):
+        return self._row()
+
+
+def test_every_statement_naming_a_raw_table_parses_as_redshift(monkeypatch):
+    """`raw` is reserved on Redshift: the set-up DDL, the checks' counts and the monitors'
+    reads of raw tables, sent through the real Redshift client, must all quote it."""
+    conn = RecordingRedshift(staged_rows=1)
+    client = redshift_client(conn)
+    create_raw_tables(client)
+    queries.raw_event_count(client, [date(2026, 11, 1), date(2026, 11, 2)])
+    queries.events_missing_from_fct(client, date(2026, 11, 1))
+    queries.raw_table_count(client, "perf_timings", date(2026, 11, 1))
+    late_share(client, date(2026, 11, 1), IngestMonitorConfig())
+    monkeypatch.setattr(meta, "latest_loaded_batch", lambda *_: date(2026, 11, 1))
+    monkeypatch.setattr(client, "table_exists", lambda *_: True)
+    freshness(client, date(2026, 11, 1), IngestMonitorConfig())
+    naming_raw = [s for s in conn.sql if '"raw"' in s or " raw." in s]
+    assert len(naming_raw) >= 8, conn.sql
+    for statement in naming_raw:
+        sqlfluff.parse(statement.replace("%s", "'2026-11-01'") + ";", dialect="redshift")

@@ -31,22 +31,14 @@ from typing import Any
 
 from warehouse.redact import redact
 from warehouse.target import identifier
+from warehouse.target import quoted as q
+from warehouse.target import quoted_relation as qualified
 
 LOAD_ID = "_load_id"
 RANK = "_pulse_rank"
 # Which staged copy of a key stays: the earliest in the lake's lineage (file, line: unique per
 # row); a table without lineage columns orders by its other columns. Deterministic either way.
 LINEAGE = ("source_file", "source_line")
-
-
-def q(name: str) -> str:
-    """A validated identifier, double-quoted (safe for reserved words on every warehouse)."""
-    return f'"{identifier(name)}"'
-
-
-def qualified(name: str) -> str:
-    """``schema.table`` with both parts quoted."""
-    return ".".join(q(part) for part in name.split("."))
 
 
 @dataclass(frozen=True)

@@ -42,6 +42,27 @@ def identifier(name: str) -> str:
     return name
 
 
+def quoted(name: str) -> str:
+    """A validated identifier, double-quoted: safe even where a warehouse reserves the word
+    (``raw``, pulse's raw schema, is reserved on Redshift)."""
+    return f'"{identifier(name)}"'
+
+
+def quoted_relation(name: str) -> str:
+    """``schema.table`` with both parts validated and quoted."""
+    return ".".join(quoted(part) for part in name.split("."))
+
+
+# The schema loads land in (one table per lake table). A reserved word on Redshift, so SQL
+# names it only through raw_table().
+RAW_SCHEMA = "raw"
+
+
+def raw_table(table: str) -> str:
+    """The quoted relation of a raw table, e.g. ``"raw"."events"``."""
+    return quoted_relation(f"{RAW_SCHEMA}.{table}")
+
+
 # Reserved words DuckDB's keyword list does not reserve: PostgreSQL's SQL-value functions
 # (user, current_date...) and Redshift's own (AWS docs, "Reserved words").
 EXTRA_RESERVED = frozenset("""

@@ -25,10 +25,9 @@ from warehouse import meta
 from warehouse.clients import SqlClient
 from warehouse.locks import connection, held
 from warehouse.merge import PartitionLoad, partition_load_steps, q
-from warehouse.target import Target, identifier
+from warehouse.target import RAW_SCHEMA, Target, identifier
 
 log = logging.getLogger(__name__)
-RAW_SCHEMA = "raw"
 
 
 class LoadError(RuntimeError):

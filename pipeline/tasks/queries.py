@@ -7,9 +7,9 @@ from collections.abc import Sequence
 from datetime import date
 
 from warehouse.clients.base import SqlClient
-from warehouse.target import identifier
+from warehouse.target import raw_table
 
-RAW_EVENTS = "raw.events"
+RAW_EVENTS = raw_table("events")  # quoted: raw is a reserved word on Redshift
 FCT_EVENTS = "marts.fct_events"
 
 
@@ -49,5 +49,5 @@ def fct_rows_and_ids(client: SqlClient, batch: date | str) -> tuple[int, int]:
 
 def raw_table_count(client: SqlClient, table: str, batch: date | str) -> int:
     """Rows of raw.<table> in one batch."""
-    return int(client.scalar(f"select count(*) from raw.{identifier(table)} where batch_date = %s",
+    return int(client.scalar(f"select count(*) from {raw_table(table)} where batch_date = %s",
                              [batch]))

@@ -15,7 +15,7 @@ from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any, ClassVar, Protocol
 
-from warehouse.target import Target, identifier
+from warehouse.target import Target, identifier, quoted
 
 # Logical column types (ingest/schema.py, warehouse/meta.py) and their spelling per warehouse
 # live in each client's TYPES.
@@ -202,11 +202,11 @@ class SqlClient:
                             for name, kind, nullable in columns)
 
     def create_schema(self, schema: str) -> None:
-        self.execute(f"create schema if not exists {identifier(schema)}")
+        self.execute(f"create schema if not exists {quoted(schema)}")
 
     def create_table(self, qualified: str, columns: Iterable[tuple[str, str, bool]]) -> None:
         schema, _, table = qualified.partition(".")
-        self.execute(f"create table if not exists {identifier(schema)}.{identifier(table)} "
+        self.execute(f"create table if not exists {quoted(schema)}.{quoted(table)} "
                      f"(\n  {self.column_ddl(columns)}\n)")
 
     def table_exists(self, schema: str, table: str) -> bool:
