@@ -62,6 +62,7 @@ class LeaseLockSession(LockSession):
     # Class attributes (no setting exists for them); tests shorten them.
     LEASE_SECONDS = 120  # how long a lease lives past its last renewal: the bound after a SIGKILL
     RENEW_SECONDS = 30.0  # how often the heartbeat renews (several renewals fit in one lease)
+    POLL_SECONDS = 2.0  # a waiting acquirer's retries are warehouse transactions: fewer of them
 
     def __init__(self, target: Target, client_class: type[SqlClient]) -> None:
         super().__init__(target)

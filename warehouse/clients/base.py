@@ -73,6 +73,8 @@ class FileLock:
 class LockSession:
     """Where a set of named locks lives; the default is lock files in the target's state folder."""
 
+    POLL_SECONDS: ClassVar[float] = 0.2  # how often a waiting acquirer tries again
+
     def __init__(self, target: Target) -> None:
         self.target = target
 
