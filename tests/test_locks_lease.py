@@ -191,3 +191,27 @@ def test_release_never_deletes_another_holders_row(hosts, rs_target, monkeypatch
     finally:
         session.close()
     assert len(lease_rows(rs_target, "transform")) == 1  # closing released nothing of theirs
+
+
+def test_the_heartbeat_reconnects_after_the_warehouse_drops_its_connection(rs_target, monkeypatch,
+                                                                            caplog):
+    monkeypatch.setenv("PULSE_RS_PASSWORD", "stand-in")
+    point_redshift_at_postgres(monkeypatch.setattr)
+    monkeypatch.setattr(LeaseLockSession, "RENEW_SECONDS", 3600.0)  # renewals by hand below
+    session = RedshiftClient.lock_session(rs_target)
+    try:
+        assert session.lock("transform").try_acquire()
+        [(_, _, taken_expiry, _)] = lease_rows(rs_target, "transform")
+        fetch(replace(rs_target, name="postgres"),
+              "select pg_terminate_backend(pid) from pg_stat_activity "
+              "where datname = current_database() and pid <> pg_backend_pid()")
+        with caplog.at_level(logging.WARNING, logger="warehouse.lease"):
+            assert session.renew() == []  # the dropped connection: a warning, the lease kept
+        assert "could not renew the leases transform" in caplog.text
+        time.sleep(1.1)
+        assert session.renew() == []  # a new connection renews it
+        [(_, _, expires_at, _)] = lease_rows(rs_target, "transform")
+        assert (expires_at - taken_expiry).total_seconds() > 1
+    finally:
+        session.close()
+    assert lease_rows(rs_target, "transform") == []  # closing released it

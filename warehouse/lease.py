@@ -157,9 +157,11 @@ class LeaseLockSession(LockSession):
                         if not self._use(lambda c, n=n: meta.renew_lease(c, n, self.token,
                                                                          self.LEASE_SECONDS))]
             except Exception as exc:
-                log.warning("could not renew the leases %s (%s: %s); last renewed %.0f s ago, they "
-                            "lapse %d s after it", ", ".join(names), type(exc).__name__, exc,
-                            time.monotonic() - self._renewed, self.LEASE_SECONDS)
+                since = time.monotonic() - self._renewed  # past the lease: another run may take them
+                log.log(logging.ERROR if since > self.LEASE_SECONDS else logging.WARNING,
+                        "could not renew the leases %s (%s: %s); last renewed %.0f s ago, they "
+                        "lapse %d s after it", ", ".join(names), type(exc).__name__, exc, since,
+                        self.LEASE_SECONDS)
                 return []
             self._renewed = time.monotonic()
             for name in lost:
