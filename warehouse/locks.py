@@ -1,9 +1,15 @@
-"""Locks that stop two runs from executing the same work, and die with their holder.
+"""Locks that stop two runs from executing the same work, wherever those runs execute.
 
-Each warehouse's client says where its locks live (``SqlClient.lock_session``): PostgreSQL
-uses session advisory locks in the warehouse itself, so runs on different hosts exclude each
-other; DuckDB (one file, one host) and Redshift use ``flock`` on files in the target's state
-folder. Both are released the moment the holder dies, even by SIGKILL.
+Each warehouse's client says where its locks live (``SqlClient.lock_session``):
+
+* PostgreSQL: session advisory locks in the warehouse itself, so runs on different hosts
+  exclude each other; the server drops them the moment the holding connection dies.
+* Redshift (no advisory locks): leases in ``pulse_meta.run_locks`` (warehouse/lease.py), so
+  runs on different hosts exclude each other too. A heartbeat renews them; a holder killed
+  without releasing (SIGKILL, a lost host) keeps its locks until its lease expires, at most
+  ``LeaseLockSession.LEASE_SECONDS`` (120 s) after its last renewal.
+* DuckDB (one file, one host): ``flock`` on files in the target's state folder, released by
+  the OS the moment the holder dies, even by SIGKILL.
 """
 
 from __future__ import annotations
@@ -44,7 +50,7 @@ class LockSet:
                     lock.release()
                     self.release()
                     raise AlreadyRunning(f"{name} is locked by {holder} ({self.target.describe()})")
-                time.sleep(min(0.2, max(wait_seconds, 0.01)))
+                time.sleep(min(self._session.POLL_SECONDS, max(wait_seconds, 0.01)))
             self._held.append(lock)
 
     def release(self) -> None:

@@ -10,6 +10,8 @@
 * ``published_batches``: one row per batch date consumers may read.
 * ``pipeline_task_runs``: one row per task execution (`pulse status`, duration monitor).
 * ``monitor_results``: the monitors' verdicts per monitor date.
+* ``run_locks``: one lease per held named lock, on warehouses without server-side locks
+  (Redshift; warehouse/lease.py). Created by the first lock taken, which comes before `setup`.
 
 Every marker carries the load it vouches for (a load_id), so reloading a batch makes its
 later stages incomplete again instead of leaving a stale "done".
@@ -64,6 +66,10 @@ MONITOR_RESULTS = MetaTable("monitor_results", (
     ("check_key", "string", False), ("status", "string", False), ("message", "string", False),
     ("observed", "double", True), ("expected", "double", True), ("checked_at", "timestamp", False)))
 TABLES = (LOAD_AUDIT, RUN_STATE, PUBLISHED, TASK_RUNS, MONITOR_RESULTS)
+# Not in TABLES: only lease-locked warehouses create it, and `is_set_up` does not depend on it.
+RUN_LOCKS = MetaTable("run_locks", (
+    ("lock_name", "short_string", False), ("holder", "string", False),
+    ("acquired_at", "timestamp", False), ("expires_at", "timestamp", False)))
 
 
 def utcnow() -> datetime:
@@ -217,6 +223,65 @@ def stage_markers(client: SqlClient, stage: str) -> dict[str, StageState]:
     rows = client.fetchall(f"select state_key, status, load_id, run_id, detail from {RUN_STATE} "
                            "where stage = %s", [stage])
     return {r[0]: StageState(r[1], None if r[2] is None else int(r[2]), r[3], r[4]) for r in rows}
+
+
+# -- run locks (leases) -----------------------------------------------------------------
+@dataclass(frozen=True)
+class Lease:
+    """Another holder's live lease on a lock, as the warehouse's clock saw it."""
+
+    holder: str  # host:pid:token
+    expires_at: datetime  # UTC
+    now: datetime  # the warehouse's clock when it was read (UTC)
+
+
+def setup_run_locks(client: SqlClient) -> None:
+    """Create the lease table when missing (idempotent; two first lockers may race)."""
+    try:
+        with client.transaction():
+            client.create_schema(SCHEMA)
+            client.create_table(RUN_LOCKS.qualified, RUN_LOCKS.columns)
+    except Exception:
+        if not client.table_exists(SCHEMA, RUN_LOCKS.name):
+            raise
+        client.rollback()
+
+
+def take_lease(client: SqlClient, name: str, holder: str, seconds: int) -> Lease | None:
+    """Take the lease on `name` for `seconds` in one transaction, the table locked so takers
+    queue: None when it is ours now (free, expired, or ours already), else the live lease of
+    the other holder, which is left alone."""
+    with client.transaction():
+        client.lock_table(RUN_LOCKS.qualified)
+        row = client.fetchone(f"select holder, expires_at, {client.now_sql()} from {RUN_LOCKS} "
+                              "where lock_name = %s order by expires_at desc limit 1", [name])
+        if row is not None and row[0] != holder and row[1] > row[2]:
+            return Lease(row[0], row[1], row[2])
+        client.execute(f"delete from {RUN_LOCKS} where lock_name = %s", [name])
+        client.execute(f"insert into {RUN_LOCKS} (lock_name, holder, acquired_at, expires_at) "
+                       f"values (%s, %s, {client.now_sql()}, {client.now_sql(seconds)})",
+                       [name, holder])
+    return None
+
+
+def renew_lease(client: SqlClient, name: str, holder: str, seconds: int) -> bool:
+    """Extend our lease on `name` to `seconds` from now; False when the row is no longer ours
+    (it lapsed and another holder took it)."""
+    with client.transaction():
+        client.lock_table(RUN_LOCKS.qualified)
+        ours = client.scalar(f"select count(*) from {RUN_LOCKS} where lock_name = %s and holder = %s",
+                             [name, holder])
+        if ours:
+            client.execute(f"update {RUN_LOCKS} set expires_at = {client.now_sql(seconds)} "
+                           "where lock_name = %s and holder = %s", [name, holder])
+    return bool(ours)
+
+
+def release_lease(client: SqlClient, name: str, holder: str) -> None:
+    """Drop our lease on `name`; another holder's row is never touched."""
+    with client.transaction():
+        client.lock_table(RUN_LOCKS.qualified)
+        client.execute(f"delete from {RUN_LOCKS} where lock_name = %s and holder = %s", [name, holder])
 
 
 # -- published batches ------------------------------------------------------------------

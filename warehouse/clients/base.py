@@ -73,6 +73,8 @@ class FileLock:
 class LockSession:
     """Where a set of named locks lives; the default is lock files in the target's state folder."""
 
+    POLL_SECONDS: ClassVar[float] = 0.2  # how often a waiting acquirer tries again
+
     def __init__(self, target: Target) -> None:
         self.target = target
 
@@ -95,6 +97,8 @@ class SqlClient:
     # JSON_KEY_ROWS: a JSON object's keys can be expanded into rows (the schema-drift model
     # int_event_schema_first_seen needs it; Redshift has no such function, dbt disables it).
     JSON_KEY_ROWS: ClassVar[bool] = True
+    # The warehouse's clock as a UTC timestamp without time zone (see now_sql).
+    NOW_UTC: ClassVar[str] = "(current_timestamp at time zone 'UTC')"
 
     def __init__(self, target: Target) -> None:
         self.target = target
@@ -200,6 +204,11 @@ class SqlClient:
         """Column definitions for CREATE TABLE from (name, logical type, nullable)."""
         return ",\n  ".join(f"{identifier(name)} {self.type_name(kind)}{'' if nullable else ' not null'}"
                             for name, kind, nullable in columns)
+
+    def now_sql(self, plus_seconds: int = 0) -> str:
+        """A SQL expression of the warehouse's clock in UTC, plus whole seconds: leases shared
+        by several hosts compare against this one clock, never against a host's own."""
+        return self.NOW_UTC + (f" + interval '{int(plus_seconds)} seconds'" if plus_seconds else "")
 
     def create_schema(self, schema: str) -> None:
         self.execute(f"create schema if not exists {quoted(schema)}")

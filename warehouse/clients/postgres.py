@@ -47,6 +47,7 @@ class PostgresClient(SqlClient):
     TYPES: ClassVar[dict[str, str]] = {
         "string": "text", "short_string": "text", "timestamp": "timestamp", "date": "date",
         "integer": "bigint", "double": "double precision", "boolean": "boolean"}
+    NOW_UTC: ClassVar[str] = "(statement_timestamp() at time zone 'UTC')"  # now() is the txn's start
 
     def _connect(self):
         return connect_postgres(self.target)

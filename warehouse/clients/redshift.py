@@ -1,7 +1,8 @@
 """Amazon Redshift: redshift_connector, COPY from an S3 manifest, no enforced keys.
 
 Credentials come only from the environment (PULSE_RS_PASSWORD, PULSE_RS_IAM_ROLE) and never
-appear in a message. Locks are files on the scheduling host (Redshift has no advisory locks).
+appear in a message. Redshift has no advisory locks: named locks are leases in a table of the
+warehouse (warehouse/lease.py), so scheduler hosts exclude each other.
 """
 
 from __future__ import annotations
@@ -10,10 +11,11 @@ import os
 from collections.abc import Mapping, Sequence
 from typing import ClassVar
 
-from warehouse.clients.base import PartitionFiles, SqlClient
+from warehouse.clients.base import LockSession, PartitionFiles, SqlClient
 from warehouse.merge import Step, q, render
 from warehouse.merge import qualified as quoted_name
 from warehouse.redact import MASK, redact
+from warehouse.target import Target
 
 # What a golden file or a log shows in place of the COPY authorization.
 AUTH_PLACEHOLDER = "iam_role '<PULSE_RS_IAM_ROLE>'"
@@ -79,6 +81,9 @@ class RedshiftClient(SqlClient):
         "string": "varchar(65535)", "short_string": "varchar(256)", "timestamp": "timestamp",
         "date": "date", "integer": "bigint", "double": "double precision", "boolean": "boolean"}
     JSON_KEY_ROWS: ClassVar[bool] = False
+    # getdate() is the statement's start in the session time zone (UTC unless changed);
+    # now() and current_timestamp are leader-node-only functions that fail next to a table.
+    NOW_UTC: ClassVar[str] = "getdate()"
 
     def _connect(self):
         import redshift_connector
@@ -121,3 +126,9 @@ class RedshiftClient(SqlClient):
                 text = text.replace(secret, MASK)
             raise CopyFailed(f"COPY into {table} from {url} failed: {type(exc).__name__}: "
                              f"{text}") from None
+
+    @classmethod
+    def lock_session(cls, target: Target) -> LockSession:
+        from warehouse.lease import LeaseLockSession  # the lease reads pulse_meta: meta imports the clients
+
+        return LeaseLockSession(target, cls)
