@@ -35,7 +35,15 @@ from scipy import stats
 
 from ingest.run import IngestOptions
 from pipeline.cli import main
-from pipeline.commands.experiment import fetch_baseline, fetch_results, format_table, users_per_arm
+from pipeline.commands.experiment import (
+    fetch_baseline,
+    fetch_results,
+    format_report,
+    format_table,
+    users_per_arm,
+)
+from pipeline.commands.experiment_plot import PANEL_HEIGHT, daily_series, plot_report
+from pipeline.commands.experiment_sections import fetch_sections
 from tests.experiment_reference import (
     arm_row,
     comparison,
@@ -812,6 +820,47 @@ def test_report_reads_the_configured_interval(built):
     assert rows[0]["metric_role"] == "guardrail"
     fixed = format_table("exp_srm", fetch_results(target, "exp_srm"))
     assert "interval: fixed horizon" in fixed and "N(+2.0%, 10.0%^2)" in fixed
+
+
+def test_report_shows_slices_quantiles_and_the_daily_panels(built, tmp_path):
+    """After the results table: one slice table per configured dimension (the primary metric's
+    rows, columns under their header) and the quantile read-outs, read from the marts; the
+    PNG gets one daily panel per treatment metric and variant."""
+    target, _ = built
+    rows = fetch_results(target, "exp_three_arm")
+    sections = fetch_sections(target, "exp_three_arm")
+    report = format_report("exp_three_arm", rows, sections)
+    assert report.startswith(format_table("exp_three_arm", rows) + "\n") and "\x1b" not in report
+    lines = report.splitlines()
+    for dimension in ("country", "platform", "user_type"):
+        assert sum(x.startswith(f"slices by {dimension} (primary metrics;") for x in lines) == 1
+    want = next(r for r in sections.slices if (r["dimension"], r["slice_value"], r["metric_key"],
+                                               r["variant"]) == ("country", "US", "bought", "big_win"))
+    start = next(i for i, x in enumerate(lines) if x.startswith("slices by country"))
+    header = lines[start + 1]
+    line = next(x for x in lines[start:] if x.split()[:3] == ["US", "bought", "big_win"])
+    end = header.index("p adj") + len("p adj")
+    assert line[end - 8:end].strip() == f"{float(want['p_value_adjusted']):.4f}"
+    assert f"[{float(want['rel_lift_ci_low']):+.1%}, {float(want['rel_lift_ci_high']):+.1%}]" in line
+    control = next(r for r in sections.slices if (r["dimension"], r["slice_value"], r["metric_key"])
+                   == ("country", "US", "bought") and r["is_control"])
+    assert f" {want['users']}/{control['users']} " in line
+    assert not any(x.split()[1:2] == ["orders_72h"] for x in lines[start:start + 12])  # secondary
+    p90 = next(r for r in sections.quantiles if (r["metric_key"], float(r["quantile_level"]),
+                                                 r["variant"]) == ("revenue_72h", 0.9, "big_win"))
+    line = next(x for x in lines if x.split()[:3] == ["revenue_72h", "p90", "big_win"])
+    assert f"{float(p90['quantile_value']):.6g}" in line and f"{float(p90['rel_lift']):+.1%}" in line
+    assert sum(x.split()[:2] == ["revenue_72h", "p50"] for x in lines) == 3  # control and two arms
+
+    series = daily_series(rows, sections.daily)
+    treated = [(r["metric_key"], r["variant"]) for r in rows if not r["is_control"]]
+    assert list(series) == treated  # a panel per treatment metric and variant, in table order
+    out = plot_report("exp_three_arm", rows, sections.daily, tmp_path / "three.png")
+    import matplotlib.image
+
+    height = matplotlib.image.imread(out).shape[0]
+    assert height == pytest.approx(110 * (1.2 + 0.45 * len(treated) + 0.6
+                                          + PANEL_HEIGHT * math.ceil(len(treated) / 2)), abs=2)
 
 
 def normal_power(n: int, effect: float, sd: float, alpha: float) -> float:
