@@ -28,7 +28,8 @@ from warehouse.dbt import run_dbt
 
 START = date(2026, 10, 1)
 MODELS = ("int_experiment_exposures", "int_experiment_health", "int_experiment_metric_events",
-          "int_experiment_user_metrics", "int_experiment_comparisons", "rpt_experiment_results")
+          "int_experiment_user_metrics", "int_experiment_comparisons", "rpt_experiment_results",
+          "rpt_experiment_daily_results")
 
 
 def _admin_run(server: Target, sql: str) -> None:

@@ -68,6 +68,23 @@ def test_large_effects_are_significant_and_zero_effect_is_not(demo_warehouse):
     assert all(r["is_trustworthy"] for r in rows.values())
 
 
+def test_daily_read_out_ends_on_the_results(demo_warehouse):
+    """On the demo's data too, the last day of rpt_experiment_daily_results is the result."""
+    last = {}
+    for r in fetch_dicts(demo_warehouse, "select * from marts.rpt_experiment_daily_results"):
+        key = (r["experiment_key"], r["metric_key"], r["variant"])
+        if key not in last or r["as_of_date"] > last[key]["as_of_date"]:
+            last[key] = r
+    overall = results(demo_warehouse)
+    assert set(last) == set(overall)
+    for key, row in overall.items():
+        assert last[key]["users"] == row["users"], key
+        for col in ("metric_mean", "rel_lift", "sequential_ci_low", "sequential_ci_high"):
+            want = row[col]
+            assert (last[key][col] is None) if want is None else \
+                last[key][col] == pytest.approx(want, rel=1e-9, abs=1e-12), (key, col)
+
+
 def test_report_prints_table_and_writes_png(demo_warehouse, tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("PULSE_DUCKDB_PATH", demo_warehouse.duckdb_path)
     out = tmp_path / "plots" / "pricing.png"
@@ -78,6 +95,11 @@ def test_report_prints_table_and_writes_png(demo_warehouse, tmp_path, monkeypatc
     for variant in EXPERIMENTS["pricing_page_v2"]["variants"]:
         assert f"upgrade_clicked      primary   {variant}" in printed
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and out.stat().st_size > 5000
+    lines = printed.splitlines()
+    for dimension in ("country", "platform"):  # seeds/experiment_slices.csv
+        assert any(x.startswith(f"slices by {dimension} (primary metrics;") for x in lines)
+    assert [x.split()[2] for x in lines if x.split()[:2] == ["new_mrr_cents", "p90"]] \
+        == ["control", "annual_toggle", "bigger_cta"]
     assert main(["experiment", "report", "no_such_experiment", "--target", "duckdb",
                  "--out", str(tmp_path / "x.png")]) == 1
     assert not (tmp_path / "x.png").exists()

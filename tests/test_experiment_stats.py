@@ -35,7 +35,15 @@ from scipy import stats
 
 from ingest.run import IngestOptions
 from pipeline.cli import main
-from pipeline.commands.experiment import fetch_baseline, fetch_results, format_table, users_per_arm
+from pipeline.commands.experiment import (
+    fetch_baseline,
+    fetch_results,
+    format_report,
+    format_table,
+    users_per_arm,
+)
+from pipeline.commands.experiment_plot import PANEL_HEIGHT, daily_series, plot_report
+from pipeline.commands.experiment_sections import fetch_sections
 from tests.experiment_reference import (
     arm_row,
     comparison,
@@ -239,9 +247,12 @@ def write_raw(events: list[dict], raw: Path) -> None:
 
 
 # ----------------------------------------------------------------------------- reference
-def reference_user_values(events: list[dict]) -> dict[tuple[str, str], dict[str, tuple[np.ndarray, ...]]]:
+def reference_user_values(events: list[dict], as_of: datetime | None = None,
+                          ) -> dict[tuple[str, str], dict[str, tuple[np.ndarray, ...]]]:
     """(experiment, metric) -> variant -> (values, pre-exposure values, users, denominators),
     from the raw lines (denominators: None but for ratio metrics, whose values are numerators).
+    as_of: the values known at that watermark (users exposed before it, fixed windows ended by
+    it, open windows' events before it; multi-variant users as known from all the data).
 
     Also (experiment, "_exposure") -> user -> (first exposure, variants seen) and
     (experiment, "_first_platform") -> user -> platform of the first exposure, and
@@ -298,13 +309,13 @@ def reference_user_values(events: list[dict]) -> dict[tuple[str, str], dict[str,
             denominator = metrics.get(m["denominator_metric"])
             arms: dict[str, tuple[list, ...]] = {v: ([], [], [], []) for v in variants}
             for user, (first, seen) in exposed.items():
-                if len(seen) > 1:
+                if len(seen) > 1 or (as_of is not None and first >= as_of):
                     continue
-                values = metric_values(m, by_user[user], first, hi)
+                values = metric_values(m, by_user[user], first, hi, as_of)
                 if values is None:
                     continue
                 if denominator is not None:  # ratio: the denominator metric in its own window
-                    denominator_values = metric_values(denominator, by_user[user], first, hi)
+                    denominator_values = metric_values(denominator, by_user[user], first, hi, as_of)
                     if denominator_values is None:
                         continue
                 arm = arms[next(iter(seen))]
@@ -319,18 +330,19 @@ def reference_user_values(events: list[dict]) -> dict[tuple[str, str], dict[str,
 
 
 def metric_values(m: dict, events: list[tuple[datetime, dict]], first: datetime,
-                  hi: datetime | None) -> tuple[float, float] | None:
-    """A user's (value, pre-exposure value) of metric row m, None while its window is open.
+                  hi: datetime | None, as_of: datetime | None = None) -> tuple[float, float] | None:
+    """A user's (value, pre-exposure value) of metric row m, None while its window is open
+    (at WATERMARK, or at as_of, which also ends an open window's events).
 
     A ratio metric's numerator is its property summed, or its events counted without one.
     """
     start = first + timedelta(hours=int(m["window_start_hours"]))
     if m["window_end_hours"]:
         end = first + timedelta(hours=int(m["window_end_hours"]))
-        if end > WATERMARK:
+        if end > (as_of or WATERMARK):
             return None
     else:
-        end = hi
+        end = hi if as_of is None else min(hi or as_of, as_of)
     pre_start = first - timedelta(days=PRE_DAYS)
     kind = m["metric_type"] if m["metric_type"] != "ratio" else ("sum" if m["property"] else "count")
 
@@ -472,7 +484,7 @@ def project_copy(dest: Path, experiments: str = EXPERIMENTS_CSV, metrics: str = 
 
 def build_experiment_models(target: Target) -> None:
     """dbt build of the experiment marts and everything upstream (one dbt invocation)."""
-    run_dbt(["build", "--fail-fast", "--select", "+rpt_experiment_results",
+    run_dbt(["build", "--fail-fast", "--select", "+rpt_experiment_results", "+rpt_experiment_daily_results",
              "+rpt_experiment_slice_results", "+rpt_experiment_quantile_results", "event_catalog",
              "--exclude", "tag:reconciliation", "--indirect-selection", "cautious"],
             target=target)
@@ -628,6 +640,98 @@ def test_quantile_results_match_the_order_statistics(built):
     assert p90["rel_lift_ci_low"] < p90["rel_lift"] < p90["rel_lift_ci_high"]
 
 
+DAILY_RELATIVE_1E9 = ("metric_mean", "metric_variance", "rel_lift", "rel_lift_ci_low",
+                      "rel_lift_ci_high", "sequential_ci_low", "sequential_ci_high")
+EARLIER_DAY = date(2026, 3, 12)
+
+
+def _close(got, want, where: tuple, rel: float = 1e-9, abs_: float = 1e-12) -> None:
+    if want is None:
+        assert got is None, (where, got)
+    else:
+        assert got is not None and float(got) == pytest.approx(float(want), rel=rel, abs=abs_), \
+            (where, got, want)
+
+
+def _daily_by_arm(target: Target) -> dict[tuple[str, str, str], list[dict]]:
+    by_arm = defaultdict(list)
+    for r in fetch_dicts(target, "select * from marts.rpt_experiment_daily_results"):
+        by_arm[(r["experiment_key"], r["metric_key"], r["variant"])].append(r)
+    for days in by_arm.values():
+        days.sort(key=lambda r: r["as_of_date"])
+    return by_arm
+
+
+def test_daily_results_end_on_the_overall_result(built):
+    """Every experiment x metric x variant has a row for every day from the start, and the
+    last day's is rpt_experiment_results' row (1e-9 relative): same users, same statistics."""
+    target, _ = built
+    overall = {(r["experiment_key"], r["metric_key"], r["variant"]): r
+               for r in fetch_dicts(target, "select * from marts.rpt_experiment_results")}
+    by_arm = _daily_by_arm(target)
+    assert set(by_arm) == set(overall)
+    starts = {r["experiment_key"]: date.fromisoformat(r["start_date"]) for r in _seed_rows(EXPERIMENTS_CSV)}
+    for key, days in by_arm.items():
+        dates = [r["as_of_date"] for r in days]
+        assert dates == [starts[key[0]] + timedelta(days=i) for i in range(len(dates))], key
+        users = [r["users"] for r in days]
+        assert users == sorted(users), key  # a user only ever starts counting
+        last, want = days[-1], overall[key]
+        for col in ("users", "interval_method", "metric_role", "is_control"):
+            assert last[col] == want[col], (key, col)
+        for col in DAILY_RELATIVE_1E9:
+            _close(last[col], want[col], (key, col))
+    assert by_arm[("exp_three_arm", "bought", "control")][-1]["as_of_date"] == END  # running
+    assert by_arm[("exp_srm", "bought", "control")][-1]["as_of_date"] > date(2026, 3, 15)  # 7-day windows
+    orders = by_arm[("exp_three_arm", "orders_72h", "big_win")]
+    assert orders[0]["users"] == 0 and orders[0]["rel_lift"] is None  # no 72 h window over yet
+    bought = by_arm[("exp_three_arm", "bought", "big_win")]
+    assert 0 < bought[0]["users"] < bought[-1]["users"]  # an open window counts from the exposure day
+
+
+def test_daily_results_match_numpy_on_an_earlier_day(built):
+    """One day mid-experiment, recomputed from the raw lines with what was known at its end:
+    users, mean, variance and lift (numpy, 1e-9 relative), the fixed interval (scipy) and the
+    sequential one (gbstats), to 1e-4."""
+    target, events = built
+    as_of = datetime.combine(EARLIER_DAY + timedelta(days=1), datetime.min.time())
+    values = reference_user_values(events, as_of=as_of)
+    actual = {key: next(r for r in days if r["as_of_date"] == EARLIER_DAY)
+              for key, days in _daily_by_arm(target).items()}
+    controls = {r["experiment_key"]: r["variant"] for r in _seed_rows(EXPERIMENTS_CSV)
+                if r["is_control"] == "true"}
+    z = stats.norm.ppf(1 - (1 - CONFIDENCE) / 2)
+    compared = 0
+    for a in _seed_rows(ASSIGNMENTS_CSV):
+        exp, metric = a["experiment_key"], a["metric_key"]
+        arms = values[(exp, metric)]
+        control = arms[controls[exp]]
+        for variant, (y, _, _, d) in arms.items():
+            got, want = actual[(exp, metric, variant)], arm_row(y, d)
+            where = (exp, metric, variant)
+            assert got["users"] == want["users"], where
+            _close(got["metric_mean"], want["metric_mean"], where)
+            _close(got["metric_variance"], want["metric_variance"], where)
+            if variant == controls[exp] or min(len(y), len(control[0])) < 2:
+                continue
+            row = comparison((y, d), (control[0], control[3]), z)
+            _close(got["rel_lift"], row["rel_lift"], where)
+            _close(got["rel_lift_ci_low"], row["rel_lift_ci_low"], where, rel=0, abs_=1e-4)
+            _close(got["rel_lift_ci_high"], row["rel_lift_ci_high"], where, rel=0, abs_=1e-4)
+            sequential = SequentialTwoSidedTTest(
+                statistic(control[0], control[3]), statistic(y, d),
+                SequentialConfig(alpha=1 - CONFIDENCE, difference_type="relative",
+                                 sequential_tuning_parameter=SEQUENTIAL_TUNING)).compute_result()
+            _close(got["sequential_ci_low"], sequential.ci[0], where, rel=0, abs_=1e-4)
+            _close(got["sequential_ci_high"], sequential.ci[1], where, rel=0, abs_=1e-4)
+            compared += 1
+    assert compared >= 10
+    # the day is an earlier state: fewer users than at the end
+    overall = {(r["experiment_key"], r["metric_key"], r["variant"]): r["users"]
+               for r in fetch_dicts(target, "select * from marts.rpt_experiment_results")}
+    assert all(actual[k]["users"] < overall[k] for k in overall if overall[k] > 0)
+
+
 def test_known_effects_srm_and_trust_flags(built):
     target, events = built
     rows = {(r["experiment_key"], r["metric_key"], r["variant"]): r
@@ -716,6 +820,47 @@ def test_report_reads_the_configured_interval(built):
     assert rows[0]["metric_role"] == "guardrail"
     fixed = format_table("exp_srm", fetch_results(target, "exp_srm"))
     assert "interval: fixed horizon" in fixed and "N(+2.0%, 10.0%^2)" in fixed
+
+
+def test_report_shows_slices_quantiles_and_the_daily_panels(built, tmp_path):
+    """After the results table: one slice table per configured dimension (the primary metric's
+    rows, columns under their header) and the quantile read-outs, read from the marts; the
+    PNG gets one daily panel per treatment metric and variant."""
+    target, _ = built
+    rows = fetch_results(target, "exp_three_arm")
+    sections = fetch_sections(target, "exp_three_arm")
+    report = format_report("exp_three_arm", rows, sections)
+    assert report.startswith(format_table("exp_three_arm", rows) + "\n") and "\x1b" not in report
+    lines = report.splitlines()
+    for dimension in ("country", "platform", "user_type"):
+        assert sum(x.startswith(f"slices by {dimension} (primary metrics;") for x in lines) == 1
+    want = next(r for r in sections.slices if (r["dimension"], r["slice_value"], r["metric_key"],
+                                               r["variant"]) == ("country", "US", "bought", "big_win"))
+    start = next(i for i, x in enumerate(lines) if x.startswith("slices by country"))
+    header = lines[start + 1]
+    line = next(x for x in lines[start:] if x.split()[:3] == ["US", "bought", "big_win"])
+    end = header.index("p adj") + len("p adj")
+    assert line[end - 8:end].strip() == f"{float(want['p_value_adjusted']):.4f}"
+    assert f"[{float(want['rel_lift_ci_low']):+.1%}, {float(want['rel_lift_ci_high']):+.1%}]" in line
+    control = next(r for r in sections.slices if (r["dimension"], r["slice_value"], r["metric_key"])
+                   == ("country", "US", "bought") and r["is_control"])
+    assert f" {want['users']}/{control['users']} " in line
+    assert not any(x.split()[1:2] == ["orders_72h"] for x in lines[start:start + 12])  # secondary
+    p90 = next(r for r in sections.quantiles if (r["metric_key"], float(r["quantile_level"]),
+                                                 r["variant"]) == ("revenue_72h", 0.9, "big_win"))
+    line = next(x for x in lines if x.split()[:3] == ["revenue_72h", "p90", "big_win"])
+    assert f"{float(p90['quantile_value']):.6g}" in line and f"{float(p90['rel_lift']):+.1%}" in line
+    assert sum(x.split()[:2] == ["revenue_72h", "p50"] for x in lines) == 3  # control and two arms
+
+    series = daily_series(rows, sections.daily)
+    treated = [(r["metric_key"], r["variant"]) for r in rows if not r["is_control"]]
+    assert list(series) == treated  # a panel per treatment metric and variant, in table order
+    out = plot_report("exp_three_arm", rows, sections.daily, tmp_path / "three.png")
+    import matplotlib.image
+
+    height = matplotlib.image.imread(out).shape[0]
+    assert height == pytest.approx(110 * (1.2 + 0.45 * len(treated) + 0.6
+                                          + PANEL_HEIGHT * math.ceil(len(treated) / 2)), abs=2)
 
 
 def normal_power(n: int, effect: float, sd: float, alpha: float) -> float:

@@ -56,6 +56,21 @@
 {%- endmacro %}
 
 {#-
+    Delta-method variance of one user's contribution to a ratio of arm totals R = mean(y) /
+    mean(d): (var(y) - 2 R cov(y, d) + R^2 var(d)) / mean(d)^2, so that it / users is the
+    variance of R as for a mean (experiment_arm_stats; rpt_experiment_daily_results from
+    running sums).
+-#}
+{% macro ratio_metric_variance(numerator_mean, numerator_variance, denominator_mean, denominator_variance, covariance) -%}
+    (
+        {{ numerator_variance }}
+        - 2.0 * {{ numerator_mean }} / nullif({{ denominator_mean }}, 0) * {{ covariance }}
+        + {{ numerator_mean }} * {{ numerator_mean }} / nullif({{ denominator_mean }} * {{ denominator_mean }}, 0)
+        * {{ denominator_variance }}
+    ) / nullif({{ denominator_mean }} * {{ denominator_mean }}, 0)
+{%- endmacro %}
+
+{#-
     Per-arm statistics, a complete select from `relation` (columns `keys`, variant,
     metric_value, pre_exposure_value, denominator_value): one row per keys x variant with
     users, metric_mean, metric_variance (n - 1), cuped_mean, cuped_variance.
@@ -78,12 +93,10 @@
         end as metric_mean,
         case
             when is_ratio
-                then (
-                    numerator_variance
-                    - 2.0 * numerator_mean / nullif(denominator_mean, 0) * covariance
-                    + numerator_mean * numerator_mean / nullif(denominator_mean * denominator_mean, 0)
-                    * denominator_variance
-                ) / nullif(denominator_mean * denominator_mean, 0)
+                then {{ ratio_metric_variance(
+                    'numerator_mean', 'numerator_variance', 'denominator_mean',
+                    'denominator_variance', 'covariance',
+                ) }}
             else numerator_variance
         end as metric_variance,
         case when not is_ratio then cuped_mean end as cuped_mean,

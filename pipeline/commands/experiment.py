@@ -1,8 +1,10 @@
-"""`pulse experiment report KEY`: the results table of one experiment and a lift plot;
+"""`pulse experiment report KEY`: the results table of one experiment, its slices and
+quantiles, and a plot of its lifts and of its read-out by day;
 `pulse experiment plan METRIC`: the users and days an experiment on METRIC needs.
 
-The numbers are read as finished from marts.rpt_experiment_results (computed in the
-warehouse); report only formats them, so the terminal, the PNG and the BI tool agree. plan
+The numbers are read as finished from marts.rpt_experiment_results and the slice, quantile
+and daily marts (computed in the warehouse; experiment_sections.py, experiment_plot.py);
+report only formats them, so the terminal, the PNG and the BI tool agree. plan
 takes the metric's variance in the control arm of the latest experiment that measured it
 (and its CUPED-adjusted variance) and applies the two-sample normal power formula.
 """
@@ -16,6 +18,7 @@ from pathlib import Path
 from statistics import NormalDist
 
 from pipeline.cli_args import add_target_argument
+from pipeline.commands.experiment_sections import Sections, fetch_sections, quantile_lines, slice_lines
 from warehouse.locks import NothingBuilt, read_connection
 from warehouse.target import Target, target_from_env
 
@@ -108,34 +111,10 @@ def format_table(experiment_key: str, rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def plot_lifts(experiment_key: str, rows: list[dict], out: Path) -> Path:
-    """Relative lift with its confidence interval per metric and treatment variant (PNG)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    treated = [r for r in rows if not r["is_control"] and r["rel_lift"] is not None]
-    fig, ax = plt.subplots(figsize=(8, 1.2 + 0.45 * max(len(treated), 1)))
-    for i, r in enumerate(reversed(treated)):
-        lift = 100 * float(r["rel_lift"])
-        lo, hi = (100 * b for b in interval(r))
-        p = significance_p(r)
-        color = "tab:gray" if p is None or p >= 0.05 else ("tab:green" if lift > 0 else "tab:red")
-        ax.errorbar(lift, i, xerr=[[lift - lo], [hi - lift]], fmt="o", color=color, capsize=4)
-    ax.axvline(0, color="black", linewidth=0.8)
-    ax.set_yticks(range(len(treated)))
-    ax.set_yticklabels([f"{r['metric_key']} · {r['variant']}" for r in reversed(treated)])
-    ax.set_xlabel("relative lift vs control, % (95% sequential CI; colour: sequential p < 0.05)"
-                  if rows[0]["interval_method"] == "sequential" else
-                  "relative lift vs control, % (95% CI; colour: adjusted p < 0.05)")
-    title = experiment_key if rows[0]["is_trustworthy"] else f"{experiment_key} (UNTRUSTWORTHY)"
-    ax.set_title(title)
-    fig.tight_layout()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, format="png", dpi=110)
-    plt.close(fig)
-    return out
+def format_report(experiment_key: str, rows: list[dict], sections: Sections) -> str:
+    """The results table, then the slice tables and the quantile read-outs (when built)."""
+    return "\n".join([format_table(experiment_key, rows), *slice_lines(sections.slices or []),
+                      *quantile_lines(sections.quantiles or [])])
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -145,9 +124,12 @@ def cmd_report(args: argparse.Namespace) -> int:
         raise ValueError(f"no results for experiment {args.experiment_key!r} in "
                          f"marts.rpt_experiment_results of {target.describe()} "
                          "(is it in seeds/experiments.csv, and has dbt run?)")
-    print(format_table(args.experiment_key, rows))
+    sections = fetch_sections(target, args.experiment_key)
+    print(format_report(args.experiment_key, rows, sections))
+    from pipeline.commands.experiment_plot import plot_report  # it imports interval() from here
+
     out = Path(args.out or f"data/experiment_{args.experiment_key}.png")
-    print(f"plot written to {plot_lifts(args.experiment_key, rows, out)}")
+    print(f"plot written to {plot_report(args.experiment_key, rows, sections.daily, out)}")
     return 0
 
 

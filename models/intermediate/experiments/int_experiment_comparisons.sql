@@ -20,11 +20,10 @@
     - sequential: N = users + control users, rho^2 = (-2 ln a + ln(1 - 2 ln a)) / tuning,
       half-width = rel_lift_se * sqrt(2 (N rho^2 + 1) ln(sqrt(N rho^2 + 1) / a) / (N rho^2))
       (Waudby-Smith et al. 2023, eq. 9); log e-value = rho^2 N (rel_lift/se)^2 / (2 (N rho^2
-      + 1)) - ln(N rho^2 + 1) / 2, p = min(1, 1 / e-value).
+      + 1)) - ln(N rho^2 + 1) / 2, p = min(1, 1 / e-value) (macros/stats/sequential.sql, shared
+      with rpt_experiment_daily_results).
 -#}
 {{ config(materialized='table') }}
-{%- set alpha = 1.0 - (var('experiment_confidence_level') | float) -%}
-{%- set tuning = var('experiment_sequential_tuning') | float %}
 
 with
 
@@ -159,8 +158,7 @@ read_out_inputs as (
         settings.prior_lift_sd,
         1.0 / nullif(test_statistics.rel_lift_se * test_statistics.rel_lift_se, 0)
         + coalesce(1.0 / nullif(settings.prior_lift_sd * settings.prior_lift_sd, 0), 0) as posterior_precision,
-        cast(test_statistics.users + test_statistics.control_users as double precision)
-        * (-2.0 * ln({{ alpha }}) + ln(1.0 - 2.0 * ln({{ alpha }}))) / {{ tuning }} as n_rho2
+        {{ sequential_n_rho2('test_statistics.users + test_statistics.control_users') }} as n_rho2
     from test_statistics
     left join settings
         on test_statistics.experiment_key = settings.experiment_key
@@ -179,13 +177,8 @@ read_outs as (
             ) / nullif(posterior_precision, 0)
         end as posterior_lift_mean,
         sqrt(1.0 / nullif(posterior_precision, 0)) as posterior_lift_sd,
-        rel_lift_se
-        * sqrt(
-            2.0 * (n_rho2 + 1.0) * ln(sqrt(n_rho2 + 1.0) / {{ alpha }}) / nullif(n_rho2, 0)
-        ) as sequential_half_width,
-        n_rho2 * (rel_lift / nullif(rel_lift_se, 0)) * (rel_lift / nullif(rel_lift_se, 0))
-        / (2.0 * (n_rho2 + 1.0))
-        - ln(n_rho2 + 1.0) / 2.0 as sequential_log_evalue
+        {{ sequential_half_width('rel_lift_se', 'n_rho2') }} as sequential_half_width,
+        {{ sequential_log_evalue('rel_lift', 'rel_lift_se', 'n_rho2') }} as sequential_log_evalue
     from read_out_inputs
 
 ),
