@@ -27,9 +27,10 @@ from warehouse import Target, connect, target_from_env
 from warehouse.dbt import run_dbt
 
 START = date(2026, 10, 1)
-MODELS = ("int_experiment_exposures", "int_experiment_health", "int_experiment_metric_events",
-          "int_experiment_user_metrics", "int_experiment_comparisons", "rpt_experiment_results",
-          "rpt_experiment_daily_results")
+MODELS = ("int_experiment_exposures", "int_experiment_slice_members", "int_experiment_slice_health",
+          "int_experiment_health", "int_experiment_metric_events", "int_experiment_user_metrics",
+          "int_experiment_comparisons", "int_experiment_read_outs", "rpt_experiment_results",
+          "rpt_experiment_slice_results", "rpt_experiment_daily_results")
 
 
 def _admin_run(server: Target, sql: str) -> None:

@@ -1,14 +1,17 @@
-"""Expected rpt_experiment_slice_results rows, re-derived with numpy/scipy.
+"""Expected rpt_experiment_slice_results rows, re-derived with numpy/scipy (and gbstats).
 
 Shared by tests/test_experiment_stats.py (which owns the synthetic data and the per-user
 reference values): slices from the raw lines, then per slice the same statistics as the
-overall reference (Welch, delta-method CI, CUPED with the slice's theta, chi-square SRM)
-and Benjamini-Hochberg over the family the seed's correction names.
+overall reference (Welch, delta-method CI, CUPED with the slice's theta, chi-square SRM;
+the Bayesian, sequential and guardrail columns from the caller's `read_out`, the gbstats
+oracle of the overall rows) and Benjamini-Hochberg over the family the seed's correction
+names.
 """
 
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from datetime import datetime
 
 import numpy as np
@@ -38,10 +41,17 @@ def user_slices(values: dict, experiment: str, start: datetime, dimension: str,
     return {u: v if v in top else OTHER for u, v in of.items()}
 
 
+ReadOut = Callable[[str, str, tuple, tuple, dict], dict]
+
+
 def slice_results(values: dict, variants_of: dict[str, dict[str, dict]],
                   roles: dict[tuple[str, str], str], slice_rows: list[dict],
-                  confidence: float, srm_alpha: float = 0.001) -> dict[tuple, dict]:
-    """(experiment, dimension, slice, metric, variant) -> expected row."""
+                  confidence: float, read_out: ReadOut, srm_alpha: float = 0.001) -> dict[tuple, dict]:
+    """(experiment, dimension, slice, metric, variant) -> expected row.
+
+    read_out(experiment, metric, (values, denominators) of the arm, the same of control, row)
+    gives the row's Bayesian, sequential and guardrail columns.
+    """
     z = stats.norm.ppf(1 - (1 - confidence) / 2)
     rows: dict[tuple, dict] = {}
     families: dict[tuple, list[tuple[tuple, float]]] = defaultdict(list)
@@ -81,10 +91,11 @@ def slice_results(values: dict, variants_of: dict[str, dict[str, dict]],
                         row.update(comparison((y, d), (arms[control][0], arms[control][2]), z))
                         if d is None:  # no CUPED for ratio metrics
                             row.update(cuped_comparison(cuped[v], cuped[control]))
-                        if role != "guardrail":
-                            family = {"metrics": (exp, dim, sl), "slices": (exp, dim, metric),
-                                      "metrics_and_slices": (exp, dim)}[setting["correction"]]
-                            families[family].append((key, row["p_value"]))
+                    row.update(read_out(exp, metric, (y, d), (arms[control][0], arms[control][2]), row))
+                    if v != control and role != "guardrail":
+                        family = {"metrics": (exp, dim, sl), "slices": (exp, dim, metric),
+                                  "metrics_and_slices": (exp, dim)}[setting["correction"]]
+                        families[family].append((key, row["p_value"]))
                     rows[key] = row
     for tests in families.values():
         adjusted = stats.false_discovery_control([p for _, p in tests], method="bh")

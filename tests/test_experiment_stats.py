@@ -411,56 +411,61 @@ def reference_results(events: list[dict]) -> dict[tuple[str, str, str], dict]:
 
 
 def add_gbstats_read_outs(values: dict, rows: dict) -> None:
-    """The Bayesian and sequential columns of every row, computed by gbstats.
+    """The Bayesian, sequential and guardrail columns of every overall row (gbstats_read_out)."""
+    for (exp, metric, variant), row in rows.items():
+        arms = values[(exp, metric)]
+        control = next(v for (e, m, v), r in rows.items() if (e, m) == (exp, metric) and r["is_control"])
+        row.update(gbstats_read_out(exp, metric, (arms[variant][0], arms[variant][3]),
+                                    (arms[control][0], arms[control][3]), row))
+
+
+def gbstats_read_out(exp: str, metric: str, t: tuple, c: tuple, row: dict) -> dict:
+    """The Bayesian and sequential columns of one row computed by gbstats, and its guardrail
+    status by the rule of docs/experiments.md on those intervals (the same for an overall row
+    and a slice's). t and c are (values, denominators or None) of the arm and the control arm;
+    row holds is_control, metric_role, rel_lift and the fixed-horizon interval.
 
     Every metric (binary too) is passed as a SampleMeanStatistic, i.e. with the sample
     variance (n - 1) the SQL uses for all metric types; gbstats' ProportionStatistic would
     use p (1 - p), smaller by (n - 1) / n. Ratio metrics are passed as a RatioStatistic.
     """
-    settings = {r["experiment_key"]: r for r in _seed_rows(SETTINGS_CSV)}
-    metric_of = {r["metric_key"]: r for r in _seed_rows(METRICS_CSV)}
+    setting = {r["experiment_key"]: r for r in _seed_rows(SETTINGS_CSV)}[exp]
+    metric_row = {r["metric_key"]: r for r in _seed_rows(METRICS_CSV)}[metric]
     alpha = 1 - CONFIDENCE
-    for (exp, metric, variant), row in rows.items():
-        setting = settings[exp]
-        flat = not setting["prior_lift_sd"]
-        metric_row = metric_of[metric]
-        row.update(metric_direction=metric_row["direction"] or "increase",
-                   non_inferiority_margin=float(metric_row["non_inferiority_margin"] or 0),
-                   guardrail_status=None, guardrail_breached=False,
-                   interval_method=setting["interval_method"],
-                   prior_lift_mean=None if flat else float(setting["prior_lift_mean"]),
-                   prior_lift_sd=None if flat else float(setting["prior_lift_sd"]))
-        if row["is_control"]:
-            continue
-        arms = values[(exp, metric)]
-        control = next(v for (e, m, v), r in rows.items()
-                       if (e, m) == (exp, metric) and r["is_control"])
-
-        stat_c = statistic(arms[control][0], arms[control][3])
-        stat_t = statistic(arms[variant][0], arms[variant][3])
-        prior = (GaussianPrior() if flat else
-                 GaussianPrior(mean=float(setting["prior_lift_mean"]),
-                               variance=float(setting["prior_lift_sd"]) ** 2, proper=True))
-        bayes = EffectBayesianABTest(stat_c, stat_t, EffectBayesianConfig(
-            alpha=alpha, difference_type="relative", prior_effect=prior)).compute_result()
-        assert bayes.error_message is None, bayes.error_message
-        sequential = SequentialTwoSidedTTest(stat_c, stat_t, SequentialConfig(
-            alpha=alpha, difference_type="relative",
-            sequential_tuning_parameter=SEQUENTIAL_TUNING)).compute_result()
-        row.update(chance_to_win=bayes.chance_to_win, risk_control=bayes.risk[0],
-                   risk_treatment=bayes.risk[1], posterior_lift_mean=bayes.expected,
-                   credible_low=bayes.ci[0], credible_high=bayes.ci[1],
-                   sequential_ci_low=sequential.ci[0], sequential_ci_high=sequential.ci[1],
-                   sequential_p_value=sequential.p_value)
-        low, high = (sequential.ci if setting["interval_method"] == "sequential"
-                     else (row["rel_lift_ci_low"], row["rel_lift_ci_high"]))
-        if row["metric_role"] == "guardrail":  # deterioration d: its estimate, best and worst bound
-            d, best, worst = ((row["rel_lift"], low, high) if metric_of[metric]["direction"] == "decrease"
-                              else (-row["rel_lift"], -high, -low))
-            margin = float(metric_of[metric]["non_inferiority_margin"] or 0)
-            row["guardrail_status"] = ("ok" if worst <= margin else
-                                       "breached" if best > 0 and d > margin else "inconclusive")
-            row["guardrail_breached"] = row["guardrail_status"] == "breached"
+    flat = not setting["prior_lift_sd"]
+    out = dict(metric_direction=metric_row["direction"] or "increase",
+               non_inferiority_margin=float(metric_row["non_inferiority_margin"] or 0),
+               guardrail_status=None, guardrail_breached=False,
+               interval_method=setting["interval_method"],
+               prior_lift_mean=None if flat else float(setting["prior_lift_mean"]),
+               prior_lift_sd=None if flat else float(setting["prior_lift_sd"]))
+    if row["is_control"]:
+        return out
+    stat_c, stat_t = statistic(*c), statistic(*t)
+    prior = (GaussianPrior() if flat else
+             GaussianPrior(mean=float(setting["prior_lift_mean"]),
+                           variance=float(setting["prior_lift_sd"]) ** 2, proper=True))
+    bayes = EffectBayesianABTest(stat_c, stat_t, EffectBayesianConfig(
+        alpha=alpha, difference_type="relative", prior_effect=prior)).compute_result()
+    assert bayes.error_message is None, bayes.error_message
+    sequential = SequentialTwoSidedTTest(stat_c, stat_t, SequentialConfig(
+        alpha=alpha, difference_type="relative",
+        sequential_tuning_parameter=SEQUENTIAL_TUNING)).compute_result()
+    out.update(chance_to_win=bayes.chance_to_win, risk_control=bayes.risk[0],
+               risk_treatment=bayes.risk[1], posterior_lift_mean=bayes.expected,
+               credible_low=bayes.ci[0], credible_high=bayes.ci[1],
+               sequential_ci_low=sequential.ci[0], sequential_ci_high=sequential.ci[1],
+               sequential_p_value=sequential.p_value)
+    low, high = (sequential.ci if setting["interval_method"] == "sequential"
+                 else (row["rel_lift_ci_low"], row["rel_lift_ci_high"]))
+    if row["metric_role"] == "guardrail":  # deterioration d: its estimate, best and worst bound
+        d, best, worst = ((row["rel_lift"], low, high) if out["metric_direction"] == "decrease"
+                          else (-row["rel_lift"], -high, -low))
+        margin = out["non_inferiority_margin"]
+        out["guardrail_status"] = ("ok" if worst <= margin else
+                                   "breached" if best > 0 and d > margin else "inconclusive")
+        out["guardrail_breached"] = out["guardrail_status"] == "breached"
+    return out
 
 
 # ----------------------------------------------------------------------------- pipeline
@@ -565,8 +570,14 @@ def test_every_column_matches_scipy(built):
 
 SLICE_RELATIVE_1E9 = ("metric_mean", "metric_variance", "abs_lift", "rel_lift", "welch_df")
 SLICE_ABSOLUTE_1E4 = ("rel_lift_ci_low", "rel_lift_ci_high", "p_value", "p_value_adjusted",
-                      "cuped_rel_lift", "cuped_p_value", "srm_p_value")
-SLICE_EXACT = ("users", "is_control", "metric_role", "correction", "slice_users", "has_srm")
+                      "cuped_rel_lift", "cuped_p_value", "srm_p_value",
+                      # against gbstats, as the overall rows
+                      "chance_to_win", "risk_control", "risk_treatment", "posterior_lift_mean",
+                      "credible_low", "credible_high", "sequential_ci_low", "sequential_ci_high",
+                      "sequential_p_value")
+SLICE_EXACT = ("users", "is_control", "metric_role", "correction", "slice_users", "has_srm",
+               "interval_method", "prior_lift_mean", "prior_lift_sd", "metric_direction",
+               "non_inferiority_margin", "guardrail_status", "guardrail_breached")
 SLICE_KEY = ("experiment_key", "dimension", "slice_value", "metric_key", "variant")
 
 
@@ -578,7 +589,7 @@ def test_slice_results_match_scipy(built):
         variants_of[r["experiment_key"]][r["variant"]] = r
     roles = {(a["experiment_key"], a["metric_key"]): a["role"] for a in _seed_rows(ASSIGNMENTS_CSV)}
     expected = slice_results(reference_user_values(events), variants_of, roles,
-                             _seed_rows(SLICES_CSV), CONFIDENCE)
+                             _seed_rows(SLICES_CSV), CONFIDENCE, gbstats_read_out)
     actual = {tuple(r[k] for k in SLICE_KEY): r
               for r in fetch_dicts(target, "select * from marts.rpt_experiment_slice_results")}
     assert set(actual) == set(expected)
@@ -587,6 +598,9 @@ def test_slice_results_match_scipy(built):
     slices = {(k[1], k[2]) for k in expected if k[0] == "exp_three_arm"}
     assert {s for d, s in slices if d == "country"} == {"US", "DE", "FR", "(other)"}
     assert {s for d, s in slices if d == "user_type"} == {"new", "returning"}
+    statuses = {r["guardrail_status"] for r in expected.values()
+                if r["metric_role"] == "guardrail" and not r["is_control"]}
+    assert statuses == {"breached", "inconclusive"}  # late_orders' +50% breaches in a slice
     worst = defaultdict(float)
     for key, exp in expected.items():
         got = actual[key]

@@ -53,11 +53,11 @@ explore: rpt_experiment_quantile_results {
 }
 
 explore: rpt_experiment_results {
-  description: "A/B test results, one row per experiment x assigned metric x configured variant, computed in the warehouse (see docs/experiments.md for the statistics and their accuracy). Control rows carry null lifts and p-values. Rows of an experiment with is_trustworthy = false (sample ratio mismatch or > 1% multi-variant users) must not be acted on. Vars: experiment_confidence_level (default 0.95), experiment_cuped_pre_days (14), experiment_srm_alpha (0.001), experiment_max_multi_variant_share (0.01)."
+  description: "A/B test results, one row per experiment x assigned metric x configured variant, computed in the warehouse (see docs/experiments.md for the statistics and their accuracy): the overall slice (every analysed user) of int_experiment_read_outs, computed by the same SQL as every slice of rpt_experiment_slice_results. Control rows carry null lifts and p-values. Rows of an experiment with is_trustworthy = false (sample ratio mismatch or > 1% multi-variant users) must not be acted on. Vars: experiment_confidence_level (default 0.95), experiment_cuped_pre_days (14), experiment_srm_alpha (0.001), experiment_max_multi_variant_share (0.01)."
 }
 
 explore: rpt_experiment_slice_results {
-  description: "A/B test results per slice, one row per experiment x slice dimension x slice value x assigned metric x configured variant (seeds/experiment_slices.csv: dimension, top_n values plus '(other)', correction). Each slice is analysed on its own: Welch p-value, delta-method interval of the relative lift, CUPED with the slice's own theta, and a sample-ratio-mismatch check of the slice's users. Slices are for finding where an effect is, not for shipping: read p_value_adjusted, and do not act on a slice with has_srm. Control rows carry null lifts and p-values. See docs/experiments.md."
+  description: "A/B test results per slice, one row per experiment x slice dimension x slice value x assigned metric x configured variant (seeds/experiment_slices.csv: dimension, top_n values plus '(other)', correction). Each slice is analysed on its own by the same SQL as the overall result (int_experiment_read_outs): Welch p-value, delta-method interval of the relative lift, CUPED with the slice's own theta, a sample-ratio-mismatch check of the slice's users, the sequential interval, the Bayesian read-out and the guardrail status. Slices are for finding where an effect is, not for shipping: read p_value_adjusted, and do not act on a slice with has_srm. Control rows carry null lifts and p-values. See docs/experiments.md."
 }
 
 explore: rpt_funnel_conversion {

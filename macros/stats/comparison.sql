@@ -1,7 +1,7 @@
 {#-
-    The formulas of a two-arm comparison of means, shared by int_experiment_comparisons and
-    int_experiment_slice_comparisons so that the overall and the slice results cannot drift
-    apart. Arguments are SQL expressions; var_mean_* are variances of the arm means
+    The formulas of a two-arm comparison of means, computed once per slice by
+    int_experiment_comparisons (the overall result is the slice 'all'), so that the overall
+    and the slice results cannot drift apart. Arguments are SQL expressions; var_mean_* are variances of the arm means
     (variance / n). Every division is guarded (PostgreSQL raises on / 0; null instead).
 -#}
 

@@ -1,16 +1,19 @@
 {#-
-    The inputs of every experiment comparison: one row per experiment x assigned metric x
-    configured variant with the arm's users, mean and sample variance (n - 1), the same for
-    the CUPED-adjusted values, and against the control arm the lifts, the delta-method standard
-    error of the relative lift, the Welch t statistic and its Welch-Satterthwaite df.
+    The inputs of every experiment comparison, at slice grain: one row per experiment x slice
+    (dimension x slice_value, int_experiment_slice_health; the overall result is the slice
+    dimension = 'all', slice_value = 'all' of every analysed user) x assigned metric x
+    configured variant, with the arm's users, mean and sample variance (n - 1), the same for
+    the CUPED-adjusted values, and against the slice's control arm the lifts, the
+    delta-method standard error of the relative lift, the Welch t statistic and its
+    Welch-Satterthwaite df. The overall rows and the slices' are computed by the same SQL.
 
     CUPED: y' = y - theta (x - mean_x) with x the pre-exposure value and theta =
-    cov(x, y) / var(x) pooled over all analysed users of the experiment and metric (0 when x
-    does not vary).
+    cov(x, y) / var(x) pooled over the slice's analysed users of the experiment and metric
+    (each slice has its own CUPED; 0 when x does not vary).
 
-    A table so that rpt_experiment_results applies the distribution macros to plain columns:
-    inlined into one query, the nested expressions grow multiplicatively, and PostgreSQL
-    spent 25 s JIT-compiling them at 10k users (0.2 s without).
+    A table so that int_experiment_read_outs applies the distribution macros to plain
+    columns: inlined into one query, the nested expressions grow multiplicatively, and
+    PostgreSQL spent 25 s JIT-compiling them at 10k users (0.2 s without).
 
     Also the inputs of the Bayesian read-out and the sequential interval (seeds/
     experiment_settings.csv; no row = fixed_horizon, flat prior), all on the relative lift
@@ -62,23 +65,60 @@ assignments as (
 
 ),
 
+slices as (
+
+    select
+        experiment_key,
+        dimension,
+        slice_value
+    from {{ ref('int_experiment_slice_health') }}
+
+),
+
+members as (
+
+    select * from {{ ref('int_experiment_slice_members') }}
+
+),
+
 user_metrics as (
 
     select * from {{ ref('int_experiment_user_metrics') }}
 
 ),
 
+sliced_metrics as (
+
+    select
+        members.experiment_key,
+        members.dimension,
+        members.slice_value,
+        user_metrics.metric_key,
+        user_metrics.variant,
+        user_metrics.metric_value,
+        user_metrics.pre_exposure_value,
+        user_metrics.denominator_value
+    from user_metrics
+    inner join members
+        on
+            user_metrics.experiment_key = members.experiment_key
+            and user_metrics.user_id = members.user_id
+
+),
+
 arm_stats as (
 
-    {{ experiment_arm_stats('user_metrics', ['experiment_key', 'metric_key']) }}
+    {{ experiment_arm_stats('sliced_metrics', ['experiment_key', 'dimension', 'slice_value', 'metric_key']) }}
 
 ),
 
 arms as (
 
-    -- every configured variant of every assigned metric, with or without users
+    -- every configured variant of every assigned metric in every slice, with or without users
     select
-        assignments.experiment_key,
+        slices.experiment_key,
+        slices.dimension,
+        slices.slice_value,
         assignments.metric_key,
         assignments.metric_role,
         assignments.metric_direction,
@@ -90,12 +130,16 @@ arms as (
         cast(arm_stats.metric_variance as double precision) as metric_variance,
         cast(arm_stats.cuped_mean as double precision) as cuped_mean,
         cast(arm_stats.cuped_variance as double precision) as cuped_variance
-    from assignments
+    from slices
+    inner join assignments
+        on slices.experiment_key = assignments.experiment_key
     inner join variants
-        on assignments.experiment_key = variants.experiment_key
+        on slices.experiment_key = variants.experiment_key
     left join arm_stats
         on
-            assignments.experiment_key = arm_stats.experiment_key
+            slices.experiment_key = arm_stats.experiment_key
+            and slices.dimension = arm_stats.dimension
+            and slices.slice_value = arm_stats.slice_value
             and assignments.metric_key = arm_stats.metric_key
             and variants.variant = arm_stats.variant
 
@@ -114,6 +158,8 @@ compared as (
     left join arms as control
         on
             arms.experiment_key = control.experiment_key
+            and arms.dimension = control.dimension
+            and arms.slice_value = control.slice_value
             and arms.metric_key = control.metric_key
             and control.is_control
             and not arms.is_control
@@ -187,6 +233,8 @@ final as (
 
     select
         experiment_key,
+        dimension,
+        slice_value,
         metric_key,
         variant,
         metric_role,

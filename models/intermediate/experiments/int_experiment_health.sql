@@ -3,7 +3,8 @@
     that make its results untrustworthy.
 
     - Sample ratio mismatch (SRM): Pearson chi-square of the analysed (single-variant) users
-      per variant against the configured weights, df = variants - 1, p from chi_square_sf.
+      per variant against the configured weights, df = variants - 1, p from chi_square_sf:
+      the overall slice (dimension = 'all') of int_experiment_slice_health.
     - Multi-variant users: share of exposed users logged in more than one variant.
 
     is_trustworthy is false when srm_p_value < var('experiment_srm_alpha') or
@@ -11,7 +12,6 @@
 -#}
 {{ config(materialized='table') }}
 
-{%- set srm_alpha = var('experiment_srm_alpha') | float -%}
 {%- set max_multi_variant_share = var('experiment_max_multi_variant_share') | float -%}
 
 with
@@ -20,8 +20,7 @@ variants as (
 
     select
         experiment_key,
-        variant,
-        weight
+        variant
     from {{ ref('experiments') }}
 
 ),
@@ -41,6 +40,12 @@ all_exposure_events as (
         experiment_key,
         variant
     from {{ ref('int_experiment_exposure_events') }}
+
+),
+
+slice_health as (
+
+    select * from {{ ref('int_experiment_slice_health') }}
 
 ),
 
@@ -98,59 +103,18 @@ user_counts as (
 
 ),
 
-observed as (
-
-    select
-        variants.experiment_key,
-        variants.variant,
-        variants.weight,
-        count(exposures.user_id) as observed_users
-    from variants
-    left join exposures
-        on
-            variants.experiment_key = exposures.experiment_key
-            and variants.variant = exposures.variant
-    group by variants.experiment_key, variants.variant, variants.weight
-
-),
-
-expected as (
-
-    select
-        experiment_key,
-        variant,
-        cast(observed_users as double precision) as observed_users,
-        sum(observed_users) over (partition by experiment_key)
-        * weight / sum(weight) over (partition by experiment_key) as expected_users,
-        count(*) over (partition by experiment_key) - 1 as srm_df
-    from observed
-
-),
-
-chi_square as (
-
-    select
-        experiment_key,
-        cast(sum(observed_users) as {{ dbt.type_bigint() }}) as analysed_users,
-        max(srm_df) as srm_df,
-        sum(
-            (observed_users - expected_users) * (observed_users - expected_users)
-            / nullif(expected_users, 0)
-        ) as srm_chi_square
-    from expected
-    group by experiment_key
-
-),
-
 srm as (
 
+    -- the overall slice's sample-ratio check (the same computation as every slice's)
     select
         experiment_key,
-        analysed_users,
-        srm_df,
+        slice_users as analysed_users,
         srm_chi_square,
-        {{ chi_square_sf('srm_chi_square', 'srm_df') }} as srm_p_value
-    from chi_square
+        srm_df,
+        srm_p_value,
+        has_srm
+    from slice_health
+    where dimension = 'all'
 
 ),
 
@@ -158,7 +122,7 @@ flags as (
 
     select
         experiment_list.experiment_key,
-        coalesce(srm.srm_p_value < {{ srm_alpha }}, false) as has_srm,
+        coalesce(srm.has_srm, false) as has_srm,
         coalesce(
             cast(user_counts.multi_variant_users as double precision) / nullif(user_counts.exposed_users, 0)
             > {{ max_multi_variant_share }},

@@ -1,46 +1,20 @@
 {#-
-    Experiment results: one row per experiment x assigned metric x configured variant.
-
-    Per arm: users, mean and sample variance (n - 1) of the user-level metric
-    (int_experiment_user_metrics). Each treatment arm is compared with the control arm (the
-    arm statistics, lifts, t and df come from int_experiment_comparisons; this model applies
-    the distribution macros, the multiple-testing correction and the health flags):
-
-    - abs_lift = mean_t - mean_c; rel_lift = mean_t / mean_c - 1.
-    - p_value: two-sided Welch t-test of the means (Welch-Satterthwaite df; the t
-      distribution through student_t_z, see macros/stats/student_t.sql).
-    - rel_lift_ci_low/high: rel_lift -/+ z * se, z = normal_inv(1 - alpha/2) for
-      var('experiment_confidence_level'), se by the delta method:
-      se^2 = var_t / (n_t mean_c^2) + mean_t^2 var_c / (n_c mean_c^4).
-    - CUPED: y' = y - theta (x - mean_x) with x the pre-exposure value and theta =
-      cov(x, y) / var(x) pooled over all analysed users of the experiment and metric (0 when x
-      does not vary); cuped_rel_lift and cuped_p_value are rel_lift and the Welch p on y'.
-    - p_value_adjusted: Benjamini-Hochberg over the experiment's primary and secondary
-      metrics x treatment variants with a p-value; null on guardrail and control rows.
-    - SRM and multi-variant users come from int_experiment_health (same on every row of an
-      experiment); is_trustworthy = false marks results nobody should act on.
-    - Sequential (always-valid) interval: sequential_ci_low/high = rel_lift -/+ the confidence
-      sequence half-width, sequential_p_value = min(1, 1 / e-value) (int_experiment_comparisons);
-      interval_method says which interval the experiment is read with (seeds/experiment_settings.csv).
-    - Bayesian read-out on the relative lift, posterior N(mu, s^2) (flat or normal prior):
-      chance_to_win = P(lift > 0) = Phi(mu / s); risk_control = E[max(lift, 0)] =
-      mu Phi(mu/s) + s phi(mu/s) (expected loss of keeping control), risk_treatment =
-      E[max(-lift, 0)] = s phi(mu/s) - mu Phi(-mu/s) (expected loss of shipping the treatment);
-      credible_low/high = mu -/+ z s.
-    - Guardrails (metric_role = guardrail), with the interval interval_method selects and the
-      metric's direction and non_inferiority_margin (seeds/experiment_metrics.csv), as a
-      deterioration d (= -rel_lift for an increase metric, rel_lift for a decrease one):
-      ok = the interval's worst d <= margin (non-inferiority shown); breached = the interval
-      excludes 0 on the worse side and the estimated d > margin; else inconclusive.
-    Control rows carry null lifts and p-values.
+    Experiment results: one row per experiment x assigned metric x configured variant, the
+    overall slice (dimension = 'all', slice_value = 'all': every analysed user) of
+    int_experiment_read_outs, where every statistic is computed and documented (Welch
+    p-value, delta-method interval, CUPED, Benjamini-Hochberg over the experiment's primary
+    and secondary metrics x treatment variants, sequential interval, Bayesian read-out,
+    guardrail status, SRM), by the same SQL as every slice's. Multi-variant users and the
+    trust flag come from int_experiment_health (same on every row of an experiment);
+    is_trustworthy = false marks results nobody should act on.
 -#}
-{%- set confidence = var('experiment_confidence_level') | float -%}
 
 with
 
-comparisons as (
+read_outs as (
 
-    select * from {{ ref('int_experiment_comparisons') }}
+    select * from {{ ref('int_experiment_read_outs') }}
+    where dimension = 'all'
 
 ),
 
@@ -50,146 +24,51 @@ health as (
 
 ),
 
-normal_deviates as (
-
-    select
-        comparisons.*,
-        {{ student_t_z('abs_t', 'welch_df') }} as z_equivalent,
-        {{ student_t_z('cuped_abs_t', 'cuped_welch_df') }} as cuped_z_equivalent,
-        {{ normal_inv(1.0 - (1.0 - confidence) / 2.0) }} as z_critical,
-        {{ normal_cdf('posterior_z') }} as prob_positive,
-        {{ normal_cdf('-posterior_z') }} as prob_negative,
-        case
-            when abs(posterior_z) > 37 then 0.0
-            else exp(-posterior_z * posterior_z / 2.0) / 2.5066282746310002
-        end as posterior_density
-    from comparisons
-
-),
-
-p_values as (
-
-    select
-        normal_deviates.*,
-        2.0 * {{ normal_cdf('-z_equivalent') }} as p_value,
-        2.0 * {{ normal_cdf('-cuped_z_equivalent') }} as cuped_p_value
-    from normal_deviates
-
-),
-
-bh_tests as (
-
-    select
-        p_values.*,
-        metric_role != 'guardrail' and p_value is not null as is_bh_test
-    from p_values
-
-),
-
-bh_adjusted as (
-
-    {{ benjamini_hochberg('bh_tests', 'experiment_key', 'metric_key, variant') }}
-
-),
-
-chosen_intervals as (
-
-    select
-        bh_adjusted.*,
-        case
-            when interval_method = 'sequential' then rel_lift - sequential_half_width
-            else rel_lift - z_critical * rel_lift_se
-        end as chosen_ci_low,
-        case
-            when interval_method = 'sequential' then rel_lift + sequential_half_width
-            else rel_lift + z_critical * rel_lift_se
-        end as chosen_ci_high
-    from bh_adjusted
-
-),
-
-deteriorations as (
-
-    -- d = how much worse the variant is, relative: its estimate and best / worst interval bound
-    select
-        chosen_intervals.*,
-        case when metric_direction = 'decrease' then rel_lift else -rel_lift end as deterioration,
-        case when metric_direction = 'decrease' then chosen_ci_low else -chosen_ci_high end as best_deterioration,
-        case when metric_direction = 'decrease' then chosen_ci_high else -chosen_ci_low end as worst_deterioration
-    from chosen_intervals
-
-),
-
-guardrails as (
-
-    select
-        deteriorations.*,
-        case
-            when metric_role != 'guardrail' or rel_lift is null or worst_deterioration is null then null
-            when worst_deterioration <= non_inferiority_margin then 'ok'
-            when best_deterioration > 0 and deterioration > non_inferiority_margin then 'breached'
-            else 'inconclusive'
-        end as guardrail_status
-    from deteriorations
-
-),
-
 final as (
 
     select
-        guardrails.experiment_key,
-        guardrails.metric_key,
-        guardrails.variant,
-        guardrails.metric_role,
-        guardrails.metric_direction,
-        guardrails.non_inferiority_margin,
-        guardrails.guardrail_status,
-        coalesce(guardrails.guardrail_status = 'breached', false) as guardrail_breached,
-        guardrails.is_control,
-        guardrails.users,
-        guardrails.metric_mean,
-        guardrails.metric_variance,
-        guardrails.abs_lift,
-        guardrails.rel_lift,
-        guardrails.rel_lift - guardrails.z_critical * guardrails.rel_lift_se as rel_lift_ci_low,
-        guardrails.rel_lift + guardrails.z_critical * guardrails.rel_lift_se as rel_lift_ci_high,
-        guardrails.welch_df,
-        guardrails.p_value,
-        case
-            when not guardrails.is_bh_test then null
-            when guardrails.bh_step_up > 1.0 then 1.0
-            else guardrails.bh_step_up
-        end as p_value_adjusted,
-        guardrails.cuped_rel_lift,
-        guardrails.cuped_p_value,
-        guardrails.cuped_variance,
-        guardrails.interval_method,
-        guardrails.rel_lift - guardrails.sequential_half_width as sequential_ci_low,
-        guardrails.rel_lift + guardrails.sequential_half_width as sequential_ci_high,
-        case
-            when guardrails.sequential_log_evalue is null then null
-            when guardrails.sequential_log_evalue <= 0 then 1.0
-            when guardrails.sequential_log_evalue > 700 then 0.0
-            else exp(-guardrails.sequential_log_evalue)
-        end as sequential_p_value,
-        guardrails.prior_lift_mean,
-        guardrails.prior_lift_sd,
-        guardrails.posterior_lift_mean,
-        guardrails.prob_positive as chance_to_win,
-        guardrails.posterior_lift_mean * guardrails.prob_positive
-        + guardrails.posterior_lift_sd * guardrails.posterior_density as risk_control,
-        guardrails.posterior_lift_sd * guardrails.posterior_density
-        - guardrails.posterior_lift_mean * guardrails.prob_negative as risk_treatment,
-        guardrails.posterior_lift_mean - guardrails.z_critical * guardrails.posterior_lift_sd as credible_low,
-        guardrails.posterior_lift_mean + guardrails.z_critical * guardrails.posterior_lift_sd as credible_high,
-        health.srm_p_value,
+        read_outs.experiment_key,
+        read_outs.metric_key,
+        read_outs.variant,
+        read_outs.metric_role,
+        read_outs.metric_direction,
+        read_outs.non_inferiority_margin,
+        read_outs.guardrail_status,
+        read_outs.guardrail_breached,
+        read_outs.is_control,
+        read_outs.users,
+        read_outs.metric_mean,
+        read_outs.metric_variance,
+        read_outs.abs_lift,
+        read_outs.rel_lift,
+        read_outs.rel_lift_ci_low,
+        read_outs.rel_lift_ci_high,
+        read_outs.welch_df,
+        read_outs.p_value,
+        read_outs.p_value_adjusted,
+        read_outs.cuped_rel_lift,
+        read_outs.cuped_p_value,
+        read_outs.cuped_variance,
+        read_outs.interval_method,
+        read_outs.sequential_ci_low,
+        read_outs.sequential_ci_high,
+        read_outs.sequential_p_value,
+        read_outs.prior_lift_mean,
+        read_outs.prior_lift_sd,
+        read_outs.posterior_lift_mean,
+        read_outs.chance_to_win,
+        read_outs.risk_control,
+        read_outs.risk_treatment,
+        read_outs.credible_low,
+        read_outs.credible_high,
+        read_outs.srm_p_value,
         health.multi_variant_users,
         health.multi_variant_share,
-        health.has_srm,
+        read_outs.has_srm,
         health.is_trustworthy
-    from guardrails
+    from read_outs
     inner join health
-        on guardrails.experiment_key = health.experiment_key
+        on read_outs.experiment_key = health.experiment_key
 
 )
 
