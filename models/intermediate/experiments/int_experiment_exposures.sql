@@ -14,8 +14,22 @@
 
     A user logged in more than one variant is kept with is_multi_variant = true and no
     variant: the analysis excludes them (and counts them).
+
+    Incremental (delete+insert on user_id): the users of this run's exposure events and the
+    users identified by this run (experiment_users_this_run) are recomputed from all their
+    exposure events; nobody else is read. Late and duplicate exposures thus give the rows of
+    a full build. A change to seeds/experiments.csv needs a full refresh.
 -#}
-{{ config(materialized='table') }}
+{{
+    config(
+        materialized='incremental',
+        unique_key='user_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+    )
+}}
+-- depends_on: {{ ref('int_anonymous_ids') }}
+{%- do get_run_limits() %}
 
 with
 
@@ -30,27 +44,19 @@ experiments as (
 
 ),
 
-identity_map as (
-
-    select * from {{ ref('int_identity_map') }}
-
-),
-
 exposure_events as (
 
     select
-        coalesce(exposures.user_id, identity_map.user_id) as user_id,
-        exposures.event_id,
-        exposures.exposed_at as event_at,
-        exposures.experiment_key,
-        exposures.variant,
-        exposures.platform
-    from {{ ref('int_experiment_exposure_events') }} as exposures
-    left join identity_map
-        on
-            exposures.user_id is null
-            and exposures.anonymous_id = identity_map.anonymous_id
-    where coalesce(exposures.user_id, identity_map.user_id) is not null
+        stitched_exposures.user_id,
+        stitched_exposures.event_id,
+        stitched_exposures.event_at,
+        stitched_exposures.experiment_key,
+        stitched_exposures.variant,
+        stitched_exposures.platform
+    from ({{ stitched_exposure_events() }}) as stitched_exposures
+    {% if is_incremental() %}
+        where stitched_exposures.user_id in ({{ experiment_users_this_run() }})
+    {% endif %}
 
 ),
 

@@ -4,11 +4,28 @@
     and, when filter_property is set, that property equal to filter_value (as text); sum
     metrics also carry the numeric value of their property (null when it is not a number).
 
-    A table, so the window joins of int_experiment_user_metrics read plain rows instead of
+    Stored, so the window joins of int_experiment_user_metrics read plain rows instead of
     re-evaluating the stitched-events view and the JSON parsing (PostgreSQL would otherwise
     pick nested loops over the views).
+
+    Incremental (delete+insert on event_id): this run's events (int_events_this_run, stitched)
+    of exposed users, plus every event of the users whose exposures or identification this
+    run changed (experiment_users_this_run: a newly exposed user brings their whole history).
+    Rows of an event are replaced whole, so late events and duplicates across batches give
+    the rows of a full build. A change to seeds/experiment_metrics.csv needs a full refresh.
 -#}
-{{ config(materialized='table') }}
+{{
+    config(
+        materialized='incremental',
+        unique_key='event_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+    )
+}}
+-- depends_on: {{ ref('int_anonymous_ids') }}
+-- depends_on: {{ ref('int_identity_map') }}
+-- depends_on: {{ ref('int_experiment_exposure_events') }}
+{%- set this_run = events_this_run() %}
 
 with
 
@@ -24,6 +41,17 @@ exposed_users as (
 
 ),
 
+{% if is_incremental() %}
+
+recomputed_users as (
+
+    -- users whose every event is read again: newly exposed, or their device identified
+    {{ experiment_users_this_run() }}
+
+),
+
+{% endif %}
+
 candidate_events as (
 
     select
@@ -35,7 +63,28 @@ candidate_events as (
     from {{ ref('int_user_events') }} as user_events
     inner join exposed_users
         on user_events.user_id = exposed_users.user_id
-    where user_events.event_name in (select metrics.event from metrics)
+    where
+        user_events.event_name in (select metrics.event from metrics)
+    {% if is_incremental() %}
+        and user_events.user_id in (select recomputed_users.user_id from recomputed_users)
+
+        union all
+
+        -- everybody else: this run's events only
+        select
+            stitched.event_id,
+            stitched.user_id,
+            stitched.event_name,
+            stitched.event_at,
+            stitched.properties
+        from ({{ stitched_events(this_run) }}) as stitched
+        inner join exposed_users
+            on stitched.user_id = exposed_users.user_id
+        where
+            stitched.event_name in (select metrics.event from metrics)
+            and stitched.user_id not in (select recomputed_users.user_id from recomputed_users)
+
+    {% endif %}
 
 ),
 

@@ -20,11 +20,30 @@
     without a property) and denominator_value the user's value of denominator_metric (in that
     metric's own window); the user is included once both windows are complete. Denominator
     metrics get rows for the experiment even when it is not assigned them.
--#}
-{{ config(materialized='table') }}
 
+    Incremental (delete+insert on user_id): a run recomputes, from all their metric events,
+    the users whose exposures or identification it changed (experiment_users_this_run), the
+    users with metric events in this run's loads (new or late, in any window, pre-exposure
+    included), and the users with a complete window that has no row yet (the watermark moved
+    past its end); nobody else's events are read. The rows of pairs that became multi-variant
+    are deleted by a post-hook (delete_multi_variant_rows). A change to the experiment seeds
+    or to var('experiment_cuped_pre_days') needs a full refresh.
+-#}
+{{
+    config(
+        materialized='incremental',
+        unique_key='user_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+        post_hook="{{ delete_multi_variant_rows() }}",
+    )
+}}
+-- depends_on: {{ ref('int_anonymous_ids') }}
+-- depends_on: {{ ref('int_identity_map') }}
+-- depends_on: {{ ref('int_experiment_exposure_events') }}
 {%- set pre_days = var('experiment_cuped_pre_days') | int -%}
 {%- set far_future = "cast('9999-12-31' as " ~ dbt.type_timestamp() ~ ")" -%}
+{%- set this_run = events_this_run() %}
 
 with
 
@@ -130,51 +149,95 @@ complete_windows as (
 
 ),
 
+{% if is_incremental() %}
+
+recomputed_users as (
+
+    {{ experiment_users_this_run() }}
+
+    union
+
+    select stitched.user_id
+    from ({{ stitched_events(this_run) }}) as stitched
+    where
+        stitched.user_id is not null
+        and stitched.event_name in (select metrics.event from metrics)
+
+    union
+
+    -- complete windows without a row: the watermark passed their end in this run
+    select complete_windows.user_id
+    from complete_windows
+    left join {{ this }} as stored
+        on
+            complete_windows.experiment_key = stored.experiment_key
+            and complete_windows.metric_key = stored.metric_key
+            and complete_windows.user_id = stored.user_id
+    where stored.user_id is null
+
+),
+
+{% endif %}
+
+recomputed_windows as (
+
+    select complete_windows.*
+    from complete_windows
+    {% if is_incremental() %}
+        where complete_windows.user_id in (select recomputed_users.user_id from recomputed_users)
+    {% endif %}
+
+),
+
 metric_events as (
 
-    select * from {{ ref('int_experiment_metric_events') }}
+    select metric_events.*
+    from {{ ref('int_experiment_metric_events') }} as metric_events
+    {% if is_incremental() %}
+        where metric_events.user_id in (select recomputed_users.user_id from recomputed_users)
+    {% endif %}
 
 ),
 
 windowed as (
 
     select
-        complete_windows.experiment_key,
-        complete_windows.metric_key,
-        complete_windows.user_id,
-        complete_windows.variant,
-        complete_windows.first_exposure_at,
+        recomputed_windows.experiment_key,
+        recomputed_windows.metric_key,
+        recomputed_windows.user_id,
+        recomputed_windows.variant,
+        recomputed_windows.first_exposure_at,
         count(
-            case when metric_events.event_at >= complete_windows.window_start_at then 1 end
+            case when metric_events.event_at >= recomputed_windows.window_start_at then 1 end
         ) as event_count,
         coalesce(sum(
             case
-                when metric_events.event_at >= complete_windows.window_start_at
+                when metric_events.event_at >= recomputed_windows.window_start_at
                     then metric_events.property_value
             end
         ), 0) as property_sum,
         count(
-            case when metric_events.event_at < complete_windows.first_exposure_at then 1 end
+            case when metric_events.event_at < recomputed_windows.first_exposure_at then 1 end
         ) as pre_event_count,
         coalesce(sum(
             case
-                when metric_events.event_at < complete_windows.first_exposure_at
+                when metric_events.event_at < recomputed_windows.first_exposure_at
                     then metric_events.property_value
             end
         ), 0) as pre_property_sum
-    from complete_windows
+    from recomputed_windows
     left join metric_events
         on
-            complete_windows.user_id = metric_events.user_id
-            and complete_windows.metric_key = metric_events.metric_key
-            and complete_windows.pre_window_start_at <= metric_events.event_at
-            and coalesce(complete_windows.window_end_at, {{ far_future }}) > metric_events.event_at
+            recomputed_windows.user_id = metric_events.user_id
+            and recomputed_windows.metric_key = metric_events.metric_key
+            and recomputed_windows.pre_window_start_at <= metric_events.event_at
+            and coalesce(recomputed_windows.window_end_at, {{ far_future }}) > metric_events.event_at
     group by
-        complete_windows.experiment_key,
-        complete_windows.metric_key,
-        complete_windows.user_id,
-        complete_windows.variant,
-        complete_windows.first_exposure_at
+        recomputed_windows.experiment_key,
+        recomputed_windows.metric_key,
+        recomputed_windows.user_id,
+        recomputed_windows.variant,
+        recomputed_windows.first_exposure_at
 
 ),
 

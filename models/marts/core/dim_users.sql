@@ -30,11 +30,7 @@ changed_users as (
 
     union
 
-    select anonymous_ids.user_id
-    from {{ ref('int_anonymous_ids') }} as anonymous_ids
-    where
-        anonymous_ids.user_id is not null
-        and {{ in_run_limits('anonymous_ids.identified_load_id') }}
+    {{ users_identified_this_run() }}
 
 ),
 
