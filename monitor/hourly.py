@@ -270,8 +270,12 @@ class Incident:
     def end(self) -> datetime:
         return self.start + timedelta(hours=self.hours)
 
+    def during(self, other: Incident) -> bool:
+        """Some hour of both (whatever the direction)."""
+        return self.start < other.end and other.start < self.end
+
     def overlaps(self, other: Incident) -> bool:
-        return self.direction == other.direction and self.start < other.end and other.start < self.end
+        return self.direction == other.direction and self.during(other)
 
     def when(self) -> str:
         if self.hours >= 24 and self.start.hour == 0:

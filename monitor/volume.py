@@ -206,8 +206,7 @@ def _sibling_explains(other: hourly.Incident, part: hourly.Incident) -> bool:
     def dimension(i: hourly.Incident) -> str:
         return i.series.split("=", 1)[0]
     return (other is not part and dimension(other) == dimension(part)
-            and other.direction != part.direction
-            and other.start < part.end and part.start < other.end
+            and other.direction != part.direction and other.during(part)
             and abs(other.observed - other.expected) > abs(part.observed - part.expected))
 
 
