@@ -94,6 +94,9 @@ class VolumeMonitorConfig:
     # hours, so its values' drops and spikes are the release itself (docs/monitoring.md)
     dimensions: tuple[str, ...] = DEFAULT_DIMENSIONS
     top_n: int = 5                      # values per dimension scored on their own; rest is "other"
+    # hour-of-week events: windows of this many consecutive hours are scored too (against the
+    # same window of the same weekday), so a 3-hour drop that no single hour shows is found
+    windows: tuple[int, ...] = (3, 6)
     # Opt-in until the orchestrated end-to-end runs have been judged with it on: on the
     # end-to-end test's data it still raises one spurious warning in three weeks (docs/monitoring.md)
     active: bool = False
@@ -129,10 +132,13 @@ def parse_volume(raw: dict[str, Any] | None) -> VolumeMonitorConfig:
         raise ValueError(f"volume.dimensions: {bad} not among {', '.join(DIMENSIONS)}")
     if general.history_weeks < 1 or general.min_history < 1 or general.top_n < 1:
         raise ValueError("volume: history_weeks, min_history and top_n must be >= 1")
+    windows = tuple(sorted({int(w) for w in general.windows}))
+    if any(not 2 <= w <= 23 for w in windows):
+        raise ValueError("volume.windows: window lengths are 2..23 hours (the day is scored anyway)")
     events = tuple((str(name), _event_volume(ev, defaults, f"volume.events.{name}"))
                    for name, ev in sorted(events_raw.items()))
     return VolumeMonitorConfig(defaults, events, general.history_weeks, general.min_history,
-                               tuple(general.dimensions), general.top_n, general.active)
+                               tuple(general.dimensions), general.top_n, windows, general.active)
 
 
 @dataclass(frozen=True)

@@ -270,8 +270,12 @@ class Incident:
     def end(self) -> datetime:
         return self.start + timedelta(hours=self.hours)
 
+    def during(self, other: Incident) -> bool:
+        """Some hour of both (whatever the direction)."""
+        return self.start < other.end and other.start < self.end
+
     def overlaps(self, other: Incident) -> bool:
-        return self.direction == other.direction and self.start < other.end and other.start < self.end
+        return self.direction == other.direction and self.during(other)
 
     def when(self) -> str:
         if self.hours >= 24 and self.start.hour == 0:
@@ -280,9 +284,83 @@ class Incident:
         return f"{self.day} {self.start:%H:%M}-{last:%H:%M} UTC"
 
 
+def rolling(values: np.ndarray, window: int) -> np.ndarray:
+    """Each bucket's sum with the `window - 1` buckets before it (nan until a full window, and
+    wherever the window covers an unknown bucket): windows of hours are scored like hours."""
+    values = np.atleast_2d(np.asarray(values, dtype=float))
+    if window == 1:
+        return values.copy()
+    zero = np.zeros((values.shape[0], 1))
+    total = np.cumsum(np.hstack([zero, np.nan_to_num(values)]), axis=1)
+    unknown = np.cumsum(np.hstack([zero, np.isnan(values).astype(float)]), axis=1)
+    out = np.full(values.shape, np.nan)
+    out[:, window - 1:] = np.where(unknown[:, window:] - unknown[:, :-window] > 0, np.nan,
+                                   total[:, window:] - total[:, :-window])
+    return out
+
+
+@dataclass(frozen=True)
+class Window:
+    """The scores of one window length (hours) of one series: its bucket t sums t-length+1..t."""
+
+    length: int
+    scores: Scores
+    row: int
+
+
+def marks(windows: list[Window], columns: range) -> np.ndarray:
+    """Per bucket of `columns`' series: -1 drop, +1 spike, 0 normal, from every flagged window
+    that lies inside `columns` (a window never reaches into the day before; its day's hours
+    alone are judged). A window is trimmed at both ends to the hours that moved at least half
+    as far as the window did (a 6-hour window around a 3-hour drop names the 3 hours). The
+    union of overlapping flagged windows is one incident; where a drop and a spike window
+    overlap, the shorter window (the single hour first) decides."""
+    wins = sorted(windows, key=lambda w: w.length)
+    hour = wins[0].scores
+    assert wins[0].length == 1, "the single hours come first"
+    with np.errstate(all="ignore"):
+        change = hour.observed[wins[0].row] / hour.expected[wins[0].row] - 1
+    out = np.zeros(hour.observed.shape[1], dtype=int)
+    for w in wins:
+        s, r = w.scores, w.row
+        for t in range(columns.start + w.length - 1, columns.stop):
+            if not s.flagged[r, t]:
+                continue
+            lo = t - w.length + 1
+            sign = -1 if s.observed[r, t] < s.expected[r, t] else 1
+            moved = np.flatnonzero(np.nan_to_num(change[lo:t + 1] * sign)
+                                   >= abs(s.observed[r, t] / s.expected[r, t] - 1) / 2)
+            if w.length > 1 and len(moved) == 0:
+                continue
+            span = slice(lo + moved[0], lo + moved[-1] + 1) if w.length > 1 else slice(lo, t + 1)
+            out[span] = np.where(out[span] == 0, sign, out[span])
+    return out
+
+
+def strongest_window(windows: list[Window], first: int, last: int) -> tuple[int, int] | None:
+    """(length, end bucket) of the flagged multi-hour window inside first..last furthest off in
+    noise units (the alert names it: a 3-hour drop that no single hour shows)."""
+    best, where = 0.0, None
+    for w in windows:
+        if w.length == 1:
+            continue
+        s, r = w.scores, w.row
+        for t in range(first + w.length - 1, last + 1):
+            if s.flagged[r, t]:
+                z = abs(s.observed[r, t] - s.expected[r, t]) / np.sqrt(max(s.expected[r, t], 1.0))
+                if z > best:
+                    best, where = z, (w.length, t)
+    return where
+
+
 def incidents(series: str, day: date, bucket_starts: list[datetime], hours_per_bucket: int,
-              s: Scores, row: int, columns: range) -> list[Incident]:
-    """Roll the flagged buckets of `row` in `columns` (the day's buckets) up into incidents."""
+              s: Scores, row: int, columns: range, mark: np.ndarray | None = None) -> list[Incident]:
+    """Roll the flagged buckets of `row` in `columns` (the day's buckets) up into incidents.
+
+    `mark` (from `marks`: -1 drop, +1 spike per bucket) replaces the row's own flags, e.g. by
+    the union of the flagged windows of several lengths."""
+    if mark is None:
+        mark = np.where(s.flagged[row], np.where(s.observed[row] < s.expected[row], -1, 1), 0)
     found: list[Incident] = []
     run: list[int] = []
 
@@ -290,18 +368,18 @@ def incidents(series: str, day: date, bucket_starts: list[datetime], hours_per_b
         if not run:
             return
         obs, exp = s.observed[row, run], s.expected[row, run]
-        worst = run[int(np.argmax(np.abs(obs - exp) / np.sqrt(np.maximum(exp, 1.0))))]
+        z = np.abs(obs - exp) / np.sqrt(np.maximum(exp, 1.0))
+        worst = run[int(np.argmax(np.nan_to_num(z, nan=-1.0)))]
         found.append(Incident(
             series, day, bucket_starts[run[0]], hours_per_bucket * len(run),
-            "drop" if obs.sum() < exp.sum() else "spike", float(obs.sum()), float(exp.sum()),
+            "drop" if mark[run[0]] < 0 else "spike", float(obs.sum()), float(np.nansum(exp)),
             float(s.lower[row, run].sum()), float(s.upper[row, run].sum()),
             bucket_starts[worst], float(s.observed[row, worst]), float(s.expected[row, worst])))
         run.clear()
 
     for c in columns:
-        if s.flagged[row, c]:
-            direction = s.observed[row, c] < s.expected[row, c]
-            if run and (s.observed[row, run[-1]] < s.expected[row, run[-1]]) != direction:
+        if mark[c]:
+            if run and mark[run[-1]] != mark[c]:
                 close()
             run.append(c)
         else:

@@ -126,17 +126,24 @@ def evaluate_day(counts: Counts, day: date, cfg: VolumeMonitorConfig) -> DayVerd
     series = _series_for(counts, cfg, hours, day_start)
     verdict = DayVerdict(day, has_data=any(np.nansum(arr[day_start:]) > 0 for k, arr in series.items()
                                            if k[1] == "all"))
-    # totals and dimension values apart: a value is scored by its share of its event's total
-    by_scheme: dict[tuple[str, bool], list[tuple[tuple[str, str, str], np.ndarray]]] = defaultdict(list)
+    # totals and dimension values apart: a value is scored by its share of its event's total.
+    # A pass is (seasonality, window length in buckets, dimension values or totals).
+    Item = tuple[tuple[str, str, str], np.ndarray]
+    by_scheme: dict[tuple[str, int, bool], list[Item]] = defaultdict(list)
     for key, arr in series.items():
         ev_cfg = cfg.for_event(key[0])
         if ev_cfg.enabled:
-            by_scheme[(ev_cfg.seasonality, key[1] != "all")].append((key, arr))
-            if ev_cfg.seasonality == "hour-of-week":  # hours roll up: the day total is scored too
-                by_scheme[("weekday", key[1] != "all")].append((key, arr))
+            is_dim = key[1] != "all"
+            by_scheme[(ev_cfg.seasonality, 1, is_dim)].append((key, arr))
+            if ev_cfg.seasonality == "hour-of-week":  # hours roll up: windows and the day too
+                for length in cfg.windows:
+                    by_scheme[(ev_cfg.seasonality, length, is_dim)].append((key, arr))
+                by_scheme[("weekday", 1, is_dim)].append((key, arr))
     found: dict[tuple[str, str, str], dict[bool, list[hourly.Incident]]] = defaultdict(dict)
-    total_flags: dict[tuple[str, str], np.ndarray] = {}  # (seasonality, event) -> flagged buckets
-    for (seasonality, is_dim), items in sorted(by_scheme.items()):  # totals before their values
+    windows: dict[tuple[str, str, str], list[hourly.Window]] = defaultdict(list)
+    # (seasonality, window, event) -> flagged buckets of the event's total
+    total_flags: dict[tuple[str, int, str], np.ndarray] = {}
+    for (seasonality, length, is_dim), items in sorted(by_scheme.items()):  # totals before values
         sch = hourly.scheme(seasonality, cfg.history_weeks)
         values = np.stack([arr for _, arr in items])
         rest = exclude = None
@@ -144,6 +151,8 @@ def evaluate_day(counts: Counts, day: date, cfg: VolumeMonitorConfig) -> DayVerd
             nothing = np.full(len(hours), np.nan)
             rest = np.stack([series.get((k[0], "all", "all"), nothing) for k, _ in items]) - values
         if sch.hourly:
+            values = hourly.rolling(values, length)
+            rest = None if rest is None else hourly.rolling(rest, length)
             starts, per, d0 = hours, 1, day_start
         else:
             values = _per_day(values)
@@ -151,25 +160,30 @@ def evaluate_day(counts: Counts, day: date, cfg: VolumeMonitorConfig) -> DayVerd
             starts, per, d0 = hours[::24], 24, days
         if is_dim:
             none = np.zeros(values.shape[1], dtype=bool)
-            exclude = np.stack([total_flags.get((seasonality, k[0]), none) for k, _ in items])
+            exclude = np.stack([total_flags.get((seasonality, length, k[0]), none) for k, _ in items])
         s = hourly.score(values, sch.lag, sch.n_ref, cfg.min_history,
                          **hourly.settings([cfg.for_event(k[0]) for k, _ in items]),
                          rest=rest, exclude=exclude)
         if not is_dim:
-            total_flags.update({(seasonality, k[0]): s.flagged[row] for row, (k, _) in enumerate(items)})
-        cols = range(d0, values.shape[1])
+            total_flags.update({(seasonality, length, k[0]): s.flagged[row]
+                                for row, (k, _) in enumerate(items)})
         for row, (key, _) in enumerate(items):
-            name = series_key(*key)
+            if sch.hourly:
+                windows[key].append(hourly.Window(length, s, row))
+            if length > 1:
+                continue
             own = cfg.for_event(key[0]).seasonality
             if own == seasonality or key[1] == "all":  # charts: own scheme, totals also per day
                 verdict.series.append(SeriesScore(
-                    name, *key, own, starts[d0:], s.observed[row, d0:], s.expected[row, d0:],
-                    s.lower[row, d0:], s.upper[row, d0:], s.flagged[row, d0:],
-                    s.scored[row, d0:], sch.hourly))
-            incs = hourly.incidents(name, day, starts, per, s, row, cols)
-            if incs and incs[0].start == starts[d0] and s.flagged[row, d0 - 1]:
-                incs[0] = replace(incs[0], continued=True)
-            found[key][sch.hourly] = incs
+                    series_key(*key), *key, own, starts[d0:], s.observed[row, d0:],
+                    s.expected[row, d0:], s.lower[row, d0:], s.upper[row, d0:],
+                    s.flagged[row, d0:], s.scored[row, d0:], sch.hourly))
+            if not sch.hourly:
+                found[key][False] = hourly.incidents(series_key(*key), day, starts, per, s, row,
+                                                     range(d0, values.shape[1]))
+    cols = range(day_start, len(hours))
+    for key, wins in windows.items():
+        found[key][True] = _hour_incidents(series_key(*key), day, hours, wins, cols)
     totals: dict[str, list[hourly.Incident]] = defaultdict(list)
     dims: list[hourly.Incident] = []
     for key, by_kind in found.items():
@@ -178,11 +192,49 @@ def evaluate_day(counts: Counts, day: date, cfg: VolumeMonitorConfig) -> DayVerd
         verdict.incidents.extend(incident_list)
     for inc in dims:
         event = inc.series.split("[", 1)[0]
-        if any(t.overlaps(inc) and _explains(t, inc) for t in totals.get(event, [])):
+        if any(t.overlaps(inc) and _explains(t, inc) for t in totals.get(event, [])) \
+                or any(_sibling_explains(o, inc) for o in dims):
             verdict.suppressed += 1
         else:
             verdict.incidents.append(inc)
     return verdict
+
+
+def _sibling_explains(other: hourly.Incident, part: hourly.Incident) -> bool:
+    """Another value of the same dimension moved the other way, further, at the same time: a
+    value is scored by its share, so web's share rises when iOS falls to zero (one finding)."""
+    def dimension(i: hourly.Incident) -> str:
+        return i.series.split("=", 1)[0]
+    return (other is not part and dimension(other) == dimension(part)
+            and other.direction != part.direction and other.during(part)
+            and abs(other.observed - other.expected) > abs(part.observed - part.expected))
+
+
+def _hour_incidents(name: str, day: date, hours: list[datetime], wins: list[hourly.Window],
+                    cols: range) -> list[hourly.Incident]:
+    """The union of the day's flagged hours and windows as incidents, in single-hour figures;
+    a window's own figures are in the detail (its range is narrower than the hours' summed)."""
+    single = next(w for w in wins if w.length == 1)
+    s, row = single.scores, single.row
+    incs = hourly.incidents(name, day, hours, 1, s, row, cols, hourly.marks(wins, cols))
+    out = []
+    for inc in incs:
+        first = cols.start + (inc.start.hour if inc.start.date() == day else 0)
+        best = hourly.strongest_window(wins, first, first + inc.hours - 1)
+        if best is not None:
+            length, t = best
+            w = next(x for x in wins if x.length == length)
+            ws, wr = w.scores, w.row
+            window_start = hours[t - length + 1]
+            last = window_start + timedelta(hours=length) - timedelta(minutes=1)
+            inc = replace(inc, detail=(
+                f"{length}-hour window {window_start:%H:%M}-{last:%H:%M}: {ws.observed[wr, t]:,.0f} "
+                f"vs {ws.expected[wr, t]:,.0f} expected (normal range {ws.lower[wr, t]:,.0f}.."
+                f"{ws.upper[wr, t]:,.0f})"))
+        if inc.start == hours[cols.start] and s.flagged[row, cols.start - 1]:
+            inc = replace(inc, continued=True)
+        out.append(inc)
+    return out
 
 
 def _per_day(values: np.ndarray) -> np.ndarray:

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from monitor.config import EventVolumeConfig, VolumeMonitorConfig, parse_config
-from monitor.hourly import score
+from monitor.hourly import rolling, score
 from monitor.run import alerts_for
 from monitor.volume import evaluate_day, results
 
@@ -221,3 +221,74 @@ def test_a_young_product_ramping_from_zero_still_shows_a_saturday_drop():
             for i in evaluate_day(counts, START + timedelta(days=d), cfg).incidents] == []
     (drop,) = evaluate_day(counts, START + timedelta(days=33), cfg).incidents
     assert (drop.hours, drop.direction) == (24, "drop") and (START + timedelta(days=33)).weekday() == 5
+
+
+def test_rolling_windows_need_every_hour_of_the_window():
+    values = np.array([[np.nan, 1.0, 2.0, 3.0, 4.0]])
+    assert np.array_equal(rolling(values, 3), [[np.nan, np.nan, np.nan, 6.0, 9.0]], equal_nan=True)
+    assert np.array_equal(rolling(values, 1), values, equal_nan=True)
+
+
+def _quiet_drop(factor: float, hours: range, day: int = 35, seed: int = 50):
+    def plant(d, h, lam):
+        return lam * factor if d == day and h in hours else lam
+
+    return {("login", "all", "all"): series(day + 1, 100.0, seed, plant)}
+
+
+def test_a_three_hour_drop_that_no_single_hour_shows_is_found_by_its_window():
+    counts = _quiet_drop(0.55, range(12, 15))
+    day = START + timedelta(days=35)
+    verdict = evaluate_day(counts, day, VolumeMonitorConfig())
+    (hours,) = [s for s in verdict.series if s.key == "login" and s.hourly]
+    assert not hours.flagged.any()  # no single hour is out of its range
+    (incident,) = verdict.incidents
+    assert (incident.start, incident.hours, incident.direction) == (hour(35, 12), 3, "drop")
+    assert "3-hour window 12:00-14:59" in incident.detail
+    assert evaluate_day(counts, day, VolumeMonitorConfig(windows=())).incidents == []
+
+
+def test_a_window_is_trimmed_to_the_hours_that_moved():
+    # the 6-hour windows around a 3-hour drop are flagged too, but name only its 3 hours
+    counts = _quiet_drop(0.2, range(12, 15))
+    (incident,) = evaluate_day(counts, START + timedelta(days=35), VolumeMonitorConfig()).incidents
+    assert (incident.start, incident.hours) == (hour(35, 12), 3)
+
+
+def test_a_window_never_reaches_into_the_day_before():
+    # a drop late on day 34: day 34 names it; day 35's early windows (which would cover those
+    # hours) are not windows of day 35
+    def plant(d, h, lam):
+        return lam * 0.2 if d == 34 and h >= 21 else lam
+
+    counts = {("page_view", "all", "all"): series(36, 300.0, 6, plant)}
+    cfg = VolumeMonitorConfig()
+    before = evaluate_day(counts, START + timedelta(days=34), cfg).incidents
+    assert [(i.start, i.end, i.direction) for i in before] == [(hour(34, 21), hour(35, 0), "drop")]
+    assert evaluate_day(counts, START + timedelta(days=35), cfg).incidents == []
+
+
+def test_the_minimum_volume_rule_applies_to_each_window_as_a_whole():
+    # 8 events an hour: a single hour (8 < 10) is never scored, a 3-hour window (24) is
+    values = np.full((2, 168 * 5), 8.0)
+    values[:, 168 * 4 + 10:168 * 4 + 13] = 0.0
+    windows = rolling(values, 3)
+    s = score(windows, 168, 6, 3, 5.0, np.array([24.0, 24.5]), 0.3)
+    hours = score(values, 168, 6, 3, 5.0, 10.0, 0.3)
+    assert not hours.scored.any()
+    assert s.scored[0, 168 * 4 + 12] and s.flagged[0, 168 * 4 + 12]
+    assert not s.scored[1].any() and not s.flagged[1].any()
+    counts = {("login", "all", "all"): {hour(d, h): 0.0 if d == 28 and 10 <= h < 13 else 8.0
+                                        for d in range(29) for h in range(24)}}
+    cfg = VolumeMonitorConfig()
+    (incident,) = evaluate_day(counts, START + timedelta(days=28), cfg).incidents
+    assert (incident.start, incident.hours, incident.direction) == (hour(28, 10), 3, "drop")
+    strict = replace(cfg, defaults=EventVolumeConfig(min_expected_events=24.5))
+    assert evaluate_day(counts, START + timedelta(days=28), strict).incidents == []
+
+
+def test_window_lengths_are_validated():
+    assert parse_config({"volume": {"windows": [6, 3, 3]}}).volume.windows == (3, 6)
+    assert parse_config({"volume": {"windows": []}}).volume.windows == ()
+    with pytest.raises(ValueError, match="windows"):
+        parse_config({"volume": {"windows": [24]}})
