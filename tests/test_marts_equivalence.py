@@ -34,20 +34,24 @@ DAYS = 9
 # day-by-day side: the first six days together, then one batch per run
 BATCHES = [(0, 5), (6, 6), (7, 7), (8, 8)]
 OPTIONS = IngestOptions(runner="inline")
-# busier billing than the default, so five days of 100 users carry subscription events
+# busier billing than the default, so a few days of 100 users carry subscription events
 BILLING = BehaviourConfig(subscribe_base=0.25, change_per_day=0.3, cancel_per_day=0.15,
                           reactivate_per_day=0.6)
 # tables over the incremental experiment models, rebuilt every run: equal too (up to the
-# last bits of aggregated doubles, close_differences). Not int_experiment_comparisons and
-# rpt_experiment_results yet: an arm whose CUPED values are all equal gets a variance of
-# 0 or of 1e-31 depending on the order its rows are stored in, and the CUPED t-statistic
-# is then null or finite (seen on PostgreSQL for new_mrr_cents); their inputs are compared.
+# last bits of aggregated doubles, close_differences), the read-outs included: a constant
+# CUPED value's rounding noise counts as no variance (macros/stats/comparison.sql), so the
+# order rows are stored in cannot turn a null t statistic into a finite one
 EXPERIMENT_TABLES = [
     ("intermediate", "int_experiment_user_slices"),
+    ("intermediate", "int_experiment_slice_members"),
+    ("intermediate", "int_experiment_slice_health"),
     ("intermediate", "int_experiment_health"),
-    ("intermediate", "int_experiment_slice_comparisons"),
+    ("intermediate", "int_experiment_comparisons"),
+    ("intermediate", "int_experiment_read_outs"),
+    ("marts", "rpt_experiment_results"),
     ("marts", "rpt_experiment_slice_results"),
     ("marts", "rpt_experiment_quantile_results"),
+    ("marts", "rpt_experiment_daily_results"),
 ]
 BUILD_WITHOUT_TESTS = ["build", "--fail-fast", "--exclude-resource-type", "test", "unit_test"]
 

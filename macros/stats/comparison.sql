@@ -115,7 +115,13 @@
                 * (adjusted.denominator_value - arm_means.denominator_mean)
             ) / nullif(count(*) - 1, 0) as covariance,
             avg(adjusted.cuped_value) as cuped_mean,
-            var_samp(adjusted.cuped_value) as cuped_variance
+            case
+                -- a constant adjusted value has no variance: its rounding noise (7.6e-31 in one
+                -- warehouse, 0 in another) must not turn into a t statistic
+                when var_samp(adjusted.cuped_value) <= 1e-12 * avg(adjusted.cuped_value * adjusted.cuped_value)
+                    then 0.0
+                else var_samp(adjusted.cuped_value)
+            end as cuped_variance
         from (
             select
                 cuped_rows.*,
