@@ -4,7 +4,8 @@
 
     Incremental (delete+insert on user_id): the users of this run's events (int_events_this_run,
     stitched), and the users of devices identified by this run's loads, are recomputed from all their events; nobody
-    else is read. Counts are recomputed, never added, so reading a load twice changes nothing.
+    else is read (attributed_events for those users only: the events with their user_id and
+    the anonymous events of their devices, found through indexes on PostgreSQL). Counts are recomputed, never added, so reading a load twice changes nothing.
 -#}
 {{
     config(
@@ -16,6 +17,8 @@
 }}
 -- depends_on: {{ ref('int_anonymous_ids') }}
 -- depends_on: {{ ref('int_identity_map') }}
+-- depends_on: {{ ref('int_user_events') }}
+-- depends_on: {{ ref('fct_events') }}
 {%- set this_run = events_this_run() %}
 
 with
@@ -38,10 +41,11 @@ changed_users as (
 
 user_events as (
 
+    {% if is_incremental() -%}
+    {{ attributed_events('changed_users') }}
+    {%- else -%}
     select * from {{ ref('int_user_events') }}
-    {% if is_incremental() %}
-        where user_id in (select changed_users.user_id from changed_users)
-    {% endif %}
+    {%- endif %}
 
 ),
 
