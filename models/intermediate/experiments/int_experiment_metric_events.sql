@@ -10,7 +10,8 @@
 
     Incremental (delete+insert on event_id): this run's events (int_events_this_run, stitched)
     of exposed users, plus every event of the users whose exposures or identification this
-    run changed (experiment_users_this_run: a newly exposed user brings their whole history).
+    run changed (experiment_users_this_run: a newly exposed user brings their whole history,
+    read through attributed_events, so through indexes on PostgreSQL).
     Rows of an event are replaced whole, so late events and duplicates across batches give
     the rows of a full build. A change to seeds/experiment_metrics.csv needs a full refresh.
 -#}
@@ -25,7 +26,9 @@
 -- depends_on: {{ ref('int_anonymous_ids') }}
 -- depends_on: {{ ref('int_identity_map') }}
 -- depends_on: {{ ref('int_experiment_exposure_events') }}
+-- depends_on: {{ ref('fct_events') }}
 {%- set this_run = events_this_run() %}
+{%- set user_events_source = 'recomputed_user_events' if is_incremental() else ref('int_user_events') %}
 
 with
 
@@ -50,6 +53,13 @@ recomputed_users as (
 
 ),
 
+recomputed_user_events as (
+
+    -- only those users' events, read through fct_events' own user and device columns
+    {{ attributed_events('recomputed_users') }}
+
+),
+
 {% endif %}
 
 candidate_events as (
@@ -60,13 +70,12 @@ candidate_events as (
         user_events.event_name,
         user_events.event_at,
         user_events.properties
-    from {{ ref('int_user_events') }} as user_events
+    from {{ user_events_source }} as user_events
     inner join exposed_users
         on user_events.user_id = exposed_users.user_id
     where
         user_events.event_name in (select metrics.event from metrics)
     {% if is_incremental() %}
-        and user_events.user_id in (select recomputed_users.user_id from recomputed_users)
 
         union all
 
