@@ -9,19 +9,15 @@
     those users' rows instead of stitching all of history first.
 -#}
 {% macro attributed_events(users=none) -%}
+    {%- set columns = ['event_name', 'event_at', 'event_date', 'anonymous_id', 'workspace_id',
+                       'platform', 'country', 'properties', 'load_id'] -%}
     select
         events.event_id,
         events.user_id,
         true as is_identified,
-        events.event_name,
-        events.event_at,
-        events.event_date,
-        events.anonymous_id,
-        events.workspace_id,
-        events.platform,
-        events.country,
-        events.properties,
-        events.load_id
+        {%- for column in columns %}
+        events.{{ column }}{{ ',' if not loop.last }}
+        {%- endfor %}
     from {{ ref('fct_events') }} as events
     where
         events.user_id is not null
@@ -35,15 +31,9 @@
         events.event_id,
         identity_map.user_id,
         false as is_identified,
-        events.event_name,
-        events.event_at,
-        events.event_date,
-        events.anonymous_id,
-        events.workspace_id,
-        events.platform,
-        events.country,
-        events.properties,
-        events.load_id
+        {%- for column in columns %}
+        events.{{ column }}{{ ',' if not loop.last }}
+        {%- endfor %}
     from {{ ref('fct_events') }} as events
     inner join {{ ref('int_identity_map') }} as identity_map
         on events.anonymous_id = identity_map.anonymous_id
