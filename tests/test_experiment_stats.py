@@ -48,6 +48,7 @@ from tests.experiment_reference import (
     arm_row,
     comparison,
     cuped_comparison,
+    guardrail_status,
     quantile_interval,
     quantile_lift,
     statistic,
@@ -110,10 +111,11 @@ exp_three_arm,user_type,2,metrics_and_slices
 exp_srm,platform,2,metrics_and_slices
 """
 QUANTILES_CSV = """\
-experiment_key,metric_key,quantile_level
-exp_three_arm,revenue_72h,0.9
-exp_three_arm,revenue_72h,0.5
-exp_srm,orders_72h,0.9
+experiment_key,metric_key,quantile_level,is_guardrail
+exp_three_arm,revenue_72h,0.9,false
+exp_three_arm,revenue_72h,0.5,true
+exp_three_arm,late_orders,0.9,true
+exp_srm,orders_72h,0.9,false
 """
 SLICE_PLATFORMS = ["web", "ios", "android"]
 SEQUENTIAL_TUNING = 5000  # dbt var experiment_sequential_tuning
@@ -458,12 +460,9 @@ def gbstats_read_out(exp: str, metric: str, t: tuple, c: tuple, row: dict) -> di
                sequential_p_value=sequential.p_value)
     low, high = (sequential.ci if setting["interval_method"] == "sequential"
                  else (row["rel_lift_ci_low"], row["rel_lift_ci_high"]))
-    if row["metric_role"] == "guardrail":  # deterioration d: its estimate, best and worst bound
-        d, best, worst = ((row["rel_lift"], low, high) if out["metric_direction"] == "decrease"
-                          else (-row["rel_lift"], -high, -low))
-        margin = out["non_inferiority_margin"]
-        out["guardrail_status"] = ("ok" if worst <= margin else
-                                   "breached" if best > 0 and d > margin else "inconclusive")
+    if row["metric_role"] == "guardrail":
+        out["guardrail_status"] = guardrail_status(row["rel_lift"], low, high, out["metric_direction"],
+                                                   out["non_inferiority_margin"])
         out["guardrail_breached"] = out["guardrail_status"] == "breached"
     return out
 
@@ -844,8 +843,12 @@ def test_report_shows_slices_quantiles_and_the_daily_panels(built, tmp_path):
     rows = fetch_results(target, "exp_three_arm")
     sections = fetch_sections(target, "exp_three_arm")
     report = format_report("exp_three_arm", rows, sections)
-    assert report.startswith(format_table("exp_three_arm", rows) + "\n") and "\x1b" not in report
+    assert report.startswith(format_table("exp_three_arm", rows, sections.quantiles) + "\n")
+    assert "\x1b" not in report
     lines = report.splitlines()
+    guardrails = lines[2:lines.index(next(x for x in lines if x.startswith("metric ")))]
+    assert guardrails[0].startswith("GUARDRAIL BREACHED")  # breaches first, quantiles included
+    assert any(x.startswith("GUARDRAIL BREACHED: p90 late_orders in big_win is +") for x in guardrails)
     for dimension in ("country", "platform", "user_type"):
         assert sum(x.startswith(f"slices by {dimension} (primary metrics;") for x in lines) == 1
     want = next(r for r in sections.slices if (r["dimension"], r["slice_value"], r["metric_key"],
