@@ -23,7 +23,7 @@ from tests.test_experiment_stats import (
     EXPERIMENTS_CSV,
     METRICS_CSV,
     QUANTILES_CSV,
-    _seed_rows,
+    seed_rows,
     reference_user_values,
 )
 from tests.test_experiment_stats import built as built_warehouse
@@ -85,13 +85,13 @@ def test_guardrail_quantiles_follow_the_guardrail_rule_on_the_reference_interval
     margin 2%, big_win's 1.5x orders) and non-breached guardrail quantiles."""
     target, events = built
     values = reference_user_values(events)
-    metrics = {m["metric_key"]: m for m in _seed_rows(METRICS_CSV)}
-    controls = {r["experiment_key"]: r["variant"] for r in _seed_rows(EXPERIMENTS_CSV)
+    metrics = {m["metric_key"]: m for m in seed_rows(METRICS_CSV)}
+    controls = {r["experiment_key"]: r["variant"] for r in seed_rows(EXPERIMENTS_CSV)
                 if r["is_control"] == "true"}
     actual = {(r["experiment_key"], r["metric_key"], float(r["quantile_level"]), r["variant"]): r
               for r in fetch_dicts(target, "select * from marts.rpt_experiment_quantile_results")}
     expected = {}
-    for setting in _seed_rows(QUANTILES_CSV):
+    for setting in seed_rows(QUANTILES_CSV):
         exp, metric, q = setting["experiment_key"], setting["metric_key"], float(setting["quantile_level"])
         direction = metrics[metric]["direction"] or "increase"
         margin = float(metrics[metric]["non_inferiority_margin"] or 0.0)
