@@ -23,8 +23,8 @@ from tests.test_experiment_stats import (
     EXPERIMENTS_CSV,
     METRICS_CSV,
     QUANTILES_CSV,
-    seed_rows,
     reference_user_values,
+    seed_rows,
 )
 from tests.test_experiment_stats import built as built_warehouse
 from tests.test_experiment_stats import synthetic as synthetic_warehouse
