@@ -94,3 +94,17 @@ def quantile_lift(t: np.ndarray, c: np.ndarray, q: float, confidence: float) -> 
     return {"rel_lift": None if not q_c else q_t / q_c - 1,
             "rel_lift_ci_low": low_t / high_c - 1 if low_t is not None and high_c and high_c > 0 else None,
             "rel_lift_ci_high": high_t / low_c - 1 if high_t is not None and low_c and low_c > 0 else None}
+
+
+def guardrail_status(rel_lift: float | None, low: float | None, high: float | None,
+                     direction: str, margin: float) -> str | None:
+    """The guardrail rule of docs/experiments.md on a lift and its interval: the deterioration
+    d (-lift for an increase metric, lift for a decrease one), its best and worst bound."""
+    d, best, worst = ((rel_lift, low, high) if direction == "decrease" else
+                      (None if rel_lift is None else -rel_lift, None if high is None else -high,
+                       None if low is None else -low))
+    if d is None or worst is None:
+        return None
+    if worst <= margin:
+        return "ok"
+    return "breached" if best is not None and best > 0 and d > margin else "inconclusive"

@@ -4,7 +4,9 @@ The SQL is compared with the same formulas in Python on the warehouse in
 tests/test_experiment_stats.py; here the formulas themselves are checked: the estimate
 against numpy's inverted-CDF quantile, the order-statistic interval's exact coverage from
 scipy's binomial distribution, and the coverage of the per-arm and the lift intervals by
-simulation (fixed seed).
+simulation (fixed seed). The guardrail status of guardrail quantiles is checked on the
+synthetic warehouse of tests/test_experiment_stats.py (DuckDB and PostgreSQL) against the
+guardrail rule in Python on the reference interval.
 """
 
 from __future__ import annotations
@@ -15,7 +17,20 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from tests.experiment_reference import quantile_interval, quantile_lift
+from tests.experiment_reference import guardrail_status, quantile_interval, quantile_lift
+from tests.helpers import fetch_dicts
+from tests.test_experiment_stats import (
+    EXPERIMENTS_CSV,
+    METRICS_CSV,
+    QUANTILES_CSV,
+    reference_user_values,
+    seed_rows,
+)
+from tests.test_experiment_stats import built as built_warehouse
+from tests.test_experiment_stats import synthetic as synthetic_warehouse
+
+# the synthetic warehouse of tests/test_experiment_stats.py (DuckDB and PostgreSQL), built again here
+built, synthetic = built_warehouse, synthetic_warehouse
 
 CONFIDENCE = 0.95
 
@@ -61,3 +76,38 @@ def test_simulated_coverage_of_arm_and_lift_intervals():
         assert hits / runs >= CONFIDENCE - 0.015, (lift, hits / runs)
     print(f"\narm coverage {arm_hits / runs:.3f}; lift coverage "
           + ", ".join(f"{lift:+.0%}: {hits / runs:.3f}" for lift, hits in lift_hits.items()))
+
+
+@pytest.mark.slow
+def test_guardrail_quantiles_follow_the_guardrail_rule_on_the_reference_interval(built):
+    """guardrail_status / guardrail_breached of every quantile row against guardrail_status()
+    on the numpy/scipy lift interval; the fixture plants a breach (late_orders p90, decrease,
+    margin 2%, big_win's 1.5x orders) and non-breached guardrail quantiles."""
+    target, events = built
+    values = reference_user_values(events)
+    metrics = {m["metric_key"]: m for m in seed_rows(METRICS_CSV)}
+    controls = {r["experiment_key"]: r["variant"] for r in seed_rows(EXPERIMENTS_CSV)
+                if r["is_control"] == "true"}
+    actual = {(r["experiment_key"], r["metric_key"], float(r["quantile_level"]), r["variant"]): r
+              for r in fetch_dicts(target, "select * from marts.rpt_experiment_quantile_results")}
+    expected = {}
+    for setting in seed_rows(QUANTILES_CSV):
+        exp, metric, q = setting["experiment_key"], setting["metric_key"], float(setting["quantile_level"])
+        direction = metrics[metric]["direction"] or "increase"
+        margin = float(metrics[metric]["non_inferiority_margin"] or 0.0)
+        arms = values[(exp, metric)]
+        for variant, arm in arms.items():
+            status = None
+            if setting["is_guardrail"] == "true" and variant != controls[exp]:
+                lift = quantile_lift(arm[0], arms[controls[exp]][0], q, CONFIDENCE)
+                status = guardrail_status(lift["rel_lift"], lift["rel_lift_ci_low"],
+                                          lift["rel_lift_ci_high"], direction, margin)
+            expected[(exp, metric, q, variant)] = status
+    assert set(actual) == set(expected)
+    for key, status in expected.items():
+        assert actual[key]["guardrail_status"] == status, (key, actual[key])
+        assert actual[key]["guardrail_breached"] == (status == "breached"), key
+    guarded = {key[1:]: status for key, status in expected.items() if status is not None}
+    assert guarded[("late_orders", 0.9, "big_win")] == "breached"
+    assert set(guarded.values()) - {"breached"}, guarded  # a non-breached guardrail quantile too
+    print(f"\n{target.name}: quantile guardrails {sorted(guarded.items())}")

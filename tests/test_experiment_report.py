@@ -4,7 +4,7 @@ built), with the columns under their headers."""
 
 from __future__ import annotations
 
-from pipeline.commands.experiment import format_report
+from pipeline.commands.experiment import format_report, guardrail_lines
 from pipeline.commands.experiment_plot import daily_series, y_limits
 from pipeline.commands.experiment_sections import Sections, quantile_lines, slice_lines
 
@@ -87,3 +87,20 @@ def test_daily_y_limits_include_zero_and_ignore_the_first_days_wide_band():
             {"rel_lift": 0.25, "sequential_ci_low": 0.1, "sequential_ci_high": 0.4}]
     low, high = y_limits(days)
     assert low < 0 < 50 < high < 60  # the 5000% early band leaves the panel
+
+
+def test_a_breached_quantile_guardrail_is_listed_first_with_the_guardrail_lines():
+    mean = {"metric_key": "errors", "variant": "b", "rel_lift": 0.01, "metric_direction": "decrease",
+            "non_inferiority_margin": 0.05, "guardrail_status": "ok"}
+    base = {"metric_key": "page_ms", "quantile_level": 0.9, "variant": "b", "is_control": False,
+            "metric_direction": "decrease", "non_inferiority_margin": 0.02}
+    quantiles = [{**base, "variant": "control", "is_control": True, "rel_lift": None,
+                  "guardrail_status": None},
+                 {**base, "rel_lift": 0.125, "guardrail_status": "breached"},
+                 {**base, "quantile_level": 0.5, "rel_lift": -0.01, "guardrail_status": "inconclusive"}]
+    lines = guardrail_lines([mean], quantiles)
+    assert lines == [
+        "GUARDRAIL BREACHED: p90 page_ms in b is +12.5% worse (should decrease; margin 2.0%)",
+        "guardrail inconclusive: p50 page_ms in b is -1.0% worse (should decrease; margin 2.0%)",
+        "guardrail ok: errors in b is +1.0% worse (should decrease; margin 5.0%)"]
+    assert guardrail_lines([mean]) == lines[2:]

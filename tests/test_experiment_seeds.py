@@ -42,9 +42,10 @@ exp_a,favourite_colour,3,slices
 exp_b,country,5,metrics
 """
 BAD_QUANTILES = """\
-experiment_key,metric_key,quantile_level
-exp_a,empty_window,1.5
-exp_b,empty_window,0.9
+experiment_key,metric_key,quantile_level,is_guardrail
+exp_a,empty_window,1.5,false
+exp_b,empty_window,0.9,true
+exp_a,empty_window,0.5,
 """
 
 
@@ -95,4 +96,4 @@ def test_broken_seeds_fail_loudly_with_a_reason_per_row(tmp_path, monkeypatch):
                               ("exp_a", "favourite_colour", "dimension")}
     quantile_problems = {(p["experiment_key"], p["problem"].split(" ")[0])
                          for p in problems("assert_experiment_quantiles_seed_valid", target)}
-    assert quantile_problems == {("exp_a", "quantile_level"), ("exp_b", "the")}
+    assert quantile_problems == {("exp_a", "quantile_level"), ("exp_b", "the"), ("exp_a", "is_guardrail")}

@@ -48,6 +48,7 @@ from tests.experiment_reference import (
     arm_row,
     comparison,
     cuped_comparison,
+    guardrail_status,
     quantile_interval,
     quantile_lift,
     statistic,
@@ -110,10 +111,11 @@ exp_three_arm,user_type,2,metrics_and_slices
 exp_srm,platform,2,metrics_and_slices
 """
 QUANTILES_CSV = """\
-experiment_key,metric_key,quantile_level
-exp_three_arm,revenue_72h,0.9
-exp_three_arm,revenue_72h,0.5
-exp_srm,orders_72h,0.9
+experiment_key,metric_key,quantile_level,is_guardrail
+exp_three_arm,revenue_72h,0.9,false
+exp_three_arm,revenue_72h,0.5,true
+exp_three_arm,late_orders,0.9,true
+exp_srm,orders_72h,0.9,false
 """
 SLICE_PLATFORMS = ["web", "ios", "android"]
 SEQUENTIAL_TUNING = 5000  # dbt var experiment_sequential_tuning
@@ -136,7 +138,7 @@ def _parse(ts: str) -> datetime:
     return datetime.strptime(ts, "%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def _seed_rows(text: str) -> list[dict[str, str]]:
+def seed_rows(text: str) -> list[dict[str, str]]:
     return list(csv.DictReader(io.StringIO(text)))
 
 
@@ -160,7 +162,7 @@ def generate_events(seed: int = 11) -> list[dict]:
 
     variants_of = {k: list(v) for k, v in DESIGN.items()}
     for exp, arms in DESIGN.items():
-        rows = [r for r in _seed_rows(EXPERIMENTS_CSV) if r["experiment_key"] == exp]
+        rows = [r for r in seed_rows(EXPERIMENTS_CSV) if r["experiment_key"] == exp]
         exp_start = datetime.fromisoformat(rows[0]["start_date"])
         exp_end = (datetime.fromisoformat(rows[0]["end_date"]) + timedelta(days=1)
                    if rows[0]["end_date"] else WATERMARK)
@@ -259,9 +261,9 @@ def reference_user_values(events: list[dict], as_of: datetime | None = None,
     ("_users", "first_seen" | "country") -> user -> the dim_users column.
     """
     experiments = defaultdict(dict)
-    for r in _seed_rows(EXPERIMENTS_CSV):
+    for r in seed_rows(EXPERIMENTS_CSV):
         experiments[r["experiment_key"]][r["variant"]] = r
-    metrics = {r["metric_key"]: r for r in _seed_rows(METRICS_CSV)}
+    metrics = {r["metric_key"]: r for r in seed_rows(METRICS_CSV)}
     # identity stitching: a device belongs to the user of its first event carrying both ids
     device_owner: dict[str, str] = {}
     for e in sorted(events, key=lambda e: (_parse(e["ts"]), e["event_id"])):
@@ -302,7 +304,7 @@ def reference_user_values(events: list[dict], as_of: datetime | None = None,
                 first_platform[user] = first_exposure[2]
         result[(exp, "_exposure")] = exposed
         result[(exp, "_first_platform")] = first_platform
-        for a in _seed_rows(ASSIGNMENTS_CSV):
+        for a in seed_rows(ASSIGNMENTS_CSV):
             if a["experiment_key"] != exp:
                 continue
             m = metrics[a["metric_key"]]
@@ -365,9 +367,9 @@ def reference_results(events: list[dict]) -> dict[tuple[str, str, str], dict]:
     """Expected rpt_experiment_results rows, keyed by (experiment, metric, variant)."""
     values = reference_user_values(events)
     experiments = defaultdict(dict)
-    for r in _seed_rows(EXPERIMENTS_CSV):
+    for r in seed_rows(EXPERIMENTS_CSV):
         experiments[r["experiment_key"]][r["variant"]] = r
-    roles = {(a["experiment_key"], a["metric_key"]): a["role"] for a in _seed_rows(ASSIGNMENTS_CSV)}
+    roles = {(a["experiment_key"], a["metric_key"]): a["role"] for a in seed_rows(ASSIGNMENTS_CSV)}
     z = stats.norm.ppf(1 - (1 - CONFIDENCE) / 2)
     rows: dict = {}
     for exp, variants in experiments.items():
@@ -429,8 +431,8 @@ def gbstats_read_out(exp: str, metric: str, t: tuple, c: tuple, row: dict) -> di
     variance (n - 1) the SQL uses for all metric types; gbstats' ProportionStatistic would
     use p (1 - p), smaller by (n - 1) / n. Ratio metrics are passed as a RatioStatistic.
     """
-    setting = {r["experiment_key"]: r for r in _seed_rows(SETTINGS_CSV)}[exp]
-    metric_row = {r["metric_key"]: r for r in _seed_rows(METRICS_CSV)}[metric]
+    setting = {r["experiment_key"]: r for r in seed_rows(SETTINGS_CSV)}[exp]
+    metric_row = {r["metric_key"]: r for r in seed_rows(METRICS_CSV)}[metric]
     alpha = 1 - CONFIDENCE
     flat = not setting["prior_lift_sd"]
     out = dict(metric_direction=metric_row["direction"] or "increase",
@@ -458,12 +460,9 @@ def gbstats_read_out(exp: str, metric: str, t: tuple, c: tuple, row: dict) -> di
                sequential_p_value=sequential.p_value)
     low, high = (sequential.ci if setting["interval_method"] == "sequential"
                  else (row["rel_lift_ci_low"], row["rel_lift_ci_high"]))
-    if row["metric_role"] == "guardrail":  # deterioration d: its estimate, best and worst bound
-        d, best, worst = ((row["rel_lift"], low, high) if out["metric_direction"] == "decrease"
-                          else (-row["rel_lift"], -high, -low))
-        margin = out["non_inferiority_margin"]
-        out["guardrail_status"] = ("ok" if worst <= margin else
-                                   "breached" if best > 0 and d > margin else "inconclusive")
+    if row["metric_role"] == "guardrail":
+        out["guardrail_status"] = guardrail_status(row["rel_lift"], low, high, out["metric_direction"],
+                                                   out["non_inferiority_margin"])
         out["guardrail_breached"] = out["guardrail_status"] == "breached"
     return out
 
@@ -585,11 +584,11 @@ def test_slice_results_match_scipy(built):
     """Every slice row and column against the reference: same tolerances as the overall mart."""
     target, events = built
     variants_of = defaultdict(dict)
-    for r in _seed_rows(EXPERIMENTS_CSV):
+    for r in seed_rows(EXPERIMENTS_CSV):
         variants_of[r["experiment_key"]][r["variant"]] = r
-    roles = {(a["experiment_key"], a["metric_key"]): a["role"] for a in _seed_rows(ASSIGNMENTS_CSV)}
+    roles = {(a["experiment_key"], a["metric_key"]): a["role"] for a in seed_rows(ASSIGNMENTS_CSV)}
     expected = slice_results(reference_user_values(events), variants_of, roles,
-                             _seed_rows(SLICES_CSV), CONFIDENCE, gbstats_read_out)
+                             seed_rows(SLICES_CSV), CONFIDENCE, gbstats_read_out)
     actual = {tuple(r[k] for k in SLICE_KEY): r
               for r in fetch_dicts(target, "select * from marts.rpt_experiment_slice_results")}
     assert set(actual) == set(expected)
@@ -629,10 +628,10 @@ def test_quantile_results_match_the_order_statistics(built):
     actual = {(r["experiment_key"], r["metric_key"], float(r["quantile_level"]), r["variant"]): r
               for r in fetch_dicts(target, "select * from marts.rpt_experiment_quantile_results")}
     expected = {}
-    for setting in _seed_rows(QUANTILES_CSV):
+    for setting in seed_rows(QUANTILES_CSV):
         exp, metric, q = setting["experiment_key"], setting["metric_key"], float(setting["quantile_level"])
         arms = values[(exp, metric)]
-        control = next(r["variant"] for r in _seed_rows(EXPERIMENTS_CSV)
+        control = next(r["variant"] for r in seed_rows(EXPERIMENTS_CSV)
                        if r["experiment_key"] == exp and r["is_control"] == "true")
         for v, arm in arms.items():
             estimate, low, high = quantile_interval(arm[0], q, CONFIDENCE)
@@ -684,7 +683,7 @@ def test_daily_results_end_on_the_overall_result(built):
                for r in fetch_dicts(target, "select * from marts.rpt_experiment_results")}
     by_arm = _daily_by_arm(target)
     assert set(by_arm) == set(overall)
-    starts = {r["experiment_key"]: date.fromisoformat(r["start_date"]) for r in _seed_rows(EXPERIMENTS_CSV)}
+    starts = {r["experiment_key"]: date.fromisoformat(r["start_date"]) for r in seed_rows(EXPERIMENTS_CSV)}
     for key, days in by_arm.items():
         dates = [r["as_of_date"] for r in days]
         assert dates == [starts[key[0]] + timedelta(days=i) for i in range(len(dates))], key
@@ -712,11 +711,11 @@ def test_daily_results_match_numpy_on_an_earlier_day(built):
     values = reference_user_values(events, as_of=as_of)
     actual = {key: next(r for r in days if r["as_of_date"] == EARLIER_DAY)
               for key, days in _daily_by_arm(target).items()}
-    controls = {r["experiment_key"]: r["variant"] for r in _seed_rows(EXPERIMENTS_CSV)
+    controls = {r["experiment_key"]: r["variant"] for r in seed_rows(EXPERIMENTS_CSV)
                 if r["is_control"] == "true"}
     z = stats.norm.ppf(1 - (1 - CONFIDENCE) / 2)
     compared = 0
-    for a in _seed_rows(ASSIGNMENTS_CSV):
+    for a in seed_rows(ASSIGNMENTS_CSV):
         exp, metric = a["experiment_key"], a["metric_key"]
         arms = values[(exp, metric)]
         control = arms[controls[exp]]
@@ -844,8 +843,12 @@ def test_report_shows_slices_quantiles_and_the_daily_panels(built, tmp_path):
     rows = fetch_results(target, "exp_three_arm")
     sections = fetch_sections(target, "exp_three_arm")
     report = format_report("exp_three_arm", rows, sections)
-    assert report.startswith(format_table("exp_three_arm", rows) + "\n") and "\x1b" not in report
+    assert report.startswith(format_table("exp_three_arm", rows, sections.quantiles) + "\n")
+    assert "\x1b" not in report
     lines = report.splitlines()
+    guardrails = lines[2:lines.index(next(x for x in lines if x.startswith("metric ")))]
+    assert guardrails[0].startswith("GUARDRAIL BREACHED")  # breaches first, quantiles included
+    assert any(x.startswith("GUARDRAIL BREACHED: p90 late_orders in big_win is +") for x in guardrails)
     for dimension in ("country", "platform", "user_type"):
         assert sum(x.startswith(f"slices by {dimension} (primary metrics;") for x in lines) == 1
     want = next(r for r in sections.slices if (r["dimension"], r["slice_value"], r["metric_key"],

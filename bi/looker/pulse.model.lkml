@@ -49,7 +49,7 @@ explore: rpt_engagement_daily {
 }
 
 explore: rpt_experiment_quantile_results {
-  description: "Quantiles of experiment metrics per arm (seeds/experiment_quantiles.csv: e.g. the p90 of a duration), one row per experiment x metric x quantile x configured variant, from the users' metric values: the order-statistic quantile, its distribution-free interval and, against control, the relative lift of the quantile with a conservative (outer) interval. See docs/experiments.md."
+  description: "Quantiles of experiment metrics per arm (seeds/experiment_quantiles.csv: e.g. the p90 of a duration), one row per experiment x metric x quantile x configured variant, from the users' metric values: the order-statistic quantile, its distribution-free interval and, against control, the relative lift of the quantile with a conservative (outer) interval, and for guardrail quantiles the guardrail status. See docs/experiments.md."
 }
 
 explore: rpt_experiment_results {

@@ -18,7 +18,13 @@ from pathlib import Path
 from statistics import NormalDist
 
 from pipeline.cli_args import add_target_argument
-from pipeline.commands.experiment_sections import Sections, fetch_sections, quantile_lines, slice_lines
+from pipeline.commands.experiment_sections import (
+    Sections,
+    fetch_sections,
+    quantile_label,
+    quantile_lines,
+    slice_lines,
+)
 from warehouse.locks import NothingBuilt, read_connection
 from warehouse.target import Target, target_from_env
 
@@ -62,23 +68,27 @@ def significance_p(row: dict) -> float | None:
     return row["p_value_adjusted"] if row["p_value_adjusted"] is not None else row["p_value"]
 
 
-def guardrail_lines(rows: list[dict]) -> list[str]:
-    """One line per guardrail metric x variant: BREACHED ones first, then inconclusive, then ok."""
+def guardrail_lines(rows: list[dict], quantiles: list[dict] | None = None) -> list[str]:
+    """One line per guardrail metric (mean or ratio, and guardrail quantile: "p90 latency") x
+    variant: BREACHED ones first, then inconclusive, then ok."""
     order = {"breached": 0, "inconclusive": 1, "ok": 2}
-    guarded = sorted((r for r in rows if r["guardrail_status"] is not None),
-                     key=lambda r: (order[r["guardrail_status"]], r["metric_key"], r["variant"]))
+    named = [(r["metric_key"], r) for r in rows if r["guardrail_status"] is not None]
+    named += [(f"{quantile_label(r)} {r['metric_key']}", r) for r in quantiles or []
+              if r["guardrail_status"] is not None]
+    guarded = sorted(named, key=lambda x: (order[x[1]["guardrail_status"]], x[0], x[1]["variant"]))
     lines = []
-    for r in guarded:
+    for name, r in guarded:
         worse = -float(r["rel_lift"]) if r["metric_direction"] == "increase" else float(r["rel_lift"])
         status = {"breached": "GUARDRAIL BREACHED", "inconclusive": "guardrail inconclusive",
                   "ok": "guardrail ok"}[r["guardrail_status"]]
-        lines.append(f"{status}: {r['metric_key']} in {r['variant']} is {worse:+.1%} worse "
+        lines.append(f"{status}: {name} in {r['variant']} is {worse:+.1%} worse "
                      f"(should {r['metric_direction']}; margin {float(r['non_inferiority_margin']):.1%})")
     return lines
 
 
-def format_table(experiment_key: str, rows: list[dict]) -> str:
-    """A fixed-width text table plus the experiment's health line."""
+def format_table(experiment_key: str, rows: list[dict], quantiles: list[dict] | None = None) -> str:
+    """A fixed-width text table plus the experiment's health line and its guardrail lines
+    (with the guardrail quantiles' when given)."""
     first = rows[0]
     trust = "trustworthy" if first["is_trustworthy"] else \
         "UNTRUSTWORTHY: do not act on these results"
@@ -91,7 +101,7 @@ def format_table(experiment_key: str, rows: list[dict]) -> str:
              "interval: " + ("sequential (always valid: may be read every day; p = sequential p)"
                              if sequential else "fixed horizon (valid once, at the planned end)")
              + f"; Bayesian read-out with a {prior}",
-             *guardrail_lines(rows),
+             *guardrail_lines(rows, quantiles),
              f"{'metric':<20} {'role':<9} {'variant':<16} {'users':>7} {'mean':>11} "
              f"{'rel lift':>9} {'95% CI':>19} {'p':>8} {'p adj':>8} {'cuped lift':>10} "
              f"{'cuped p':>8} {'P(win)':>7} {'risk c/t':>15}"]
@@ -113,7 +123,8 @@ def format_table(experiment_key: str, rows: list[dict]) -> str:
 
 def format_report(experiment_key: str, rows: list[dict], sections: Sections) -> str:
     """The results table, then the slice tables and the quantile read-outs (when built)."""
-    return "\n".join([format_table(experiment_key, rows), *slice_lines(sections.slices or []),
+    return "\n".join([format_table(experiment_key, rows, sections.quantiles),
+                      *slice_lines(sections.slices or []),
                       *quantile_lines(sections.quantiles or [])])
 
 

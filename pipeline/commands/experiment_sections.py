@@ -19,7 +19,8 @@ SLICE_COLUMNS = ("dimension", "slice_value", "metric_key", "metric_role", "varia
                  "correction", "slice_users", "has_srm")
 QUANTILE_COLUMNS = ("metric_key", "quantile_level", "variant", "is_control", "users",
                     "quantile_value", "quantile_ci_low", "quantile_ci_high", "rel_lift",
-                    "rel_lift_ci_low", "rel_lift_ci_high")
+                    "rel_lift_ci_low", "rel_lift_ci_high", "metric_direction",
+                    "non_inferiority_margin", "guardrail_status", "guardrail_breached")
 DAILY_COLUMNS = ("metric_key", "variant", "as_of_date", "is_control", "users", "rel_lift",
                  "rel_lift_ci_low", "rel_lift_ci_high", "sequential_ci_low", "sequential_ci_high")
 POOLED_SLICES = ("(other)", "(missing)")  # listed after the named slices
@@ -109,6 +110,11 @@ def _value(value) -> str:
     return "-" if value is None else format(float(value), ".6g")
 
 
+def quantile_label(row: dict) -> str:
+    """p90 for quantile_level 0.9."""
+    return f"p{float(row['quantile_level']) * 100:g}"
+
+
 def quantile_lines(rows: list[dict]) -> list[str]:
     """One line per quantile metric x level x variant, control first: the quantile with its
     distribution-free 95% interval and, for treatments, its relative lift with the
@@ -123,7 +129,7 @@ def quantile_lines(rows: list[dict]) -> list[str]:
              f"  {'metric':<{metric_width}} {'q':<5} {'variant':<{variant_width}} {'users':>7} "
              f"{'value':>11} {'95% CI':>23} {'rel lift':>9} {'lift CI':>19}"]
     for r in ordered:
-        level = f"p{float(r['quantile_level']) * 100:g}"
+        level = quantile_label(r)
         variant = r["variant"] + (" (c)" if r["is_control"] else "")
         interval = ("" if r["quantile_ci_low"] is None or r["quantile_ci_high"] is None else
                     f"[{_value(r['quantile_ci_low'])}, {_value(r['quantile_ci_high'])}]")

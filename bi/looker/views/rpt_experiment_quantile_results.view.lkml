@@ -1,6 +1,6 @@
 view: rpt_experiment_quantile_results {
   sql_table_name: marts.rpt_experiment_quantile_results ;;
-  description: "Quantiles of experiment metrics per arm (seeds/experiment_quantiles.csv: e.g. the p90 of a duration), one row per experiment x metric x quantile x configured variant, from the users' metric values: the order-statistic quantile, its distribution-free interval and, against control, the relative lift of the quantile with a conservative (outer) interval. See docs/experiments.md."
+  description: "Quantiles of experiment metrics per arm (seeds/experiment_quantiles.csv: e.g. the p90 of a duration), one row per experiment x metric x quantile x configured variant, from the users' metric values: the order-statistic quantile, its distribution-free interval and, against control, the relative lift of the quantile with a conservative (outer) interval, and for guardrail quantiles the guardrail status. See docs/experiments.md."
 
   dimension: primary_key {
     type: string
@@ -38,6 +38,36 @@ view: rpt_experiment_quantile_results {
     type: yesno
     sql: ${TABLE}.is_control ;;
     description: "True on the control variant's rows."
+  }
+
+  dimension: is_guardrail {
+    type: yesno
+    sql: ${TABLE}.is_guardrail ;;
+    description: "True when the quantile is a guardrail (seeds/experiment_quantiles.csv)."
+  }
+
+  dimension: metric_direction {
+    type: string
+    sql: ${TABLE}.metric_direction ;;
+    description: "increase or decrease, the metric's good direction (seeds/experiment_metrics.csv)."
+  }
+
+  dimension: non_inferiority_margin {
+    type: number
+    sql: ${TABLE}.non_inferiority_margin ;;
+    description: "Largest accepted deterioration of the quantile as a guardrail, relative (0.02 = 2%)."
+  }
+
+  dimension: guardrail_status {
+    type: string
+    sql: ${TABLE}.guardrail_status ;;
+    description: "On treatment rows of guardrail quantiles: ok (the conservative interval of rel_lift rules out a deterioration of the quantile beyond the margin), breached (the quantile is significantly worse and its estimated deterioration exceeds the margin) or inconclusive; null elsewhere (and when the lift or its worst bound is null). The rule of the mean guardrails (macro guardrail_status)."
+  }
+
+  dimension: guardrail_breached {
+    type: yesno
+    sql: ${TABLE}.guardrail_breached ;;
+    description: "True when guardrail_status = breached (stop or fix the variant); false elsewhere."
   }
 
   dimension: users {

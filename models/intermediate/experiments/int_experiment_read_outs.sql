@@ -32,7 +32,8 @@
       metric's direction and non_inferiority_margin (seeds/experiment_metrics.csv), as a
       deterioration d (= -rel_lift for an increase metric, rel_lift for a decrease one):
       ok = the interval's worst d <= margin (non-inferiority shown); breached = the interval
-      excludes 0 on the worse side and the estimated d > margin; else inconclusive.
+      excludes 0 on the worse side and the estimated d > margin; else inconclusive (the
+      guardrail_status macro, shared with rpt_experiment_quantile_results).
     - SRM of the slice's users (int_experiment_slice_health).
     Control rows carry null lifts and p-values.
 
@@ -137,29 +138,16 @@ chosen_intervals as (
 
 ),
 
-deteriorations as (
-
-    -- d = how much worse the variant is, relative: its estimate and best / worst interval bound
-    select
-        chosen_intervals.*,
-        case when metric_direction = 'decrease' then rel_lift else -rel_lift end as deterioration,
-        case when metric_direction = 'decrease' then chosen_ci_low else -chosen_ci_high end as best_deterioration,
-        case when metric_direction = 'decrease' then chosen_ci_high else -chosen_ci_low end as worst_deterioration
-    from chosen_intervals
-
-),
-
 guardrails as (
 
     select
-        deteriorations.*,
+        chosen_intervals.*,
         case
-            when metric_role != 'guardrail' or rel_lift is null or worst_deterioration is null then null
-            when worst_deterioration <= non_inferiority_margin then 'ok'
-            when best_deterioration > 0 and deterioration > non_inferiority_margin then 'breached'
-            else 'inconclusive'
+            when metric_role = 'guardrail' then {{ guardrail_status(
+                'rel_lift', 'chosen_ci_low', 'chosen_ci_high', 'metric_direction', 'non_inferiority_margin'
+            ) }}
         end as guardrail_status
-    from deteriorations
+    from chosen_intervals
 
 ),
 

@@ -13,6 +13,10 @@
       confidence 1 - alpha/2 (Bonferroni, so both hold together with >= 1 - alpha), then
       [low_t / high_c - 1, high_t / low_c - 1]. Conservative; null unless the control's
       bounds are positive.
+    - Guardrail quantiles (is_guardrail in the seed): guardrail_status / guardrail_breached on
+      their treatment rows, by the rule of the mean guardrails (the guardrail_status macro) on
+      rel_lift and this outer interval, with the metric's direction and non_inferiority_margin
+      (seeds/experiment_metrics.csv); null / false on control rows and other quantiles.
 -#}
 {%- set alpha = 1.0 - (var('experiment_confidence_level') | float) -%}
 
@@ -23,8 +27,19 @@ quantile_settings as (
     select
         experiment_key,
         metric_key,
-        cast(quantile_level as double precision) as quantile_level
+        cast(quantile_level as double precision) as quantile_level,
+        is_guardrail
     from {{ ref('experiment_quantiles') }}
+
+),
+
+metrics as (
+
+    select
+        metric_key,
+        coalesce(direction, 'increase') as metric_direction,
+        coalesce(cast(non_inferiority_margin as double precision), 0.0) as non_inferiority_margin
+    from {{ ref('experiment_metrics') }}
 
 ),
 
@@ -132,6 +147,9 @@ arms as (
         quantile_settings.experiment_key,
         quantile_settings.metric_key,
         quantile_settings.quantile_level,
+        quantile_settings.is_guardrail,
+        metrics.metric_direction,
+        metrics.non_inferiority_margin,
         variants.variant,
         variants.is_control,
         coalesce(arm_quantiles.users, 0) as users,  -- noqa: RF04
@@ -143,6 +161,8 @@ arms as (
     from quantile_settings
     inner join variants
         on quantile_settings.experiment_key = variants.experiment_key
+    inner join metrics
+        on quantile_settings.metric_key = metrics.metric_key
     left join arm_quantiles
         on
             quantile_settings.experiment_key = arm_quantiles.experiment_key
@@ -152,7 +172,7 @@ arms as (
 
 ),
 
-final as (
+lifts as (
 
     select
         arms.experiment_key,
@@ -160,6 +180,9 @@ final as (
         arms.quantile_level,
         arms.variant,
         arms.is_control,
+        arms.is_guardrail,
+        arms.metric_direction,
+        arms.non_inferiority_margin,
         arms.users,
         arms.quantile_value,
         arms.quantile_ci_low,
@@ -179,6 +202,43 @@ final as (
             and arms.quantile_level = control.quantile_level
             and control.is_control
             and not arms.is_control
+
+),
+
+guardrails as (
+
+    select
+        lifts.*,
+        case
+            when is_guardrail and not is_control then {{ guardrail_status(
+                'rel_lift', 'rel_lift_ci_low', 'rel_lift_ci_high', 'metric_direction', 'non_inferiority_margin'
+            ) }}
+        end as guardrail_status
+    from lifts
+
+),
+
+final as (
+
+    select
+        experiment_key,
+        metric_key,
+        quantile_level,
+        variant,
+        is_control,
+        is_guardrail,
+        metric_direction,
+        non_inferiority_margin,
+        guardrail_status,
+        coalesce(guardrail_status = 'breached', false) as guardrail_breached,
+        users,
+        quantile_value,
+        quantile_ci_low,
+        quantile_ci_high,
+        rel_lift,
+        rel_lift_ci_low,
+        rel_lift_ci_high
+    from guardrails
 
 )
 

@@ -28,6 +28,15 @@ problems as (
     union all
 
     select
+        experiment_key,
+        metric_key,
+        'is_guardrail must be true or false' as problem
+    from quantile_settings
+    where is_guardrail is null
+
+    union all
+
+    select
         quantile_settings.experiment_key,
         quantile_settings.metric_key,
         'the metric must be assigned to the experiment (seeds/experiment_metric_assignments.csv)' as problem
