@@ -166,6 +166,9 @@ def test_every_view_loads_without_console_errors_and_a_breakdown_changes_the_cha
     wait_for_view(browser, "trends")
     assert trend_traces(browser) == 1  # no breakdown: one line
     browser.find_element(By.ID, "trends-breakdown1").click()
+    # the dropdown focuses its search box once it has rendered (slower on a busy machine):
+    # typing before that would go to the page
+    WebDriverWait(browser, 30).until(lambda d: d.switch_to.active_element.tag_name == "input")
     search = browser.switch_to.active_element
     search.send_keys("platform")
     search.send_keys(Keys.ENTER)
