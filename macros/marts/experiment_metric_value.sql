@@ -5,9 +5,9 @@
     its property summed, or its events counted when it has no property. Arguments are SQL
     expressions (the metric's type and property, the window's event count and property sum).
 
-    rpt_experiment_daily_results applies it to running counts (the value as of each day).
-    int_experiment_user_metrics writes the same case inline (it is being made incremental
-    elsewhere; it should call this macro too).
+    int_experiment_user_metrics applies it to the window's counts (and to the pre-exposure
+    window's, for CUPED); rpt_experiment_daily_results to running counts (the value as of
+    each day).
 -#}
 {% macro experiment_metric_value(metric_type, property, event_count, property_sum) -%}
     cast(case

@@ -12,9 +12,8 @@
     The covariate window is [first exposure - var('experiment_cuped_pre_days') days,
     first exposure).
 
-    Values: binary = 1 if any matching event else 0; count = matching events; sum = sum of the
-    numeric property over matching events (events without a numeric value add 0); matching
-    events come from int_experiment_metric_events.
+    Values: the macro experiment_metric_value (binary, count, sum, ratio numerator) over the
+    matching events from int_experiment_metric_events.
 
     Ratio metrics: metric_value is the numerator (the property summed, or the events counted
     without a property) and denominator_value the user's value of denominator_metric (in that
@@ -251,18 +250,14 @@ metric_values as (
         windowed.first_exposure_at,
         metrics.metric_type,
         metrics.denominator_metric,
-        cast(case
-            when metrics.metric_type = 'binary' then case when windowed.event_count > 0 then 1 else 0 end
-            when metrics.metric_type = 'sum' then windowed.property_sum
-            when metrics.metric_type = 'ratio' and metrics.property is not null then windowed.property_sum
-            else windowed.event_count
-        end as double precision) as metric_value,
-        cast(case
-            when metrics.metric_type = 'binary' then case when windowed.pre_event_count > 0 then 1 else 0 end
-            when metrics.metric_type = 'sum' then windowed.pre_property_sum
-            when metrics.metric_type = 'ratio' and metrics.property is not null then windowed.pre_property_sum
-            else windowed.pre_event_count
-        end as double precision) as pre_exposure_value
+        {{ experiment_metric_value(
+            'metrics.metric_type', 'metrics.property',
+            'windowed.event_count', 'windowed.property_sum',
+        ) }} as metric_value,
+        {{ experiment_metric_value(
+            'metrics.metric_type', 'metrics.property',
+            'windowed.pre_event_count', 'windowed.pre_property_sum',
+        ) }} as pre_exposure_value
     from windowed
     inner join metrics
         on windowed.metric_key = metrics.metric_key
