@@ -27,6 +27,8 @@ import pytest
 from tests.helpers import fetch
 from tests.redshift_standin import add_redshift_functions, point_redshift_at_postgres
 from warehouse.clients import RedshiftClient
+from warehouse.clients.base import LockLost
+from warehouse.dbt import _run_streaming
 from warehouse.lease import LeaseLockSession
 from warehouse.target import Target
 
@@ -215,3 +217,39 @@ def test_the_heartbeat_reconnects_after_the_warehouse_drops_its_connection(rs_ta
     finally:
         session.close()
     assert lease_rows(rs_target, "transform") == []  # closing released it
+
+
+def test_a_run_that_lost_its_lease_writes_nothing_more(hosts, rs_target, monkeypatch, tmp_path):
+    """Once a renewal finds a lease taken over, every commit of the process is refused and
+    rolled back, and a running dbt is stopped; closing the lock session lifts that."""
+    monkeypatch.setenv("PULSE_RS_PASSWORD", "stand-in")
+    point_redshift_at_postgres(monkeypatch.setattr)
+    monkeypatch.setattr(LeaseLockSession, "LEASE_SECONDS", 1)
+    monkeypatch.setattr(LeaseLockSession, "RENEW_SECONDS", 3600.0)
+    with RedshiftClient(rs_target) as client, client.transaction():
+        client.execute("create table lost_lease_probe (n integer)")
+    session = RedshiftClient.lock_session(rs_target)
+    try:
+        assert session.lock("batch:2026-11-01").try_acquire()
+        time.sleep(1.5)
+        assert hosts("host-b").send("acquire batch:2026-11-01 0") == "held"
+        assert session.renew() == ["batch:2026-11-01"]
+        with RedshiftClient(rs_target) as client:
+            with pytest.raises(LockLost, match=r"^the lock batch:2026-11-01 was lost"), \
+                    client.transaction():
+                client.execute("insert into lost_lease_probe values (1)")
+        assert fetch(rs_target, "select count(*) from lost_lease_probe") == [(0,)]
+        script = tmp_path / "fake_dbt.py"  # prints forever, as a long dbt build would
+        script.write_text("import time\nwhile True:\n    print('node', flush=True)\n"
+                          "    time.sleep(0.05)\n")
+        lines: list[str] = []
+        started = time.monotonic()
+        with pytest.raises(LockLost):
+            _run_streaming([sys.executable, str(script)], ["build"], tmp_path, dict(os.environ),
+                           lambda line, proc: lines.append(line))
+        assert lines == ["node"] and time.monotonic() - started < 30
+    finally:
+        session.close()
+    with RedshiftClient(rs_target) as client, client.transaction():
+        client.execute("insert into lost_lease_probe values (2)")
+    assert fetch(rs_target, "select n from lost_lease_probe") == [(2,)]

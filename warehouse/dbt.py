@@ -19,6 +19,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from warehouse.clients.base import refuse_if_lock_lost
 from warehouse.target import DBT_SECRET_ENV, Target, dbt_process_env
 
 
@@ -119,7 +120,8 @@ def run_dbt(args: list[str], target: Target | None = None, env: dict[str, str] |
 
 def _run_streaming(cmd: list[str], args: list[str], root: Path, env: dict[str, str],
                    on_line: Callable[[str, subprocess.Popen], None]) -> subprocess.CompletedProcess:
-    """Popen dbt, feed each output line to on_line; never leave dbt running if we are stopped."""
+    """Popen dbt, feed each output line to on_line; never leave dbt running if we are stopped
+    (a timeout, an error in the callback, or a lock of this run lost to another run)."""
     tail: collections.deque[str] = collections.deque(maxlen=60)
     proc = subprocess.Popen(cmd, cwd=root, env=env, text=True, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, bufsize=1)
@@ -127,6 +129,7 @@ def _run_streaming(cmd: list[str], args: list[str], root: Path, env: dict[str, s
         for line in proc.stdout:
             tail.append(line)
             on_line(line.rstrip("\n"), proc)
+            refuse_if_lock_lost()  # another run holds our lock now: stop dbt writing
         proc.wait()
     finally:
         if proc.poll() is None:  # a timeout or an error in the callback: stop dbt too

@@ -8,7 +8,10 @@ warehouse sees the same rows, so runs on different hosts exclude each other.
 
 The price: a holder that dies without releasing (SIGKILL, a lost host) keeps its locks until
 its lease expires, at most LEASE_SECONDS after its last renewal, where PostgreSQL's advisory
-locks and DuckDB's flock files are freed the moment the holder dies.
+locks and DuckDB's flock files are freed the moment the holder dies. And a holder starved of
+renewals for longer (a frozen host) can lose a lease to another run: the renewal that finds it
+gone marks it lost, and from then on every commit of the process is refused (LockLost) until
+the lock session closes, so the late run stops writing instead of racing the new holder.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from warehouse import meta
-from warehouse.clients.base import LockSession, SqlClient
+from warehouse.clients.base import LockSession, SqlClient, lock_lost, lock_settled
 from warehouse.target import Target
 
 log = logging.getLogger(__name__)
@@ -71,6 +74,7 @@ class LeaseLockSession(LockSession):
         self._client: SqlClient | None = None
         self._mutex = threading.RLock()  # the connection and _held are shared with the heartbeat
         self._held: set[str] = set()
+        self._lost: set[str] = set()
         self._renewed = time.monotonic()
         self._stop = threading.Event()
         self._heartbeat: threading.Thread | None = None
@@ -85,6 +89,7 @@ class LeaseLockSession(LockSession):
         with self._mutex:
             if self._client is None:
                 client = self.client_class(self.target)
+                client.guards_writes = False  # keeping the leases is not the guarded work
                 try:
                     meta.setup_run_locks(client)
                 except BaseException:
@@ -105,6 +110,8 @@ class LeaseLockSession(LockSession):
             other = self._use(lambda c: meta.take_lease(c, name, self.token, self.LEASE_SECONDS))
             if other is None:
                 self._held.add(name)
+                self._lost.discard(name)
+                lock_settled(name)
                 self._renewed = time.monotonic()
                 self._start_heartbeat()
             return other
@@ -132,6 +139,9 @@ class LeaseLockSession(LockSession):
         with self._mutex:
             for name in sorted(self._held):
                 self.give_back(name)
+            for name in self._lost:  # this run is over: its loss no longer stops commits
+                lock_settled(name)
+            self._lost.clear()
             if self._client is not None:
                 self._client.close()
                 self._client = None
@@ -166,7 +176,9 @@ class LeaseLockSession(LockSession):
             self._renewed = time.monotonic()
             for name in lost:
                 self._held.discard(name)
+                self._lost.add(name)
+                lock_lost(name)
                 log.error("LOCK LOST: the lease on %s (%s) lapsed and another run took it; this "
-                          "run (%s) no longer excludes it", name, self.target.describe(), self.token)
+                          "run (%s) commits nothing more", name, self.target.describe(), self.token)
             return lost
 

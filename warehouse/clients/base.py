@@ -86,8 +86,35 @@ class LockSession:
         """Nothing to close for lock files (each lock releases itself)."""
 
 
+class LockLost(RuntimeError):
+    """A lock this process held was taken by another run (its lease lapsed): the process then
+    commits nothing more, so two runs never both write the work the lock guards."""
+
+
+_LOST_LOCKS: set[str] = set()  # locks this process held and lost (warehouse/lease.py)
+
+
+def lock_lost(name: str) -> None:
+    _LOST_LOCKS.add(name)
+
+
+def lock_settled(name: str) -> None:
+    """The lost lock was given up or taken again: commits may go on."""
+    _LOST_LOCKS.discard(name)
+
+
+def refuse_if_lock_lost() -> None:
+    """Raise LockLost while a lock of this process is lost (before any write takes effect)."""
+    if _LOST_LOCKS:
+        raise LockLost(f"the lock {', '.join(sorted(_LOST_LOCKS))} was lost (its lease lapsed "
+                       "and another run took it): this run writes nothing more")
+
+
 class SqlClient:
-    """A connection to one warehouse. Use as a context manager; autocommit is off."""
+    """A connection to one warehouse. Use as a context manager; autocommit is off.
+
+    While a lock of this process is lost, every commit is refused (LockLost) and rolled back.
+    """
 
     TYPES: ClassVar[dict[str, str]] = {}
     # A warehouse that allows one writing process at a time (DuckDB): connections queue on a
@@ -104,6 +131,7 @@ class SqlClient:
         self.target = target
         self.conn = self._connect()
         self._depth = 0
+        self.guards_writes = True  # False only for the connection that keeps the lock leases
 
     # -- connection ---------------------------------------------------------------------------
     def _connect(self):
@@ -162,6 +190,12 @@ class SqlClient:
         """Open a transaction (drivers that open one implicitly need nothing)."""
 
     def commit(self) -> None:
+        if self.guards_writes:
+            try:
+                refuse_if_lock_lost()
+            except LockLost:
+                self.rollback()
+                raise
         self.conn.commit()
 
     def rollback(self) -> None:
