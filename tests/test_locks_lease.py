@@ -234,10 +234,10 @@ def test_a_run_that_lost_its_lease_writes_nothing_more(hosts, rs_target, monkeyp
         time.sleep(1.5)
         assert hosts("host-b").send("acquire batch:2026-11-01 0") == "held"
         assert session.renew() == ["batch:2026-11-01"]
-        with RedshiftClient(rs_target) as client:
-            with pytest.raises(LockLost, match=r"^the lock batch:2026-11-01 was lost"), \
-                    client.transaction():
-                client.execute("insert into lost_lease_probe values (1)")
+        with RedshiftClient(rs_target) as client, \
+                pytest.raises(LockLost, match=r"^the lock batch:2026-11-01 was lost"), \
+                client.transaction():
+            client.execute("insert into lost_lease_probe values (1)")
         assert fetch(rs_target, "select count(*) from lost_lease_probe") == [(0,)]
         script = tmp_path / "fake_dbt.py"  # prints forever, as a long dbt build would
         script.write_text("import time\nwhile True:\n    print('node', flush=True)\n"
