@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from ingest.engines import ENGINES
 from tests import cli_guard
 from tests.helpers import throwaway_database
 from warehouse.target import Target
@@ -116,6 +117,14 @@ def pg_target_2(pg_server: Target) -> Iterator[Target]:
     yield from throwaway_database(pg_server)
 
 
+
+
+@pytest.fixture(params=ENGINES)
+def engine(request) -> str:
+    """Run an ingest test on each engine: `columnar` (the default) and `mrjob`. Build the
+    options with tests.helpers.ingest_options(engine, ...), which puts mrjob on its inline
+    runner; the runner matrix is tests/test_runners.py."""
+    return request.param
 
 
 @pytest.fixture

@@ -1,5 +1,5 @@
-"""Helpers shared by the test modules: read query results from a warehouse Target, and make
-throwaway PostgreSQL databases.
+"""Helpers shared by the test modules: read query results from a warehouse Target, make
+throwaway PostgreSQL databases, and build ingest options for the `engine` fixture.
 
 Each call opens a connection of its own and closes it, so a test never holds the DuckDB file
 between statements.  `_rows` is the one place the tests' queries connect.
@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
 
+from ingest.run import IngestOptions
 from warehouse import Target, connect
 
 
@@ -48,3 +49,9 @@ def throwaway_database(server: Target) -> Iterator[Target]:
     finally:
         admin.cursor().execute(f'drop database if exists "{name}" with (force)')
         admin.close()
+
+
+def ingest_options(engine: str, **options: Any) -> IngestOptions:
+    """IngestOptions for `engine` (the `engine` fixture's value): the mrjob engine runs on its
+    inline runner unless `runner` is given, so a test of ingest semantics stays fast."""
+    return IngestOptions(engine=engine, **{"runner": "inline", **options})

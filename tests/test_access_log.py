@@ -8,7 +8,8 @@ import pytest
 from ingest.contract import Limits, Rejection
 from ingest.formats.access_log import parse_access_log, to_event
 from ingest.reader import Line
-from ingest.run import IngestOptions, ingest
+from ingest.run import ingest
+from tests.helpers import ingest_options
 from tests.test_ingest import rows, write
 
 GOOD = ('203.0.113.9 - - [25/Nov/2026:21:30:05 -0500] "GET /pricing?utm_source=google&'
@@ -54,13 +55,13 @@ def test_malformed_lines_are_rejected(text, reason):
     assert isinstance(result, Rejection) and result.reason == reason
 
 
-def test_access_log_files_ingest_beside_jsonl(tmp_path):
+def test_access_log_files_ingest_beside_jsonl(tmp_path, engine):
     raw, lake = tmp_path / "raw", tmp_path / "lake"
     batch = date(2026, 11, 26)
     write(raw, batch, "web-1.log", [GOOD, GOOD, "garbage"])
     write(raw, batch, "app.jsonl", [orjson.dumps({"event_id": "e1", "event": "login",
           "ts": "2026-11-26T10:00:00Z", "user_id": "u1"}).decode()])
-    m = ingest(raw, lake, [batch], IngestOptions(runner="inline", max_quarantine_share=0.5))
+    m = ingest(raw, lake, [batch], ingest_options(engine, max_quarantine_share=0.5))
     m = m["2026-11-26"]["events"]
     assert (m.rows, m.duplicates_in_batch, m.quarantined) == (
         2, 1, {"invalid_access_log": 1})

@@ -1,5 +1,5 @@
 """Hostile raw input through the real job: every class gets a reason, nothing is lost,
-nothing crashes the batch, and the counts reconcile."""
+nothing crashes the batch, and the counts reconcile, on each engine."""
 
 import gzip
 import zlib
@@ -9,22 +9,27 @@ import orjson
 
 from ingest.reader import MAX_LINE_BYTES
 from ingest.run import IngestOptions, ingest
+from tests.helpers import ingest_options
 from tests.test_ingest import line, quarantine, rows, write
 
 D1 = date(2026, 11, 1)
-LENIENT = IngestOptions(runner="inline", max_quarantine_share=1.0)
 
 
-def run(tmp_path, files: dict[str, list], gz: set[str] = frozenset()):
+def lenient(engine: str) -> IngestOptions:
+    """Never fail the batch: these tests look at what each hostile line became."""
+    return ingest_options(engine, max_quarantine_share=1.0)
+
+
+def run(tmp_path, engine: str, files: dict[str, list], gz: set[str] = frozenset()):
     raw, lake = tmp_path / "raw", tmp_path / "lake"
     for name, lines in files.items():
         write(raw, D1, name, lines, gz=name in gz)
-    m = ingest(raw, lake, [D1], LENIENT)["2026-11-01"]["events"]
+    m = ingest(raw, lake, [D1], lenient(engine))["2026-11-01"]["events"]
     assert m.reconciled, m
     return m, lake
 
 
-def test_every_hostile_line_class_has_its_reason(tmp_path):
+def test_every_hostile_line_class_has_its_reason(tmp_path, engine):
     hostile = [
         b'{"event_id": "u1", "event": "login", "ts": "2026-11-01T10:00:00Z", "user_id": "\xff\xfe"}',
         b"{broken json",
@@ -45,7 +50,7 @@ def test_every_hostile_line_class_has_its_reason(tmp_path):
         line("ok1").encode(),  # duplicate inside the batch
         line("noff", ts="2026-11-01T10:00:00").encode(),  # no offset: kept as UTC, counted
     ]
-    m, lake = run(tmp_path, {"a.jsonl": hostile})
+    m, lake = run(tmp_path, engine, {"a.jsonl": hostile})
     assert m.quarantined == {
         "blank_line": 1, "invalid_event_name": 1, "invalid_json": 1, "invalid_property_type": 1,
         "invalid_timestamp": 1, "invalid_utf8": 1, "line_too_long": 1,
@@ -60,7 +65,7 @@ def test_every_hostile_line_class_has_its_reason(tmp_path):
     assert "\\xff" in bad["raw"]
 
 
-def test_empty_file_and_corrupt_gzip_member(tmp_path):
+def test_empty_file_and_corrupt_gzip_member(tmp_path, engine):
     good = gzip.compress(b"".join(line(f"g{i}").encode() + b"\n" for i in range(100)), mtime=0)
     second = bytearray(gzip.compress(b"".join(line(f"h{i}").encode() + b"\n" for i in range(100)),
                                      mtime=0))
@@ -70,7 +75,7 @@ def test_empty_file_and_corrupt_gzip_member(tmp_path):
     (raw / "multi.jsonl.gz").write_bytes(good + bytes(second))
     (raw / "empty.jsonl").write_bytes(b"")
     (raw / "empty.jsonl.gz").write_bytes(gzip.compress(b"", mtime=0))
-    m = ingest(tmp_path / "raw", tmp_path / "lake", [D1], LENIENT)["2026-11-01"]["events"]
+    m = ingest(tmp_path / "raw", tmp_path / "lake", [D1], lenient(engine))["2026-11-01"]["events"]
     assert m.reconciled and m.input.damaged_files == 1
     files = {f.path: f for f in m.input.files}
     assert files["2026-11-01/empty.jsonl"].lines == 0
@@ -80,19 +85,19 @@ def test_empty_file_and_corrupt_gzip_member(tmp_path):
     assert {f"g{i}" for i in range(100)} <= ids  # the first member survives whole
 
 
-def test_windows_line_endings_and_missing_final_newline(tmp_path):
+def test_windows_line_endings_and_missing_final_newline(tmp_path, engine):
     raw = tmp_path / "raw" / D1.isoformat()
     raw.mkdir(parents=True)
     (raw / "a.jsonl").write_bytes(line("c1").encode() + b"\r\n" + line("c2").encode())
-    m = ingest(tmp_path / "raw", tmp_path / "lake", [D1], LENIENT)["2026-11-01"]["events"]
+    m = ingest(tmp_path / "raw", tmp_path / "lake", [D1], lenient(engine))["2026-11-01"]["events"]
     assert (m.rows, m.quarantined_total) == (2, 0)
 
 
-def test_zlib_error_text_is_bounded(tmp_path):
+def test_zlib_error_text_is_bounded(tmp_path, engine):
     raw = tmp_path / "raw" / D1.isoformat()
     raw.mkdir(parents=True)
     (raw / "junk.jsonl.gz").write_bytes(b"\x1f\x8b" + zlib.compress(b"x" * 1000))
-    m = ingest(tmp_path / "raw", tmp_path / "lake", [D1], LENIENT)["2026-11-01"]["events"]
+    m = ingest(tmp_path / "raw", tmp_path / "lake", [D1], lenient(engine))["2026-11-01"]["events"]
     f = m.input.files[0]
     assert f.damaged and len(f.error) <= 500 and m.reconciled
     assert orjson.loads(m.to_json())  # manifest stays serialisable

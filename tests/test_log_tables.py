@@ -1,5 +1,6 @@
 """Analyst-declared log tables: one declaration gives the job step, lake partitions with
-manifests, warehouse table + load, and a dbt source entry that cannot drift.
+manifests (on each ingest engine), warehouse table + load, and a dbt source entry that
+cannot drift.
 
 Copy `test_my_table_end_to_end` when you add a table: change the declaration, the input
 lines and the expected rows.
@@ -12,11 +13,11 @@ import pytest
 
 from ingest.lake import open_lake, read_manifest
 from ingest.load.loader import load_batches
-from ingest.run import IngestOptions, ingest
+from ingest.run import ingest
 from ingest.schema import Column
 from ingest.table_sources import SOURCES_PATH, sources_yaml
 from ingest.tables import DeriveError, Event, LogTable, log_tables
-from tests.helpers import fetch
+from tests.helpers import fetch, ingest_options
 from tests.test_ingest import line, write
 from warehouse.dbt import project_dir
 
@@ -32,10 +33,10 @@ def test_shipped_tables_are_discovered():
     assert {"perf_timings", "experiment_exposures"} <= set(log_tables())
 
 
-def test_my_table_end_to_end(tmp_path, any_target):
+def test_my_table_end_to_end(tmp_path, any_target, engine):
     raw, lake = tmp_path / "raw", tmp_path / "lake"
     write(raw, D1, "a.jsonl", [perf("p1"), perf("p2", duration=3), perf("p1"), line("x1")])
-    manifests = ingest(raw, lake, [D1], IngestOptions(runner="inline"))
+    manifests = ingest(raw, lake, [D1], ingest_options(engine))
     m = manifests["2026-11-01"]["perf_timings"]
     assert (m.rows, m.duplicates_in_batch, m.derived_rows, m.reconciled) == (2, 1, 3, True)
     assert read_manifest(open_lake(lake), "perf_timings", "2026-11-01").checksum == m.checksum
@@ -61,7 +62,7 @@ def test_declaration_mistakes_are_caught_early():
         table.rows(event)
 
 
-def test_failing_derive_is_counted_not_fatal(tmp_path, monkeypatch):
+def test_failing_derive_is_counted_not_fatal(tmp_path, monkeypatch, engine):
     """A declaration that throws on some events: counted per table with samples, and the
     batch fails only above the quarantine-share threshold."""
     import ingest.tables as tables
@@ -79,7 +80,7 @@ def test_failing_derive_is_counted_not_fatal(tmp_path, monkeypatch):
         **tables.all_tables(), "broken_example": broken.schema})
     raw, lake = tmp_path / "raw", tmp_path / "lake"
     write(raw, D1, "a.jsonl", [perf(f"p{i}", duration=i) for i in range(40)])
-    m = ingest(raw, lake, [D1], IngestOptions(runner="inline", max_quarantine_share=0.9))
+    m = ingest(raw, lake, [D1], ingest_options(engine, max_quarantine_share=0.9))
     b = m["2026-11-01"]["broken_example"]
     assert (b.rows, b.derive_errors, b.status) == (20, 20, "ok")
     assert "ZeroDivisionError" in b.derive_error_samples[0]["error"]

@@ -3,8 +3,9 @@
 Proves the skeleton's promises: counts reconcile from raw lines to fct_events and a rerun of
 the same dates changes nothing. The last date also holds the hostile batch of
 tests/hostile_corpus.py, so whatever ingest accepts there is stored and built by every model
-on both warehouses. That building day by day gives the same fct_events (and every
-other incremental model) as one run is proved in tests/test_marts_equivalence.py.
+on both warehouses (columnar engine); the hostile date alone also goes through the graph on
+each ingest engine. That building day by day gives the same fct_events (and every other
+incremental model) as one run is proved in tests/test_marts_equivalence.py.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import pytest
 from ingest.lake import open_lake, read_manifest
 from ingest.run import IngestOptions
 from simulator import generate
-from tests.helpers import fetch
+from tests.helpers import fetch, ingest_options
 from tests.hostile_corpus import add_hostile_batch
 from tests.pipeline_runs import run_graph
 from warehouse import Target
@@ -64,6 +65,17 @@ def manifests_in(lake: Path) -> dict[str, dict]:
     return {day: read_manifest(open_lake(str(lake)), "events", day) for day in days}
 
 
+def assert_hostile_batch_built(target: Target, last, hostile: dict) -> None:
+    """The hostile date's manifest `last`: each limit quarantined with its reason, each odd
+    entry named as skipped, and every hostile line ingest accepted built into fct_events."""
+    assert last.reconciled
+    assert all(last.quarantined.get(r, 0) >= n for r, n in hostile["quarantined"].items())
+    assert {s.name: s.reason for s in last.input.skipped} == hostile["skipped"]
+    kept = {i for (i,) in fetch(target, "select event_id from marts.fct_events "
+                                        "where left(event_id, 7) = 'hostile'")}
+    assert kept == hostile["accepted_ids"]
+
+
 def test_full_run_reconciles_and_rerun_changes_nothing(raw_dir, tmp_path, any_target):
     raw, stats, hostile = raw_dir
     run_graph(raw, tmp_path / "lake", START, END, any_target, work=tmp_path, options=OPTIONS)
@@ -75,10 +87,6 @@ def test_full_run_reconciles_and_rerun_changes_nothing(raw_dir, tmp_path, any_ta
     quarantined = sum(m.quarantined_total for m in manifests.values())
     assert quarantined - sum(hostile["quarantined"].values()) == \
         stats["faults"]["malformed_json"] + stats["faults"]["missing_field"]
-    # the hostile batch: each limit quarantined with its reason, each odd entry named as skipped
-    last = manifests[END.isoformat()]
-    assert all(last.quarantined.get(r, 0) >= n for r, n in hostile["quarantined"].items())
-    assert {s.name: s.reason for s in last.input.skipped} == hostile["skipped"]
     # manifests → raw.events, per batch
     loaded = dict(fetch(any_target, "select cast(batch_date as varchar), count(*) from raw.events "
                                     "group by batch_date"))
@@ -92,10 +100,8 @@ def test_full_run_reconciles_and_rerun_changes_nothing(raw_dir, tmp_path, any_ta
         "the generated data should carry duplicates across batches"
     assert fetch(any_target, "select count(*) from marts.dim_users")[0][0] > 0
     assert fetch(any_target, "select count(*) from marts.rpt_active_users_daily")[0][0] == DAYS
-    # every hostile line ingest accepted went all the way through dbt on this warehouse
-    kept = {i for (i,) in fetch(any_target, "select event_id from marts.fct_events "
-                                            "where left(event_id, 7) = 'hostile'")}
-    assert kept == hostile["accepted_ids"]
+    # the hostile batch: what ingest accepted went all the way through dbt on this warehouse
+    assert_hostile_batch_built(any_target, manifests[END.isoformat()], hostile)
 
     before = snapshot(any_target)
     audit = sorted(fetch(any_target, "select * from pulse_meta.load_audit"), key=repr)
@@ -109,3 +115,16 @@ def test_full_run_reconciles_and_rerun_changes_nothing(raw_dir, tmp_path, any_ta
     # the graph's rerun had nothing to do; dbt building the same loads again changes nothing either
     run_dbt(["build"], target=any_target)
     assert snapshot(any_target) == before
+
+
+def test_hostile_date_through_the_graph_on_each_engine(raw_dir, tmp_path, duckdb_target, engine):
+    """`pulse run` of the hostile date alone on each ingest engine (mrjob on its inline
+    runner): the batch reconciles, raw.events holds the manifest's rows and fct_events every
+    accepted line."""
+    raw, _, hostile = raw_dir
+    run_graph(raw, tmp_path / "lake", END, END, duckdb_target, work=tmp_path,
+              options=ingest_options(engine))
+    last = read_manifest(open_lake(str(tmp_path / "lake")), "events", END.isoformat())
+    assert last.job.get("engine", "mrjob") == engine  # an mrjob manifest names its runner only
+    assert fetch(duckdb_target, "select count(*) from raw.events")[0][0] == last.rows
+    assert_hostile_batch_built(duckdb_target, last, hostile)

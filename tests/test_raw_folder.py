@@ -12,6 +12,7 @@ from ingest.raw_folder import SKIP_REASONS, list_batch
 from ingest.run import IngestOptions, ingest
 from pipeline.cli import main
 from pipeline.status import skipped_summary
+from tests.helpers import ingest_options
 from tests.hostile_corpus import add_hostile_batch
 from tests.test_ingest import line, rows, write
 
@@ -59,11 +60,11 @@ def test_every_entry_is_read_or_skipped_with_its_reason(tmp_path):
     assert all(s.detail and s.name.isprintable() for s in listing.skipped)
 
 
-def test_ingest_records_skipped_entries_and_attributes_symlinks_to_their_folder(tmp_path):
+def test_ingest_records_skipped_entries_and_attributes_symlinks_to_their_folder(tmp_path, engine):
     raw, lake = tmp_path / "raw", tmp_path / "lake"
     expected = hostile_folder(raw)
     # only D1 in the window: the symlink's target batch D2 is not requested, and must not be
-    m = ingest(raw, lake, [D1], LENIENT)["2026-11-01"]["events"]
+    m = ingest(raw, lake, [D1], ingest_options(engine, max_quarantine_share=1.0))["2026-11-01"]["events"]
     assert m.reconciled
     assert sorted(f.path for f in m.input.files) == sorted(
         f"2026-11-01/{n}" for n, why in expected.items() if why is None)
@@ -84,10 +85,10 @@ def test_ingest_records_skipped_entries_and_attributes_symlinks_to_their_folder(
     assert "\n" not in summary and "2026-11-01/.part.jsonl (hidden_name)" in summary
 
 
-def test_both_batches_of_a_cross_batch_symlink_count_their_own_copy(tmp_path):
+def test_both_batches_of_a_cross_batch_symlink_count_their_own_copy(tmp_path, engine):
     raw, lake = tmp_path / "raw", tmp_path / "lake"
     hostile_folder(raw)
-    out = ingest(raw, lake, [D1, D2], LENIENT)
+    out = ingest(raw, lake, [D1, D2], ingest_options(engine, max_quarantine_share=1.0))
     assert [f.path for f in out["2026-11-02"]["events"].input.files] == ["2026-11-02/other.jsonl"]
     assert "2026-11-01/other-batch.jsonl" in {f.path for f in out["2026-11-01"]["events"].input.files}
     assert skipped_summary(str(lake), D2, D2) is None
