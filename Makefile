@@ -63,7 +63,7 @@ lint: $(DEV)
 	SQLFLUFF=$(BIN)/sqlfluff .ci/lint-sql
 
 pytest: $(DEV)
-	$(BIN)/python -m pytest -n auto --dist loadgroup
+	$(BIN)/python -m pytest -n auto --dist loadgroup --durations=25
 
 test: lint pytest
 
