@@ -41,6 +41,7 @@ if TYPE_CHECKING:
 CHUNK_LINES = 100_000  # lines per chunk after damage (read_lines path)
 _BLOCK = 16 * 1024 * 1024  # bytes of decompressed text per chunk on a clean stream
 THREADS = 2
+_BATCH_ROWS = 100_000  # rows per Arrow batch handed to the publisher
 MEMORY_LIMIT = "1GB"
 _SORT = orjson.OPT_SORT_KEYS
 _EVENT_TYPES = {"ts_has_offset": "boolean", "source_line": "bigint"}
@@ -326,16 +327,19 @@ def _csv_line() -> str:
 def _publish(con, publisher: Publisher, inputs: list[tuple[str, dict]],
              errors: list[tuple]) -> None:
     """Hand the staged batch to the publisher in the mrjob reducer's key order."""
-    columns = _csv_line() if publisher.fmt == "csv.gz" else "* exclude (rn)"
+    columns = f"{_csv_line()} || chr(10)" if publisher.fmt == "csv.gz" else "* exclude (rn)"
     for batch in publisher.batches:
-        rows = _first_copies(con, f"""
+        reader = con.sql(f"""
             select {columns} from (
                 select *, row_number() over (partition by event_id
                                              order by source_file, source_line) as rn
                 from events where batch_date = ?)
-            where rn = 1 order by event_id""", [batch])
-        for part in rows:
-            publisher.add_rows(EVENTS.name, batch, part)
+            where rn = 1 order by event_id""", params=[batch]).to_arrow_reader(_BATCH_ROWS)
+        try:
+            for part in reader:
+                publisher.add_arrow(EVENTS.name, batch, part)
+        finally:
+            reader.close()
         dups = con.execute("select count(*) - count(distinct event_id) from events "
                            "where batch_date = ?", [batch]).fetchall()[0][0]
         publisher.add_duplicates(EVENTS.name, batch, dups)
