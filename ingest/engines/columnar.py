@@ -30,7 +30,7 @@ from ingest.formats import format_for, get_format
 from ingest.jobs.logic import SEP, batch_of, derive_entries, quarantine_entry
 from ingest.lake import Publisher
 from ingest.reader import KEPT_PREFIX_BYTES, MAX_LINE_BYTES, FileStats, Line, open_raw, read_lines
-from ingest.schema import EVENTS
+from ingest.schema import EVENTS, TableSchema
 from ingest.tables import LogTable
 
 if TYPE_CHECKING:
@@ -45,11 +45,17 @@ _BATCH_ROWS = 100_000  # rows per Arrow batch handed to the publisher
 MEMORY_LIMIT = "1GB"
 _SORT = orjson.OPT_SORT_KEYS
 _EVENT_TYPES = {"ts_has_offset": "boolean", "source_line": "bigint"}
-_DERIVED_TYPES = ["string", "string", "string", "int32", "string", "int64", "string"]
 _QUARANTINE_TYPES = ["string", "string", "int64", "string", "string"]
 
 
-def _connect(folder: str) -> duckdb.DuckDBPyConnection:
+_DUCK_TYPES = {"integer": "bigint", "double": "double", "boolean": "boolean"}  # else varchar
+
+
+def _log_table(name: str) -> str:
+    return f'"log_{name}"'
+
+
+def _connect(folder: str, tables: list[LogTable]) -> duckdb.DuckDBPyConnection:
     import duckdb
 
     con = duckdb.connect(f"{folder}/stage.duckdb", config={
@@ -58,8 +64,11 @@ def _connect(folder: str) -> duckdb.DuckDBPyConnection:
     con.execute("set enable_progress_bar = false")  # a library prints nothing
     columns = ", ".join(f"{c} {_EVENT_TYPES.get(c, 'varchar')}" for c in EVENTS.column_names)
     con.execute(f"create table events ({columns})")
-    con.execute("create table derived (tbl varchar, batch varchar, event_id varchar, n integer, "
-                "source_file varchar, source_line bigint, payload varchar)")
+    for table in tables:  # a log table's rows, typed, with _n (its row number within the event)
+        typed = ", ".join(f'"{c.name}" {_DUCK_TYPES.get(c.type, "varchar")}'
+                          for c in table.columns)
+        con.execute(f"create table {_log_table(table.name)} (event_id varchar, _n integer, "
+                    f"{typed}, batch_date varchar, source_file varchar, source_line bigint)")
     con.execute("create table quarantine (batch varchar, source_file varchar, "
                 "source_line bigint, reason varchar, record varchar)")
     return con
@@ -148,26 +157,46 @@ class _File:
         staged = pa.table([columns[name] for name in EVENTS.column_names],
                           names=EVENTS.column_names)
         self.no_offset += good.num_rows - pc.sum(staged.column("ts_has_offset")).as_py()
+        self.con.register("staged", staged)
+        self.con.execute("insert into events select * from staged").fetchall()
         for table in self.tables:
-            wanted = staged if table.events is None else staged.filter(
-                pc.is_in(staged.column("event_name"), pa.array(sorted(table.events))))
+            wanted = None if table.sql is None else self._derive_sql(table)
+            if wanted is None:
+                wanted = staged if table.events is None else staged.filter(
+                    pc.is_in(staged.column("event_name"), pa.array(sorted(table.events))))
             if wanted.num_rows:
                 self._derive_from([list(r) for r in zip(*(c.to_pylist() for c in wanted.columns),
                                                         strict=True)], [table])
-        self.con.register("staged", staged)
-        self.con.execute("insert into events select * from staged").fetchall()
         self.con.unregister("staged")
         return np.flatnonzero(routed).tolist()
 
+    def _derive_sql(self, table: LogTable):
+        """Derive the staged events' rows of `table` from its column expressions; return the
+        events on which a not-null column came out null (for the per-event derive)."""
+        import pyarrow.compute as pc
+
+        result = self.con.sql(_derive_query(table)).to_arrow_table()
+        ok = result.column("_ok")
+        good = result.filter(ok).drop_columns(["_ok"])
+        if good.num_rows:
+            self.derived[table.name] += good.num_rows
+            self.con.register("good", good)
+            self.con.execute(f"insert into {_log_table(table.name)} select * from good").fetchall()
+            self.con.unregister("good")
+        lines = result.filter(pc.invert(ok)).column("source_line")
+        return self.con.sql("select * from staged where list_contains(?, source_line)",
+                            params=[lines.to_pylist()]).to_arrow_table()
+
     def _derive_from(self, rows: list[list], tables: list[LogTable] | None = None) -> None:
-        derived = []
+        """The per-event derive (the declaration's Python function) of staged event rows."""
         for table in self.tables if tables is None else tables:
+            derived = []
             for row in rows:
                 if table.events is None or row[1] in table.events:
                     derived += self._log_rows(table, row)
-        _insert(self.con, "derived", derived, _DERIVED_TYPES)
+            _insert(self.con, _log_table(table.name), derived, _log_types(table))
 
-    def _log_rows(self, table: LogTable, row: list) -> list[tuple]:
+    def _log_rows(self, table: LogTable, row: list) -> list[list]:
         out = []
         lineage = (self.batch, self.source, row[-1])
         for key, value in derive_entries(table, row[:12], lineage):
@@ -178,8 +207,47 @@ class _File:
                 continue
             self.derived[table.name] += 1
             n = int(parts[3]) if len(parts) > 3 else 0
-            out.append((table.name, self.batch, row[0], n, self.source, row[-1], value))
+            event_id, *values = orjson.loads(value)
+            out.append([event_id, n, *values])
         return out
+
+
+def _log_types(table: LogTable) -> list:
+    import pyarrow as pa
+
+    from ingest.schema import arrow_type
+
+    typed = [pa.string() if c.type in ("timestamp", "date") else arrow_type(c.type)
+             for c in table.columns]
+    return [pa.string(), pa.int32(), *typed, pa.string(), pa.string(), pa.int64()]
+
+
+def _derive_query(table: LogTable) -> str:
+    """SQL over ``staged``: the table's row of every wanted event, typed as the log table
+    stores it, and ``_ok`` unless a not-null column came out null."""
+    values = []
+    for c in table.columns:
+        expr = f"({table.sql[c.name]})"
+        if c.type == "timestamp":
+            expr = f"strftime(try_cast({expr} as timestamp), '%Y-%m-%d %H:%M:%S.%f')"
+        elif c.type == "date":
+            expr = f"try_cast(try_cast({expr} as date) as varchar)"
+        else:
+            expr = f"try_cast({expr} as {_DUCK_TYPES.get(c.type, 'varchar')})"
+        values.append(f'{expr} as "{c.name}"')
+    guard = " and ".join(f'"{c.name}" is not null' for c in table.columns if not c.nullable)
+    where = "" if table.events is None else (
+        "where event_name in (" + ", ".join(_lit(e) for e in sorted(table.events)) + ")")
+    names = ", ".join(f'"{c.name}"' for c in table.columns)
+    return f"""
+        select {guard or 'true'} as _ok, event_id, 0::integer as _n, {names},
+               batch_date, source_file, source_line
+        from (select event_id, {", ".join(values)}, batch_date, source_file, source_line
+              from staged {where})"""
+
+
+def _lit(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
 
 
 @cache
@@ -288,9 +356,9 @@ def _insert(con, table: str, rows: list, types: list) -> None:
         return
     staged = pa.table({f"c{i}": pa.array([row[i] for row in rows], kind)
                        for i, kind in enumerate(types)})
-    con.register("staged", staged)
-    con.execute(f"insert into {table} select * from staged").fetchall()
-    con.unregister("staged")
+    con.register("python_rows", staged)
+    con.execute(f"insert into {table} select * from python_rows").fetchall()
+    con.unregister("python_rows")
 
 
 @cache
@@ -310,51 +378,55 @@ def _first_copies(con, sql: str, params: list) -> Iterator[list]:
         reader.close()
 
 
-def _csv_line() -> str:
-    """SQL for an events row as one CSV line, field by field as writers.csv_field writes it
-    (strings quoted with doubled quotes, NULL empty, booleans true/false)."""
+def _csv_line(schema: TableSchema) -> str:
+    """SQL for a staged row as one CSV line ending in a newline, field by field as
+    writers.csv_field writes the row's values (strings, times and dates quoted with doubled
+    quotes, NULL empty, booleans true/false; a double as Python's repr, which is DuckDB's
+    text of it too)."""
     fields = []
-    for name in EVENTS.column_names:
-        if name == "ts_has_offset":
-            fields.append(f"case when {name} then 'true' else 'false' end")
-        elif name == "source_line":
-            fields.append(f"{name}::varchar")
+    for c in schema.columns:
+        name = f'"{c.name}"'
+        if c.type == "boolean":
+            fields.append(f"case when {name} then 'true' when not {name} then 'false' "
+                          "else '' end")
+        elif c.type in ("integer", "double"):
+            fields.append(f"coalesce({name}::varchar, '')")
         else:
             fields.append(f"""coalesce('"' || replace({name}, '"', '""') || '"', '')""")
-    return " || ',' || ".join(fields)
+    return " || ',' || ".join(fields) + " || chr(10)"
+
+
+def _publish_rows(con, publisher: Publisher, schema: TableSchema, batch: str, source: str,
+                  key: str) -> None:
+    """The first copy (by file, then line) of each `key` of a staged table, in key order,
+    straight from DuckDB's Arrow batches to the publisher."""
+    if publisher.fmt == "csv.gz":
+        columns = _csv_line(schema)
+    else:
+        columns = ", ".join(f'"{name}"' for name in schema.column_names)
+    reader = con.sql(f"""
+        select {columns} from (
+            select *, row_number() over (partition by {key}
+                                         order by source_file, source_line) as _rn
+            from {source} where batch_date = ?)
+        where _rn = 1 order by {key}""", params=[batch]).to_arrow_reader(_BATCH_ROWS)
+    try:
+        for part in reader:
+            publisher.add_arrow(schema.name, batch, part)
+    finally:
+        reader.close()
+    dups = con.execute(f"select count(*) - count(distinct ({key})) from {source} "
+                       "where batch_date = ?", [batch]).fetchall()[0][0]
+    publisher.add_duplicates(schema.name, batch, dups)
 
 
 def _publish(con, publisher: Publisher, inputs: list[tuple[str, dict]],
              errors: list[tuple]) -> None:
     """Hand the staged batch to the publisher in the mrjob reducer's key order."""
-    columns = f"{_csv_line()} || chr(10)" if publisher.fmt == "csv.gz" else "* exclude (rn)"
     for batch in publisher.batches:
-        reader = con.sql(f"""
-            select {columns} from (
-                select *, row_number() over (partition by event_id
-                                             order by source_file, source_line) as rn
-                from events where batch_date = ?)
-            where rn = 1 order by event_id""", params=[batch]).to_arrow_reader(_BATCH_ROWS)
-        try:
-            for part in reader:
-                publisher.add_arrow(EVENTS.name, batch, part)
-        finally:
-            reader.close()
-        dups = con.execute("select count(*) - count(distinct event_id) from events "
-                           "where batch_date = ?", [batch]).fetchall()[0][0]
-        publisher.add_duplicates(EVENTS.name, batch, dups)
-        for table in declared.log_tables():
-            rows = _first_copies(con, """
-                select payload from (
-                    select payload, event_id, n, row_number() over (
-                        partition by event_id, n order by source_file, source_line) as rn
-                    from derived where tbl = ? and batch = ?)
-                where rn = 1 order by event_id, n""", [table, batch])
-            for part in rows:
-                publisher.add_rows(table, batch, [orjson.loads(payload) for payload in part])
-            dups = con.execute("select count(*) - count(distinct (event_id, n)) from derived "
-                               "where tbl = ? and batch = ?", [table, batch]).fetchall()[0][0]
-            publisher.add_duplicates(table, batch, dups)
+        _publish_rows(con, publisher, EVENTS, batch, "events", "event_id")
+        for name, table in declared.log_tables().items():
+            _publish_rows(con, publisher, table.schema, batch, _log_table(name), "event_id, _n")
         records = _first_copies(con, "select reason, record from quarantine where batch = ? "
                                 "order by source_file, source_line", [batch])
         for part in records:
@@ -373,7 +445,7 @@ def run(files: list[str], options: IngestOptions, publisher: Publisher) -> None:
     errors: list[tuple] = []
     inputs = []
     with tempfile.TemporaryDirectory(prefix="pulse-columnar-") as tmp:
-        con = _connect(tmp)
+        con = _connect(tmp, tables)
         try:
             for path in files:
                 staged = _File(con, path, path.removeprefix("file://"), options.fmt,
