@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, NamedTuple
 import orjson
 
 from ingest import tables as declared
-from ingest.contract import Limits, Rejection
+from ingest.contract import Limits, Rejection, encode_properties
 from ingest.engines.columnar_sql import OUTPUT, accept_query
 from ingest.formats import format_for, get_format
 from ingest.jobs.logic import SEP, batch_of, derive_entries, quarantine_entry
@@ -43,7 +43,6 @@ _BLOCK = 16 * 1024 * 1024  # bytes of decompressed text per chunk on a clean str
 THREADS = 2
 _BATCH_ROWS = 100_000  # rows per Arrow batch handed to the publisher
 MEMORY_LIMIT = "1GB"
-_SORT = orjson.OPT_SORT_KEYS
 _EVENT_TYPES = {"ts_has_offset": "boolean", "source_line": "bigint"}
 _QUARANTINE_TYPES = ["string", "string", "int64", "string", "string"]
 
@@ -147,10 +146,8 @@ class _File:
         routed[idx] = False
         if not good.num_rows:
             return np.flatnonzero(routed).tolist()
-        props = [orjson.dumps(orjson.loads(p), option=_SORT).decode()
-                 for p in good.column("properties").to_pylist()]
         columns = {name: good.column(name) for name in OUTPUT}
-        columns["properties"] = pa.array(props, pa.string())
+        columns["properties"] = _canonical(good.column("properties"), good.column("canonical"))
         columns["batch_date"] = pa.array([self.batch] * good.num_rows, pa.string())
         columns["source_file"] = pa.array([self.source] * good.num_rows, pa.string())
         columns["source_line"] = pc.add(good.column("idx").cast(pa.int64()), chunk.first)
@@ -248,6 +245,22 @@ def _derive_query(table: LogTable) -> str:
 
 def _lit(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
+
+
+def _canonical(properties, canonical):
+    """The properties column as stored: DuckDB's text where the query vouches that it is
+    canonical already, re-encoded by the contract's encode_properties elsewhere (only those
+    rows go through Python)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    redo = pc.invert(pc.fill_null(canonical, False))
+    if not pc.any(redo).as_py():
+        return properties
+    properties, redo = properties.combine_chunks(), redo.combine_chunks()
+    fixed = [encode_properties(orjson.loads(p)).decode()
+             for p in properties.filter(redo).to_pylist()]
+    return pc.replace_with_mask(properties, redo, pa.array(fixed, pa.string()))
 
 
 @cache
