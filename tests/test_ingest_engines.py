@@ -319,6 +319,7 @@ def _reader_cases(folder: Path) -> list[Path]:
         "long-tail.jsonl": b"a\n" + big + big,
         "exact-tail.jsonl": b"a\n" + big[:-1],
         "crlf.jsonl": b"a\r\r\nb\r",
+        "mixed.jsonl": b"a\r\nb\n\r\n\nc\rd\n\xc3\xa9\r\n" * 50 + b"\r\n\r",
         "empty.jsonl": b"",
         "nl.jsonl": b"\n\n",
     }
@@ -344,7 +345,7 @@ def test_block_reader_reads_what_read_lines_reads(tmp_path, monkeypatch, block):
         ref_stats, stats = FileStats(path=path.name), FileStats(path=path.name)
         reference = list(read_lines(path, ref_stats))
         chunks = list(columnar.read_chunks(str(path), stats))
-        assert [c.line(i) for c in chunks for i in range(len(c.texts))] == reference, path.name
+        assert [c.line(i) for c in chunks for i in range(len(c))] == reference, path.name
         assert stats == ref_stats, path.name
 
 

@@ -74,15 +74,19 @@ def _connect(folder: str, tables: list[LogTable]) -> duckdb.DuckDBPyConnection:
 
 
 class _Chunk(NamedTuple):
-    """Consecutive lines of one file: ``texts[i]`` is line ``first + i`` decoded, or None
-    when ``special[i]`` (too long, a damaged fragment, not UTF-8) must go to the reference."""
+    """Consecutive lines of one file: ``lines[i]`` (Arrow text) is line ``first + i``, or
+    null when ``special[i]`` (too long, a damaged fragment, not UTF-8) must go to the
+    reference."""
 
     first: int
-    texts: list[str | None]
+    lines: object  # pyarrow StringArray
     special: dict[int, Line]
 
+    def __len__(self) -> int:
+        return len(self.lines)
+
     def line(self, i: int) -> Line:
-        return self.special.get(i) or Line(self.first + i, self.texts[i].encode())
+        return self.special.get(i) or Line(self.first + i, self.lines[i].as_py().encode())
 
 
 class _File:
@@ -108,7 +112,7 @@ class _File:
         return dict(self.stats.__dict__)
 
     def _chunk(self, chunk: _Chunk) -> None:
-        slow = range(len(chunk.texts))
+        slow = range(len(chunk))
         if self.fmt == "jsonl":
             slow = self._fast(chunk)
         rows: list[list] = []
@@ -135,9 +139,9 @@ class _File:
         import pyarrow as pa
         import pyarrow.compute as pc
 
-        n = len(chunk.texts)
-        self.con.register("chunk", pa.table({"idx": pa.array(range(n), pa.int32()),
-                                             "line": pa.array(chunk.texts, pa.string())}))
+        n = len(chunk)
+        self.con.register("chunk", pa.table({"idx": pa.array(np.arange(n, dtype=np.int32)),
+                                             "line": chunk.lines}))
         result = self.con.sql(_query(self.batch_date, self.limits)).to_arrow_table()
         self.con.unregister("chunk")
         good = result.filter(result.column("ok"))
@@ -292,11 +296,20 @@ def read_chunks(path: str, stats: FileStats) -> Iterator[_Chunk]:
                         continue
                     pieces.append(_TooLong(long_prefix))
                     long_prefix, block = None, block[end + 1:]
-                pieces += (tail + block).split(b"\n")
-                tail = pieces.pop()
+                data = tail + block
+                cut = data.rfind(b"\n") + 1
+                fast = None if pieces else _split(number + 1, data[:cut])
+                if fast is not None:
+                    tail = data[cut:]
+                else:
+                    pieces += data.split(b"\n")
+                    tail = pieces.pop()
                 if len(tail) > MAX_LINE_BYTES:
                     long_prefix, tail = tail[:KEPT_PREFIX_BYTES], b""
-                if pieces:
+                if fast is not None and len(fast):
+                    yield fast
+                    number += len(fast)
+                elif pieces:
                     yield _decoded(number + 1, pieces)
                     number += len(pieces)
             last = _TooLong(long_prefix) if long_prefix is not None else tail
@@ -319,6 +332,42 @@ def read_chunks(path: str, stats: FileStats) -> Iterator[_Chunk]:
         stats.__dict__.update(fresh.__dict__)
         return
     stats.lines, stats.bytes = number, total
+
+
+def _split(first: int, data: bytes) -> _Chunk | None:
+    """Complete lines (``data`` ends in a newline, or is empty) as one Arrow text array built
+    from numpy offsets, no Python object per line; None when a line is over-long, ends in
+    more than one CR, or the block is not valid UTF-8 (then _decoded, line by line, decides)."""
+    import numpy as np
+    import pyarrow as pa
+
+    raw = np.frombuffer(data, dtype=np.uint8)
+    ends = np.flatnonzero(raw == 10)  # the newline of each line
+    starts = np.empty_like(ends)
+    starts[:1] = 0
+    starts[1:] = ends[:-1] + 1
+    if len(ends) and int((ends - starts).max()) > MAX_LINE_BYTES:
+        return None
+    cr = np.zeros(len(ends), dtype=bool)
+    nonempty = ends > starts
+    cr[nonempty] = raw[ends[nonempty] - 1] == 13
+    stop = ends - cr  # each line's end without its CR
+    if np.any(raw[stop[cr & (stop > starts)] - 1] == 13):  # "\r\r\n": rstrip takes every CR
+        return None
+    keep = np.ones(len(raw), dtype=bool)
+    keep[ends] = False
+    keep[ends[cr] - 1] = False
+    removed = np.cumsum(1 + cr.astype(np.int64))  # separator bytes up to each line's end
+    offsets = np.empty(len(ends) + 1, dtype=np.int32)
+    offsets[0] = 0
+    offsets[1:] = stop - removed + 1 + cr  # stop - (separators before this line)
+    values = raw[keep]
+    lines = pa.StringArray.from_buffers(len(ends), pa.py_buffer(offsets), pa.py_buffer(values))
+    try:
+        lines.validate(full=True)  # UTF-8
+    except pa.ArrowInvalid:
+        return None
+    return _Chunk(first, lines, {})
 
 
 class _TooLong(NamedTuple):
@@ -348,16 +397,17 @@ def _decoded(first: int, pieces: list) -> _Chunk:
                 texts.append(None)
     for i in special:
         texts[i] = None
-    return _Chunk(first, texts, special)
+    import pyarrow as pa
+
+    return _Chunk(first, pa.array(texts, pa.string()), special)
 
 
 def _from_lines(lines: list[Line]) -> _Chunk:
     special = {i: line for i, line in enumerate(lines) if line.too_long or line.fragment}
-    chunk = _decoded(lines[0].number, [b"" if i in special else line.data
-                                       for i, line in enumerate(lines)])
+    datas = [b"" if i in special else line.data for i, line in enumerate(lines)]
+    chunk = _decoded(lines[0].number, [_TooLong(b"") if i in special else data
+                                       for i, data in enumerate(datas)])
     chunk.special.update(special)
-    for i in special:
-        chunk.texts[i] = None
     return chunk
 
 
