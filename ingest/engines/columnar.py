@@ -1,15 +1,20 @@
 """The columnar engine: ingest in this process with DuckDB, line-for-line equal to mrjob's.
 
-Per raw file, lines are read in chunks of CHUNK_LINES and handed to DuckDB (two threads) as
-Arrow; one query (columnar_sql) checks the contract and vouches for the lines it accepts.
-Every other line — rejected, or one on which DuckDB's JSON reader could disagree with
-orjson — runs through the reference parser (ingest.formats), so reason codes, details and
-rows are the reference's. Accepted rows, log-table rows and quarantine records are staged in
-an on-disk DuckDB database, then deduplicated (first copy by file, then line) and handed to
-the lake publisher in key order, exactly as the mrjob engine's reducer output is.
+Per raw file, a clean block of text is split into an Arrow text array from numpy offsets (no
+Python object per line) and handed to DuckDB (two threads); one query (columnar_sql) checks
+the contract, vouches for the lines it accepts and says where its properties text is
+canonical already. Every other line — rejected, or one on which DuckDB's JSON reader could
+disagree with orjson — runs through the reference parser (ingest.formats), so reason codes,
+details and rows are the reference's. Accepted rows, log-table rows (derived in SQL where the
+declaration gives column expressions, else by its Python function per event) and quarantine
+records are staged in an on-disk DuckDB database, then deduplicated (first copy by file, then
+line) and handed to the lake publisher in key order as Arrow batches, exactly the rows of the
+mrjob engine's reducer output: Parquet row groups and gzip CSV bytes are the same.
 
-Memory: one chunk of raw lines and its Arrow columns, plus DuckDB's MEMORY_LIMIT (it spills
-the staged rows and the sorts to the temporary folder), flat in input size.
+Memory: one block (_BLOCK, 16 MiB of text) with its Arrow lines and query result (a few
+times the block), DuckDB's MEMORY_LIMIT (1 GB; it spills the staged rows and the sorts to
+the temporary folder) and, while publishing, one Arrow batch of _BATCH_ROWS rows plus at
+most one pending Parquet row group: about 1.3 GB at worst, flat in input size.
 """
 
 from __future__ import annotations
