@@ -30,7 +30,7 @@ D1, D2 = date(2026, 11, 1), date(2026, 11, 2)
 LENIENT = IngestOptions(runner="inline", max_quarantine_share=1.0)
 
 
-def _lake_files(lake: Path) -> dict[str, bytes]:
+def lake_files(lake: Path) -> dict[str, bytes]:
     out = {}
     for path in sorted(lake.rglob("*")):
         if path.is_file() and path.name != "_manifest.json":
@@ -63,7 +63,7 @@ def assert_engines_agree(raw: Path, tmp: Path, dates=(D1,), options: IngestOptio
         for engine in ("mrjob", "columnar"):
             opts = IngestOptions(**{**vars(options), "engine": engine, "lake_format": fmt})
             lake = tmp / f"lake-{engine}-{fmt}"
-            results[engine] = (_run(raw, lake, list(dates), opts), _lake_files(lake))
+            results[engine] = (_run(raw, lake, list(dates), opts), lake_files(lake))
         (m_ref, f_ref), (m_col, f_col) = results["mrjob"], results["columnar"]
         assert f_col.keys() == f_ref.keys()
         for name in f_ref:
@@ -183,7 +183,7 @@ PROPERTY_CASES = {
 }
 
 
-def _property_lines() -> list[bytes]:
+def property_lines() -> list[bytes]:
     out = []
     for event, cases in PROPERTY_CASES.items():
         for i, props in enumerate(cases):
@@ -201,8 +201,8 @@ def test_hostile_corpus_engines_agree(tmp_path):
     add_hostile_batch(raw, D1)
     write(raw, D1, "lenient.jsonl", LENIENT_JSON)
     write(raw, D1, "fields.jsonl", _field_lines())
-    write(raw, D1, "props.jsonl.gz", _property_lines(), gz=True)
-    write(raw, D1, "copies.jsonl", _field_lines()[:40] + _property_lines()[:10])  # duplicates
+    write(raw, D1, "props.jsonl.gz", property_lines(), gz=True)
+    write(raw, D1, "copies.jsonl", _field_lines()[:40] + property_lines()[:10])  # duplicates
     huge = b'{"event_id":"huge","pad":"' + b"x" * (MAX_LINE_BYTES + 10) + b'"}'
     exact = (b'{"event_id":"exact","event":"login","ts":"2026-11-01T10:00:00Z","user_id":"u1",'
              b'"properties":{"p":"')
@@ -359,6 +359,6 @@ def test_file_and_row_group_splits_agree(tmp_path, monkeypatch):
     monkeypatch.setattr(ParquetRows, "ROW_GROUP", 3)
     monkeypatch.setattr(GzipLines, "BUFFER_LINES", 2)
     raw = tmp_path / "raw"
-    write(raw, D1, "a.jsonl", [line(f"s{i}") for i in range(30)] + _property_lines())
+    write(raw, D1, "a.jsonl", [line(f"s{i}") for i in range(30)] + property_lines())
     m = assert_engines_agree(raw, tmp_path, (D1,), formats=("csv.gz", "parquet"))
     assert len(m["events 2026-11-01"]["files"]) > 3

@@ -93,7 +93,7 @@ def test_vectorised_derive_gives_the_per_event_rows(tmp_path, monkeypatch):
     import dataclasses
 
     import ingest.tables as tables
-    from tests.test_ingest_engines import _lake_files, _property_lines
+    from tests.test_ingest_engines import lake_files, property_lines
 
     shipped = log_tables()
     assert {name for name, t in shipped.items() if t.sql} >= {"perf_timings", "experiment_exposures"}
@@ -104,7 +104,7 @@ def test_vectorised_derive_gives_the_per_event_rows(tmp_path, monkeypatch):
                                for i, d in enumerate(durations) for j, a in enumerate(actions)]
           + [line("x1", event="experiment_exposure", anonymous_id="a1", user_id=None,
                   properties={"experiment": "exp", "variant": "b", "extra": {"z": 1, "a": [2]}})]
-          + [raw_line.decode() for raw_line in _property_lines()])
+          + [raw_line.decode() for raw_line in property_lines()])
     write(raw, D1, "b.jsonl", [perf("d10", duration=7), perf("d21", action="again")])
     results = {}
     for form in ("sql", "derive"):
@@ -116,7 +116,7 @@ def test_vectorised_derive_gives_the_per_event_rows(tmp_path, monkeypatch):
             manifests = ingest(raw, lake, [D1], IngestOptions(max_quarantine_share=1.0,
                                                               lake_format=fmt))
             results[form, fmt] = ({t: m.to_dict() for t, m in manifests["2026-11-01"].items()},
-                                  _lake_files(lake))
+                                  lake_files(lake))
     for fmt in ("csv.gz", "parquet"):
         assert results["sql", fmt] == results["derive", fmt]
     perf_manifest = results["sql", "csv.gz"][0]["perf_timings"]
