@@ -362,3 +362,29 @@ def test_file_and_row_group_splits_agree(tmp_path, monkeypatch):
     write(raw, D1, "a.jsonl", [line(f"s{i}") for i in range(30)] + property_lines())
     m = assert_engines_agree(raw, tmp_path, (D1,), formats=("csv.gz", "parquet"))
     assert len(m["events 2026-11-01"]["files"]) > 3
+
+
+def test_arrow_columns_are_written_as_csv_field_writes_rows(tmp_path):
+    """The columnar engine hands a csv.gz writer Arrow columns; pyarrow's CSV writer must
+    give csv_field's bytes for every string, boolean and integer, and refuse doubles."""
+    import pyarrow as pa
+
+    from ingest.lake.writers import GzipLines
+
+    rows = [("a\nb", True, 1), ("c\r\nd", False, -2), ('"q"', None, None), ("", True, 2**62),
+            (None, False, 0), ("\u00e9,x", None, 5), (" lead\t", True, -(2**63))]
+    columns = list(zip(*rows, strict=True))
+    data = pa.table({"s": pa.array(columns[0], pa.string()), "b": pa.array(columns[1]),
+                     "i": pa.array(columns[2], pa.int64())})
+    (tmp_path / "a").mkdir(), (tmp_path / "p").mkdir()
+    arrow = GzipLines(tmp_path / "a", "part", ".csv.gz", "h\n")
+    python = GzipLines(tmp_path / "p", "part", ".csv.gz", "h\n")
+    arrow.add_arrow(data.slice(0, 3))
+    arrow.add_arrow(data.slice(3))
+    python.add_many([list(r) for r in rows])
+    a, p = arrow.close(), python.close()
+    assert gzip.decompress(Path(a.local_path).read_bytes()) == gzip.decompress(
+        Path(p.local_path).read_bytes())
+    assert a.file == p.file and a.file.rows == len(rows)
+    with pytest.raises(ValueError, match="double"):
+        GzipLines(tmp_path, "d", ".csv.gz").add_arrow(pa.table({"d": pa.array([1.5])}))

@@ -468,9 +468,9 @@ def _publish_rows(con, publisher: Publisher, schema: TableSchema, batch: str, so
                   key: str) -> None:
     """The first copy (by file, then line) of each `key` of a staged table, in key order,
     straight from DuckDB's Arrow batches to the publisher."""
-    if publisher.fmt == "csv.gz":
-        columns = _csv_line(schema)
-    else:
+    if publisher.fmt == "csv.gz" and any(c.type == "double" for c in schema.columns):
+        columns = f"{_csv_line(schema)} as line"  # doubles as Python's repr: DuckDB's text
+    else:  # the columns (a csv.gz lake's writer encodes strings, booleans, integers itself)
         columns = ", ".join(f'"{name}"' for name in schema.column_names)
     reader = con.sql(f"""
         select {columns} from (

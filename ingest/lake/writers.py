@@ -105,12 +105,19 @@ class GzipLines(StagedFile):
             super().add_many(items)
 
     def add_arrow(self, data) -> None:
-        """Lines already encoded, each ending in a newline: a table or record batch of one
-        string column without nulls. Their bytes go to gzip as they lie in Arrow's buffer
-        (gzip's output does not depend on how its input is split between writes)."""
+        """Rows as an Arrow table or record batch: either CSV lines already encoded, each
+        ending in a newline (one string column named ``line``), or the columns themselves
+        when they are strings, booleans and integers only, written by pyarrow's CSV writer,
+        which quotes every string, doubles quotes, leaves NULL empty and writes true/false,
+        exactly as csv_field does (not doubles: Python's repr is not Arrow's). The bytes go
+        to gzip as they lie in Arrow's buffer (gzip's output does not depend on how its
+        input is split between writes)."""
         import numpy as np
 
         self._flush()
+        if data.num_columns != 1 or data.schema.names != ["line"]:
+            self._write_csv(data)
+            return
         column = data.column(0)
         for chunk in getattr(column, "chunks", [column]):
             if chunk.null_count:
@@ -123,6 +130,25 @@ class GzipLines(StagedFile):
                                    offset=chunk.offset * 4)
             self._gz.write(memoryview(values)[int(bounds[0]):int(bounds[-1])])
             self.rows += len(chunk)
+
+    def _write_csv(self, data) -> None:
+        import pyarrow as pa
+        import pyarrow.csv as csv
+
+        for field in data.schema:
+            kind = field.type
+            if not (pa.types.is_string(kind) or pa.types.is_large_string(kind)
+                    or pa.types.is_string_view(kind) or pa.types.is_boolean(kind)
+                    or pa.types.is_integer(kind)):
+                raise ValueError(f"column {field.name}: {kind} is not written as csv_field "
+                                 "writes it; encode the lines first")
+        if not data.num_rows:
+            return
+        sink = pa.BufferOutputStream()
+        csv.write_csv(data, sink, csv.WriteOptions(include_header=False, quoting_style="needed",
+                                                   eol="\n"))
+        self._gz.write(memoryview(sink.getvalue()))
+        self.rows += data.num_rows
 
     def _flush(self) -> None:
         if self._lines:
