@@ -204,12 +204,18 @@ def _check_storable(props: dict[str, Any]) -> None:
                 stack.append((item, depth + 1))
 
 
+def encode_properties(props: dict[str, Any]) -> bytes:
+    """The canonical text of properties as stored, the one definition every engine uses:
+    compact JSON with the keys of every object sorted (orjson; UTF-8, not escaped)."""
+    return orjson.dumps(props, option=orjson.OPT_SORT_KEYS)
+
+
 def _stored_properties(props: dict[str, Any]) -> str:
     """The properties as stored (sorted-key JSON), once they pass the limits. The precise walk
     runs only when cheap counts over the encoded bytes say a limit may be near: a bracket,
     colon or ``\\u0000`` inside a string only makes the walk run, never skips it."""
     try:
-        encoded = orjson.dumps(props, option=orjson.OPT_SORT_KEYS)  # UTF-8, as stored
+        encoded = encode_properties(props)
         error = None
     except orjson.JSONEncodeError as exc:  # deeper than 255 levels, an integer beyond 64 bits
         encoded, error = b"", str(exc)

@@ -30,7 +30,7 @@ D1, D2 = date(2026, 11, 1), date(2026, 11, 2)
 LENIENT = IngestOptions(runner="inline", max_quarantine_share=1.0)
 
 
-def _lake_files(lake: Path) -> dict[str, bytes]:
+def lake_files(lake: Path) -> dict[str, bytes]:
     out = {}
     for path in sorted(lake.rglob("*")):
         if path.is_file() and path.name != "_manifest.json":
@@ -63,7 +63,7 @@ def assert_engines_agree(raw: Path, tmp: Path, dates=(D1,), options: IngestOptio
         for engine in ("mrjob", "columnar"):
             opts = IngestOptions(**{**vars(options), "engine": engine, "lake_format": fmt})
             lake = tmp / f"lake-{engine}-{fmt}"
-            results[engine] = (_run(raw, lake, list(dates), opts), _lake_files(lake))
+            results[engine] = (_run(raw, lake, list(dates), opts), lake_files(lake))
         (m_ref, f_ref), (m_col, f_col) = results["mrjob"], results["columnar"]
         assert f_col.keys() == f_ref.keys()
         for name in f_ref:
@@ -183,7 +183,7 @@ PROPERTY_CASES = {
 }
 
 
-def _property_lines() -> list[bytes]:
+def property_lines() -> list[bytes]:
     out = []
     for event, cases in PROPERTY_CASES.items():
         for i, props in enumerate(cases):
@@ -201,8 +201,8 @@ def test_hostile_corpus_engines_agree(tmp_path):
     add_hostile_batch(raw, D1)
     write(raw, D1, "lenient.jsonl", LENIENT_JSON)
     write(raw, D1, "fields.jsonl", _field_lines())
-    write(raw, D1, "props.jsonl.gz", _property_lines(), gz=True)
-    write(raw, D1, "copies.jsonl", _field_lines()[:40] + _property_lines()[:10])  # duplicates
+    write(raw, D1, "props.jsonl.gz", property_lines(), gz=True)
+    write(raw, D1, "copies.jsonl", _field_lines()[:40] + property_lines()[:10])  # duplicates
     huge = b'{"event_id":"huge","pad":"' + b"x" * (MAX_LINE_BYTES + 10) + b'"}'
     exact = (b'{"event_id":"exact","event":"login","ts":"2026-11-01T10:00:00Z","user_id":"u1",'
              b'"properties":{"p":"')
@@ -319,6 +319,7 @@ def _reader_cases(folder: Path) -> list[Path]:
         "long-tail.jsonl": b"a\n" + big + big,
         "exact-tail.jsonl": b"a\n" + big[:-1],
         "crlf.jsonl": b"a\r\r\nb\r",
+        "mixed.jsonl": b"a\r\nb\n\r\n\nc\rd\n\xc3\xa9\r\n" * 50 + b"\r\n\r",
         "empty.jsonl": b"",
         "nl.jsonl": b"\n\n",
     }
@@ -344,7 +345,7 @@ def test_block_reader_reads_what_read_lines_reads(tmp_path, monkeypatch, block):
         ref_stats, stats = FileStats(path=path.name), FileStats(path=path.name)
         reference = list(read_lines(path, ref_stats))
         chunks = list(columnar.read_chunks(str(path), stats))
-        assert [c.line(i) for c in chunks for i in range(len(c.texts))] == reference, path.name
+        assert [c.line(i) for c in chunks for i in range(len(c))] == reference, path.name
         assert stats == ref_stats, path.name
 
 
@@ -358,6 +359,32 @@ def test_file_and_row_group_splits_agree(tmp_path, monkeypatch):
     monkeypatch.setattr(ParquetRows, "ROW_GROUP", 3)
     monkeypatch.setattr(GzipLines, "BUFFER_LINES", 2)
     raw = tmp_path / "raw"
-    write(raw, D1, "a.jsonl", [line(f"s{i}") for i in range(30)] + _property_lines())
+    write(raw, D1, "a.jsonl", [line(f"s{i}") for i in range(30)] + property_lines())
     m = assert_engines_agree(raw, tmp_path, (D1,), formats=("csv.gz", "parquet"))
     assert len(m["events 2026-11-01"]["files"]) > 3
+
+
+def test_arrow_columns_are_written_as_csv_field_writes_rows(tmp_path):
+    """The columnar engine hands a csv.gz writer Arrow columns; pyarrow's CSV writer must
+    give csv_field's bytes for every string, boolean and integer, and refuse doubles."""
+    import pyarrow as pa
+
+    from ingest.lake.writers import GzipLines
+
+    rows = [("a\nb", True, 1), ("c\r\nd", False, -2), ('"q"', None, None), ("", True, 2**62),
+            (None, False, 0), ("\u00e9,x", None, 5), (" lead\t", True, -(2**63))]
+    columns = list(zip(*rows, strict=True))
+    data = pa.table({"s": pa.array(columns[0], pa.string()), "b": pa.array(columns[1]),
+                     "i": pa.array(columns[2], pa.int64())})
+    (tmp_path / "a").mkdir(), (tmp_path / "p").mkdir()
+    arrow = GzipLines(tmp_path / "a", "part", ".csv.gz", "h\n")
+    python = GzipLines(tmp_path / "p", "part", ".csv.gz", "h\n")
+    arrow.add_arrow(data.slice(0, 3))
+    arrow.add_arrow(data.slice(3))
+    python.add_many([list(r) for r in rows])
+    a, p = arrow.close(), python.close()
+    assert gzip.decompress(Path(a.local_path).read_bytes()) == gzip.decompress(
+        Path(p.local_path).read_bytes())
+    assert a.file == p.file and a.file.rows == len(rows)
+    with pytest.raises(ValueError, match="double"):
+        GzipLines(tmp_path, "d", ".csv.gz").add_arrow(pa.table({"d": pa.array([1.5])}))

@@ -86,3 +86,40 @@ def test_failing_derive_is_counted_not_fatal(tmp_path, monkeypatch, engine):
     assert "ZeroDivisionError" in b.derive_error_samples[0]["error"]
     manifest = orjson.loads((lake / "broken_example/batch_date=2026-11-01/_manifest.json").read_bytes())
     assert manifest["derive_errors"] == 20
+
+
+def test_vectorised_derive_gives_the_per_event_rows(tmp_path, monkeypatch):
+    """A shipped declaration's `sql` (the columnar engine derives whole chunks in DuckDB)
+    gives exactly the rows, files and manifests of its per-event `derive`."""
+    import dataclasses
+
+    import ingest.tables as tables
+    from tests.test_ingest_engines import lake_files, property_lines
+
+    shipped = log_tables()
+    assert {name for name, t in shipped.items() if t.sql} >= {"perf_timings", "experiment_exposures"}
+    raw = tmp_path / "raw"
+    durations = [0, 1, 5, 0.1, 120.5, 1e-05, 123456789012.125, 9007199254740993, 2.5e-300]
+    actions = ("search", 'q"u\\ote', "\u00e9\u4e2d")
+    write(raw, D1, "a.jsonl", [perf(f"d{i}{j}", duration=d, action=a)
+                               for i, d in enumerate(durations) for j, a in enumerate(actions)]
+          + [line("x1", event="experiment_exposure", anonymous_id="a1", user_id=None,
+                  properties={"experiment": "exp", "variant": "b", "extra": {"z": 1, "a": [2]}})]
+          + [raw_line.decode() for raw_line in property_lines()])
+    write(raw, D1, "b.jsonl", [perf("d10", duration=7), perf("d21", action="again")])
+    results = {}
+    for form in ("sql", "derive"):
+        if form == "derive":
+            plain = {name: dataclasses.replace(t, sql=None) for name, t in shipped.items()}
+            monkeypatch.setattr(tables, "log_tables", lambda plain=plain: plain)
+        for fmt in ("csv.gz", "parquet"):
+            lake = tmp_path / f"lake-{form}-{fmt}"
+            manifests = ingest(raw, lake, [D1], IngestOptions(max_quarantine_share=1.0,
+                                                              lake_format=fmt))
+            results[form, fmt] = ({t: m.to_dict() for t, m in manifests["2026-11-01"].items()},
+                                  lake_files(lake))
+    for fmt in ("csv.gz", "parquet"):
+        assert results["sql", fmt] == results["derive", fmt]
+    perf_manifest = results["sql", "csv.gz"][0]["perf_timings"]
+    assert perf_manifest["rows"] > len(durations) * len(actions)  # the property cases add some
+    assert (perf_manifest["duplicates_in_batch"], perf_manifest["derive_errors"]) == (2, 0)

@@ -99,6 +99,17 @@ def _property_checks(event: str) -> str:
     return " and ".join(checks)
 
 
+# DuckDB's text of properties (minified by its JSON writer) is already the canonical text
+# (ingest.contract.encode_properties) when every object in it has sorted, distinct keys:
+# numbers that reach this query render alike, and so do strings except control characters,
+# which DuckDB escapes as \u001F where orjson writes \u001f. Checked conservatively: one
+# object (no '{' anywhere after the first character), keys sorted and distinct, no \u.
+CANONICAL = ("(coalesce(props_type, 'NULL') <> 'OBJECT' or ("
+             "json_keys(props) = list_sort(list_distinct(json_keys(props))) "
+             "and strpos(substr(props::varchar, 2), '{') = 0 "
+             "and strpos(props::varchar, '\\u') = 0))")
+
+
 def _minutes(delta: timedelta) -> int:
     return int(delta.total_seconds() // 60)
 
@@ -188,6 +199,7 @@ select idx,
     user_id, anonymous_id, workspace_id, session_id as client_session_id,
     platform, app_version, country,
     case when props_type = 'OBJECT' then props::varchar else '{{}}' end as properties,
-    t.off not in ('') as ts_has_offset
+    t.off not in ('') as ts_has_offset,
+    {CANONICAL} as canonical
 from checked
 """

@@ -158,6 +158,19 @@ class Publisher:
             target.rows[table] += len(part)
             start += len(part)
 
+    def add_arrow(self, table: str, batch: str, data) -> None:
+        """Many rows of one partition as an Arrow table or record batch (as add_rows, files
+        split at the same rows): the table's columns in a parquet lake, in a csv.gz lake one
+        column of CSV lines each ending in a newline (see the writers' add_arrow)."""
+        target = self._batch(batch)
+        start = 0
+        while start < data.num_rows:
+            writer = self._switch("E", table, batch)
+            part = data.slice(start, MAX_ROWS_PER_FILE - writer.rows)
+            writer.add_arrow(part)
+            target.rows[table] += part.num_rows
+            start += part.num_rows
+
     def add_duplicates(self, table: str, batch: str, count: int) -> None:
         self._batch(batch).duplicates[table] += count
 

@@ -61,6 +61,10 @@ class StagedFile:
         for item in items:
             self.add(item)
 
+    def add_arrow(self, data) -> None:
+        """Rows as an Arrow table or record batch (see the subclass for its columns)."""
+        raise NotImplementedError
+
     def _finish(self) -> None: ...
 
     def close(self) -> Staged:
@@ -100,6 +104,52 @@ class GzipLines(StagedFile):
         else:
             super().add_many(items)
 
+    def add_arrow(self, data) -> None:
+        """Rows as an Arrow table or record batch: either CSV lines already encoded, each
+        ending in a newline (one string column named ``line``), or the columns themselves
+        when they are strings, booleans and integers only, written by pyarrow's CSV writer,
+        which quotes every string, doubles quotes, leaves NULL empty and writes true/false,
+        exactly as csv_field does (not doubles: Python's repr is not Arrow's). The bytes go
+        to gzip as they lie in Arrow's buffer (gzip's output does not depend on how its
+        input is split between writes)."""
+        import numpy as np
+
+        self._flush()
+        if data.num_columns != 1 or data.schema.names != ["line"]:
+            self._write_csv(data)
+            return
+        column = data.column(0)
+        for chunk in getattr(column, "chunks", [column]):
+            if chunk.null_count:
+                raise ValueError("encoded lines must not be null")
+            if not len(chunk):
+                continue
+            chunk = chunk.cast("string")  # 32-bit offsets (string views, large strings too)
+            _, offsets, values = chunk.buffers()
+            bounds = np.frombuffer(offsets, dtype=np.int32, count=len(chunk) + 1,
+                                   offset=chunk.offset * 4)
+            self._gz.write(memoryview(values)[int(bounds[0]):int(bounds[-1])])
+            self.rows += len(chunk)
+
+    def _write_csv(self, data) -> None:
+        import pyarrow as pa
+        import pyarrow.csv as csv
+
+        for field in data.schema:
+            kind = field.type
+            if not (pa.types.is_string(kind) or pa.types.is_large_string(kind)
+                    or pa.types.is_string_view(kind) or pa.types.is_boolean(kind)
+                    or pa.types.is_integer(kind)):
+                raise ValueError(f"column {field.name}: {kind} is not written as csv_field "
+                                 "writes it; encode the lines first")
+        if not data.num_rows:
+            return
+        sink = pa.BufferOutputStream()
+        csv.write_csv(data, sink, csv.WriteOptions(include_header=False, quoting_style="needed",
+                                                   eol="\n"))
+        self._gz.write(memoryview(sink.getvalue()))
+        self.rows += data.num_rows
+
     def _flush(self) -> None:
         if self._lines:
             self._gz.write(("\n".join(self._lines) + "\n").encode())
@@ -126,23 +176,70 @@ class ParquetRows(StagedFile):
         self._schema = pa.schema([(c.name, arrow_type(c.type)) for c in table.columns])
         self._writer = pq.ParquetWriter(str(self.tmp), self._schema, compression="zstd")
         self._buffer: list[list] = []
+        self._pending: list = []  # Arrow tables of rows not yet in a row group
+        self._pending_rows = 0
 
     def add(self, row: list) -> None:
+        if self._pending:  # rows after Arrow batches join the same row groups
+            self.add_arrow(self._rows_table([row]))
+            return
         self._buffer.append(row)
         self.rows += 1
         if len(self._buffer) >= self.ROW_GROUP:
             self._flush()
 
-    def _flush(self) -> None:
+    def add_arrow(self, data) -> None:
+        """Rows as Arrow columns in the table's order; a timestamp or date column may come as
+        text, as rows do. Row groups fall at the same rows as when added one by one, and each
+        is written from contiguous arrays, so the file's bytes are the same."""
+        pa = self._pa
+        if self._buffer:  # rows added one by one join the same row groups
+            self._pending.append(self._rows_table(self._buffer))
+            self._pending_rows += len(self._buffer)
+            self._buffer = []
+        if not data.num_rows:
+            return
+        columns = []
+        for column, target in zip(data.columns, self._schema, strict=True):
+            if target.type in (pa.timestamp("us"), pa.date32()) and (
+                    pa.types.is_string(column.type) or pa.types.is_large_string(column.type)
+                    or pa.types.is_string_view(column.type)):
+                column = column.cast(pa.string())
+            columns.append(column.cast(target.type))
+        self._pending.append(pa.Table.from_arrays(columns, schema=self._schema))
+        self._pending_rows += data.num_rows
+        self.rows += data.num_rows
+        if self._pending_rows >= self.ROW_GROUP:
+            table = pa.concat_tables(self._pending)
+            start = 0
+            while self._pending_rows - start >= self.ROW_GROUP:
+                self._write_group(table.slice(start, self.ROW_GROUP))
+                start += self.ROW_GROUP
+            self._pending = [table.slice(start)] if start < table.num_rows else []
+            self._pending_rows = table.num_rows - start
+
+    def _write_group(self, table) -> None:
+        self._writer.write_table(table.combine_chunks())
+
+    def _flush_arrow(self) -> None:
+        if self._pending:
+            self._write_group(self._pa.concat_tables(self._pending))
+        self._pending, self._pending_rows = [], 0
+
+    def _rows_table(self, rows: list[list]):
         pa = self._pa
         columns = [pa.array(list(col), type=pa.string()).cast(field.type)
                    if field.type in (pa.timestamp("us"), pa.date32())
                    else pa.array(list(col), type=field.type)
-                   for col, field in zip(zip(*self._buffer, strict=True), self._schema, strict=True)]
-        self._writer.write_table(pa.Table.from_arrays(columns, schema=self._schema))
+                   for col, field in zip(zip(*rows, strict=True), self._schema, strict=True)]
+        return pa.Table.from_arrays(columns, schema=self._schema)
+
+    def _flush(self) -> None:
+        self._writer.write_table(self._rows_table(self._buffer))
         self._buffer = []
 
     def _finish(self) -> None:
         if self._buffer:
             self._flush()
+        self._flush_arrow()
         self._writer.close()

@@ -17,6 +17,15 @@ The framework adds the key and lineage columns (event_id first; batch_date, sour
 source_line last), runs `derive` on every accepted event of the listed names inside the
 ingest job (after validation, deduplicated like events), and publishes, loads and documents
 the table like `events`. See docs/log-tables.md.
+
+A declaration may also give `sql`, the same one-row-per-event derive as column expressions
+(DuckDB SQL over the event's columns as named in `events`; `event_at` is the UTC text
+``YYYY-MM-DD HH:MM:SS.ffffff``, `properties` the canonical JSON text), for example
+``sql={"action": "properties ->> 'action'", "duration_ms": "properties ->> 'duration_ms'"}``.
+The columnar engine then derives whole chunks in DuckDB; each value is cast (try_cast) to the
+column's type, and an event on which a not-null column comes out null goes to `derive`, which
+reports the error. `derive` stays the definition: the two must give the same rows
+(tests/test_log_tables.py compares them for the shipped tables).
 """
 
 from __future__ import annotations
@@ -24,7 +33,7 @@ from __future__ import annotations
 import importlib
 import pkgutil
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
@@ -66,6 +75,7 @@ class LogTable:
     columns: tuple[Column, ...] | list[Column]
     derive: Callable[[Event], dict | Iterable[dict] | None]
     events: frozenset[str] | set[str] | None = None  # None = every event
+    sql: Mapping[str, str] | None = None  # optional vectorised derive: column -> expression
     schema: TableSchema = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -81,6 +91,9 @@ class LogTable:
             if not _NAME.fullmatch(c.name):
                 raise ValueError(f"log table {self.name}: bad column name {c.name!r}")
             unreserved_identifier(c.name, f"log table {self.name}: column")
+        if self.sql is not None and set(self.sql) != set(names):
+            raise ValueError(f"log table {self.name}: sql must give exactly the columns "
+                             f"{names}, not {sorted(self.sql)}")
         by_name = {c.name: c for c in EVENTS.columns}
         full = (by_name["event_id"], *self.columns, by_name["batch_date"],
                 by_name["source_file"], by_name["source_line"])

@@ -23,4 +23,12 @@ EXPERIMENT_EXPOSURES = LogTable(
         "variant": e.properties["variant"],
         "platform": e.platform,
     },
+    sql={
+        "exposed_at": "event_at",
+        "user_id": "user_id",
+        "anonymous_id": "anonymous_id",
+        "experiment_key": "properties ->> 'experiment'",
+        "variant": "properties ->> 'variant'",
+        "platform": "platform",
+    },
 )

@@ -28,4 +28,12 @@ PERF_TIMINGS = LogTable(
         Column("duration_ms", "double", False, "Duration in milliseconds."),
     ],
     derive=derive,
+    sql={
+        "event_at": "event_at",
+        "user_id": "user_id",
+        "platform": "platform",
+        "app_version": "app_version",
+        "action": "properties ->> 'action'",
+        "duration_ms": "properties ->> 'duration_ms'",
+    },
 )
