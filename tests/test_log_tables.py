@@ -13,7 +13,7 @@ import pytest
 
 from ingest.lake import open_lake, read_manifest
 from ingest.load.loader import load_batches
-from ingest.run import ingest
+from ingest.run import IngestOptions, ingest
 from ingest.schema import Column
 from ingest.table_sources import SOURCES_PATH, sources_yaml
 from ingest.tables import DeriveError, Event, LogTable, log_tables
