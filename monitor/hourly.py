@@ -427,6 +427,7 @@ def settings(cfgs: list[EventVolumeConfig], series: list[int] | None = None) -> 
     """Per-series settings arrays for `score`; `series[i]`: how many series share the family of
     series i (its event's dimension values), see `family_sensitivity`."""
     family = series or [1] * len(cfgs)
-    return {"sensitivity": np.array([family_sensitivity(c.sensitivity, m) for c, m in zip(cfgs, family, strict=True)]),
+    return {"sensitivity": np.array([family_sensitivity(c.sensitivity, m)
+                                     for c, m in zip(cfgs, family, strict=True)]),
             "min_expected": np.array([c.min_expected_events for c in cfgs]),
             "min_relative_change": np.array([c.min_relative_change for c in cfgs])}
