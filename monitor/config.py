@@ -97,9 +97,9 @@ class VolumeMonitorConfig:
     # hour-of-week events: windows of this many consecutive hours are scored too (against the
     # same window of the same weekday), so a 3-hour drop that no single hour shows is found
     windows: tuple[int, ...] = (3, 6)
-    # Opt-in until the orchestrated end-to-end runs have been judged with it on: on the
-    # end-to-end test's data it still raises one spurious warning in three weeks (docs/monitoring.md)
-    active: bool = False
+    # on by default (`pulse monitor` and the pipeline); false turns the hourly and dimension
+    # monitor off (`pulse monitor backtest` replays it either way)
+    active: bool = True
 
     def for_event(self, event: str) -> EventVolumeConfig:
         return dict(self.events).get(event, self.defaults)

@@ -18,8 +18,10 @@ and a backtest give D the same verdict.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from statistics import NormalDist
 
 import numpy as np
 
@@ -95,17 +97,26 @@ def score(values: np.ndarray, lag: int, n_ref: int, min_history: int,
     upper = np.full(values.shape, np.nan)
     flagged = np.zeros(values.shape, dtype=bool)
     scored = np.zeros(values.shape, dtype=bool)
+    # the reference points of the block before, for the noise model of a short last block
+    before: dict[str, np.ndarray] = {}
     for start in range(max(first, lag * min_history), n, lag):
         idx = np.arange(start, min(start + lag, n))
         raw = _stack(training, idx, lag, n_ref)
         refs = raw * _level_ratios(filled, start, lag, n_ref) * _trend(filled, start, lag) \
             if lag > 1 else raw
         obs = values[:, idx]
-        med, lo, hi, ok = _band(refs, sens, min_exp, min_rel, min_history)
+        # a block shorter than a period (the replay's last: day D alone, or D's 24 hours) pools
+        # its noise model over the period ending with it, each earlier bucket against its own
+        # references, as a full block does: D's own few reference points cannot measure it
+        short = len(idx) < lag and bool(before)
+        context = {k: v[:, :, len(idx) - lag:] for k, v in before.items()} if short else {}
+        med, lo, hi, ok = _band(refs, sens, min_exp, min_rel, min_history, context=context.get("refs"))
         out = ok & ((obs < lo) | (obs > hi))
+        before = {"refs": refs}
         if rest is not None:
             # the value itself moved the same way, out of its own range at half the sensitivity
-            own, own_lo, own_hi, _ = _band(refs, sens / 2, min_exp, min_rel, min_history)
+            own, own_lo, own_hi, _ = _band(refs, sens / 2, min_exp, min_rel, min_history,
+                                           context=context.get("refs"))
             moved = _enough(refs, min_history) & ((obs < own_lo) | (obs > own_hi))
             now = rest[:, idx]
             with np.errstate(all="ignore"):
@@ -113,7 +124,8 @@ def score(values: np.ndarray, lag: int, n_ref: int, min_history: int,
                 shared = np.where(np.isfinite(ratio), raw * ratio, np.nan)
             # the expectation scales with rest now: its own Poisson noise widens the range
             med, lo, hi, ok = _band(shared, sens, min_exp, min_rel, min_history,
-                                    extra=1.0 / np.maximum(now, 1.0))
+                                    extra=1.0 / np.maximum(now, 1.0), context=context.get("shared"))
+            before["shared"] = shared
             out = ok & ((obs < lo) | (obs > hi)) & moved & ((obs < med) == (obs < own))
         # the expectation is kept wherever history suffices (charts draw it), `scored` says
         # where the volume was enough to flag
@@ -136,7 +148,7 @@ def _stack(arr: np.ndarray, idx: np.ndarray, lag: int, n_ref: int) -> np.ndarray
 
 
 def _band(refs: np.ndarray, sens: np.ndarray, min_exp: np.ndarray, min_rel: np.ndarray,
-          min_history: int, extra: np.ndarray | float = 0.0
+          min_history: int, extra: np.ndarray | float = 0.0, context: np.ndarray | None = None
           ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Expectation, normal range and scoreability of a block from its reference points.
 
@@ -144,7 +156,8 @@ def _band(refs: np.ndarray, sens: np.ndarray, min_exp: np.ndarray, min_rel: np.n
     at every volume: upward it is wider than downward, as count noise is (a quiet hour that
     expects 12 events sees 25 by chance far more often than 0). It also covers the error
     of the median itself (n points: variance pi/2 / n of one point's) and `extra` (a
-    relative variance of the expectation, e.g. of the share scaling).
+    relative variance of the expectation, e.g. of the share scaling). `context` (same layout)
+    holds the reference points of the buckets before, pooled into the noise model only.
     """
     count = np.sum(~np.isnan(refs), axis=0)
     with np.errstate(all="ignore"), _quiet():
@@ -152,7 +165,12 @@ def _band(refs: np.ndarray, sens: np.ndarray, min_exp: np.ndarray, min_rel: np.n
         mad = np.nanmedian(np.abs(refs - med), axis=0)
         mu = np.maximum(med, 1.0)
         # the MAD of six points is itself noisy: it counts as much as the pooled model
-        pooled = _noise_var(refs, med)
+        if context is None:
+            pooled = _noise_var(refs, med)
+        else:  # the noise model is pooled with the buckets just before (their own medians)
+            both = np.concatenate([context, refs], axis=2)
+            both_med = np.nan_to_num(np.nanmedian(both, axis=0))
+            pooled = _noise_var(both, both_med)[:, context.shape[2]:]
         var = np.maximum(pooled, ((1.4826 * mad) ** 2 + pooled) / 2)
         var = var * (1 + np.pi / 2 / np.maximum(count, 1)) + extra * mu ** 2
         root, half = np.sqrt(med + 0.375), sens * np.sqrt(var) / (2 * np.sqrt(mu + 0.375))
@@ -388,8 +406,28 @@ def incidents(series: str, day: date, bucket_starts: list[datetime], hours_per_b
     return found
 
 
-def settings(cfgs: list[EventVolumeConfig]) -> dict[str, np.ndarray]:
-    """Per-series settings arrays for `score`."""
-    return {"sensitivity": np.array([c.sensitivity for c in cfgs]),
+def family_sensitivity(sensitivity: float, series: int) -> float:
+    """The sensitivity at which the most extreme of `series` series scored together is as
+    unlikely to be flagged by chance as one series at `sensitivity` (Bonferroni on the normal
+    tail: 5 for one series, 5.43 for 10, 5.82 for 100).
+
+    The default sensitivity is calibrated on one series per event (its hours, windows and
+    day): at most one false alert per 30 days. An event's dimension values are `series` more
+    such series, each scored every day: at the same sensitivity they would have `series`
+    times the false alerts of the total (with two dimensions, ten of them)."""
+    if series <= 1:
+        return sensitivity
+    tail = 0.5 * math.erfc(sensitivity / math.sqrt(2))
+    if tail <= 0.0:  # beyond double precision: already far out
+        return sensitivity
+    return -NormalDist().inv_cdf(tail / series)
+
+
+def settings(cfgs: list[EventVolumeConfig], series: list[int] | None = None) -> dict[str, np.ndarray]:
+    """Per-series settings arrays for `score`; `series[i]`: how many series share the family of
+    series i (its event's dimension values), see `family_sensitivity`."""
+    family = series or [1] * len(cfgs)
+    return {"sensitivity": np.array([family_sensitivity(c.sensitivity, m)
+                                     for c, m in zip(cfgs, family, strict=True)]),
             "min_expected": np.array([c.min_expected_events for c in cfgs]),
             "min_relative_change": np.array([c.min_relative_change for c in cfgs])}

@@ -11,7 +11,7 @@ import hashlib
 import logging
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timezone
 
 from monitor import data_checks, pipeline_checks, volume
@@ -80,7 +80,35 @@ def collect(target: Target, day: date, config: MonitorConfig, now: datetime) -> 
         from monitor.dbt_checks import critical_value_tests
 
         results += _guarded("critical_values", lambda: critical_value_tests(target, day))
-    return results
+    return merge_volume_findings(results)
+
+
+def merge_volume_findings(results: list[MonitorResult]) -> list[MonitorResult]:
+    """One finding per incident: an hourly_volume finding of an event whose day the daily
+    volume monitor flagged in the same direction (drop: error, spike: warn) is the same
+    incident seen hour by hour. The daily finding keeps it, naming the hours; the hourly
+    monitor's summary line counts it. Hours of the other direction stay findings of their own,
+    and so do dimension values (a value that moved against the rest is another finding)."""
+    daily = {r.check_key: i for i, r in enumerate(results)
+             if r.monitor == "volume_anomaly" and r.status != "ok" and r.check_key != "all"}
+    out = list(results)
+    absorbed: dict[int, list[MonitorResult]] = {}
+    for r in results:
+        if r.monitor != "hourly_volume" or r.status == "ok" or r.check_key == "all":
+            continue
+        i = daily.get(r.check_key.split("@", 1)[0])
+        if i is not None and results[i].status == r.status:
+            absorbed.setdefault(i, []).append(r)
+    if not absorbed:
+        return out
+    for i, hours in absorbed.items():
+        out[i] = replace(results[i], message=results[i].message + "; hourly: "
+                         + "; ".join(h.message for h in hours))
+    gone = {id(h) for hours in absorbed.values() for h in hours}
+    n = len(gone)
+    return [replace(r, message=f"{r.message}, {n} more shown by volume_anomaly (the same day and "
+                               f"direction)") if r.monitor == "hourly_volume" and r.check_key == "all"
+            and r.status == "ok" else r for r in out if id(r) not in gone]
 
 
 def alerts_for(day: date, results: list[MonitorResult], warehouse: str = "") -> list[Alert]:

@@ -12,7 +12,7 @@ finding of its own.
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 
@@ -139,6 +139,7 @@ def evaluate_day(counts: Counts, day: date, cfg: VolumeMonitorConfig) -> DayVerd
                 for length in cfg.windows:
                     by_scheme[(ev_cfg.seasonality, length, is_dim)].append((key, arr))
                 by_scheme[("weekday", 1, is_dim)].append((key, arr))
+    dims_per_event = Counter(k[0] for k in series if k[1] != "all")
     found: dict[tuple[str, str, str], dict[bool, list[hourly.Incident]]] = defaultdict(dict)
     windows: dict[tuple[str, str, str], list[hourly.Window]] = defaultdict(list)
     # (seasonality, window, event) -> flagged buckets of the event's total
@@ -161,8 +162,10 @@ def evaluate_day(counts: Counts, day: date, cfg: VolumeMonitorConfig) -> DayVerd
         if is_dim:
             none = np.zeros(values.shape[1], dtype=bool)
             exclude = np.stack([total_flags.get((seasonality, length, k[0]), none) for k, _ in items])
+        # an event's dimension values share one false-alert budget, that of one series
+        family = [dims_per_event[k[0]] if is_dim else 1 for k, _ in items]
         s = hourly.score(values, sch.lag, sch.n_ref, cfg.min_history,
-                         **hourly.settings([cfg.for_event(k[0]) for k, _ in items]),
+                         **hourly.settings([cfg.for_event(k[0]) for k, _ in items], family),
                          rest=rest, exclude=exclude)
         if not is_dim:
             total_flags.update({(seasonality, length, k[0]): s.flagged[row]

@@ -159,6 +159,9 @@ def test_run_monitors_on_an_empty_warehouse_sets_up_and_stores(any_target, tmp_p
     assert found[("schema_drift", "all")].status == "ok"
     assert found[("task_duration", "all")].message == "no run history yet"
     assert found[("publish_deadline", str(DAY))].status == "error"
+    # the hourly and dimension monitor runs by default: without dbt its input is missing
+    assert found[("hourly_volume", "all")].status == "error"
+    assert "int_event_volume_hourly does not exist" in found[("hourly_volume", "all")].message
     with connect(any_target) as client:
         assert meta.is_set_up(client)
         stored = client.fetchall(f"select monitor, check_key, status from {RESULTS_TABLE}")

@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from ingest.run import IngestOptions
-from monitor.config import AlertConfig, MonitorConfig, SinkConfig, VolumeMonitorConfig
+from monitor.config import AlertConfig, MonitorConfig, SinkConfig
 from monitor.pipeline_checks import record_publication
 from monitor.results import RESULTS_TABLE
 from monitor.run import run_monitors
@@ -140,15 +140,24 @@ def test_cli_after_the_late_batch_with_a_failing_sink(warehouse, tmp_path, capsy
 
 def test_hourly_monitor_and_backtest_report(warehouse, tmp_path, capsys, monkeypatch):
     target, _ = warehouse
-    config = MonitorConfig(lake=None, run_dbt_tests=False, volume=VolumeMonitorConfig(active=True))
+    config = MonitorConfig(lake=None, run_dbt_tests=False)  # the hourly monitor is on by default
+    assert config.volume.active
     report = run_monitors(target, NO_SIGNUP_DAY, config, send=False)
     hourly = {r.check_key: r for r in report.results if r.monitor == "hourly_volume"}
-    assert hourly["signup"].status == "error"  # no signups all day: the day total rolls up
-    assert "whole day" in hourly["signup"].message and "drop to 0%" in hourly["signup"].message
-    assert hourly["all"].status == "ok" and "incident(s)" in hourly["all"].message
-    stored = fetch(target, f"select check_key, status from {RESULTS_TABLE} "
-                           f"where monitor_date = '{NO_SIGNUP_DAY}' and monitor = 'hourly_volume'")
-    assert ("signup", "error") in stored
+    # no signups all day: the hourly day total rolls up, and as the daily monitor flagged the
+    # same drop it is one finding, the daily one, which names what the hourly monitor saw
+    assert "signup" not in hourly
+    assert hourly["all"].status == "ok" and "1 more shown by volume_anomaly" in hourly["all"].message
+    (daily,) = [r for r in report.results if r.monitor == "volume_anomaly" and r.check_key == "signup"]
+    assert daily.status == "error" and "; hourly: signup" in daily.message
+    assert "whole day" in daily.message and "drop to 0%" in daily.message
+    volume = ("volume_anomaly", "hourly_volume", "dimension_volume")
+    findings = [(r.monitor, r.check_key) for r in report.results if r.status != "ok" and r.monitor in volume]
+    assert findings == [("volume_anomaly", "signup")], findings  # nothing spurious on the day
+    stored = fetch(target, f"select monitor, check_key, status from {RESULTS_TABLE} "
+                           f"where monitor_date = '{NO_SIGNUP_DAY}' and status <> 'ok' "
+                           f"and monitor in {volume}")
+    assert stored == [("volume_anomaly", "signup", "error")]
 
     monkeypatch.setenv("PULSE_DUCKDB_PATH", target.duckdb_path)
     out_dir = tmp_path / "backtest"

@@ -292,3 +292,62 @@ def test_window_lengths_are_validated():
     assert parse_config({"volume": {"windows": []}}).volume.windows == ()
     with pytest.raises(ValueError, match="windows"):
         parse_config({"volume": {"windows": [24]}})
+
+
+def test_the_last_day_is_judged_with_the_noise_of_its_week_not_its_own_few_references():
+    """Day D is the replay's last block, alone: its noise model is pooled over the week ending
+    with it. Four same weekdays that happen to agree (50 each) do not make 130 an anomaly
+    when the other days of those weeks swing between 20 and 120."""
+    rng = np.random.default_rng(7)
+    values = rng.integers(20, 121, size=7 * 4 + 1).astype(float)
+    values[0::7] = 50.0       # D's weekday in the four weeks before
+    values[-1] = 130.0        # D: the last block (days 21..27 are the block before)
+    s = score(values[None], 7, 6, 3, 5.0, 10.0, 0.3)
+    assert s.expected[0, -1] == pytest.approx(50, rel=0.1) and s.scored[0, -1]
+    assert not s.flagged[0, -1] and s.upper[0, -1] > 130
+    values[-1] = 400.0        # a real spike still is one
+    assert score(values[None], 7, 6, 3, 5.0, 10.0, 0.3).flagged[0, -1]
+
+
+def test_dimension_values_share_one_series_false_alert_budget():
+    from statistics import NormalDist
+
+    from monitor.hourly import family_sensitivity
+
+    tail = 1 - NormalDist().cdf(5.0)
+    assert family_sensitivity(5.0, 1) == 5.0
+    for m in (2, 10, 100):
+        z = family_sensitivity(5.0, m)
+        assert m * (1 - NormalDist().cdf(z)) == pytest.approx(tail, rel=1e-6)
+    assert 5.0 < family_sensitivity(5.0, 10) < family_sensitivity(5.0, 100) < 6.0
+    assert family_sensitivity(40.0, 10) == 40.0  # beyond double precision: unchanged
+
+
+def test_an_hourly_finding_of_a_day_the_daily_monitor_flagged_is_one_alert():
+    from monitor.results import MonitorResult
+    from monitor.run import merge_volume_findings
+
+    day = START + timedelta(days=35)
+    found = [
+        MonitorResult("volume_anomaly", "task_created", "error", "task_created on D: 99 events", 99, 462),
+        MonitorResult("volume_anomaly", "all", "ok", "14 event names"),
+        MonitorResult("hourly_volume", "task_created", "error",
+                      "task_created D (whole day): 99 events; flagged hours 09:00-11:59 UTC", 99, 460),
+        MonitorResult("hourly_volume", "login@03:00", "warn", "login D 03:00-03:59 UTC: spike"),
+        MonitorResult("hourly_volume", "task_created@22:00", "warn", "task_created 22:00: spike"),
+        MonitorResult("hourly_volume", "all", "ok", "D: 14 series, 3 incident(s)"),
+        MonitorResult("dimension_volume", "all", "ok", "D: 90 series, 0 incident(s)"),
+    ]
+    merged = merge_volume_findings(found)
+    by = {(r.monitor, r.check_key): r for r in merged}
+    assert ("hourly_volume", "task_created") not in by  # the same drop: kept by the daily finding
+    daily = by[("volume_anomaly", "task_created")]
+    assert daily.status == "error" and "flagged hours 09:00-11:59 UTC" in daily.message
+    assert by[("hourly_volume", "task_created@22:00")].status == "warn"  # a spike: another incident
+    assert by[("hourly_volume", "login@03:00")].status == "warn"       # no daily finding of login
+    assert "1 more shown by volume_anomaly" in by[("hourly_volume", "all")].message
+    assert len(merged) == len(found) - 1
+    subjects = sorted(a.subject for a in alerts_for(day, merged))
+    assert subjects == [f"hourly_volume: 2 finding(s) for {day} (login@03:00, task_created@22:00)",
+                        f"volume_anomaly: 1 finding(s) for {day} (task_created)"]
+    assert merge_volume_findings(found[1:]) == found[1:]  # no daily finding: nothing merges
