@@ -78,8 +78,7 @@ class PulseTask(luigi.Task):
     def run(self) -> None:
         run = meta.TaskRun(self.settings.run_id, self.task_family, self.task_id, self.batch(),
                            "running", meta.utcnow())
-        self._history(lambda client: (meta.abandon_stale_runs(client, run.task_id, run.run_id),
-                                      meta.record_task_run(client, run)))
+        self._history(lambda client: self._start(client, run))
         log.info("start %s", self.task_id, extra={"pulse_progress": {  # a terminal's passing line
             "kind": "live", "text": f"{self.stage:<10} {self.batch() or 'window'}: running"}})
         try:
@@ -106,6 +105,13 @@ class PulseTask(luigi.Task):
         return {"kind": "task", "stage": self.stage, "status": run.status, "batch": self.batch(),
                 "rows_in": run.rows_in, "rows_out": run.rows_out,
                 "seconds": run.duration_seconds, "note": self.progress_note()}
+
+    @staticmethod
+    def _start(client: SqlClient, run: meta.TaskRun) -> None:
+        """Its 'running' row, and stale rows of killed runs marked abandoned, in one commit."""
+        with client.transaction():
+            meta.abandon_stale_runs(client, run.task_id, run.run_id)
+            meta.record_task_run(client, run)
 
     def _finish(self, run: meta.TaskRun) -> None:
         run.finished_at = meta.utcnow()
