@@ -127,7 +127,18 @@ class LocalScheduler(luigi.scheduler.Scheduler):
     pending task to skip those below a disabled task: O(tasks) per task run, so O(tasks²) per
     run, which for a year's backfill (2,190 tasks) costs more than all the tasks' own work.
     While no task is DISABLED that walk can skip nothing, so the counts are the same without it.
+    Its prune on every `get_work` (an O(tasks) pass: dead workers, retry delays, done tasks to
+    forget) runs at most once per `PRUNE_SECONDS` instead.
     """
+
+    PRUNE_SECONDS = 1.0
+    _pruned_at = float("-inf")
+
+    def prune(self):
+        now = time.monotonic()
+        if now - self._pruned_at >= self.PRUNE_SECONDS:
+            self._pruned_at = now
+            super().prune()
 
     def count_pending(self, worker):
         if self._state.get_active_task_count_for_status(luigi.scheduler.DISABLED):
