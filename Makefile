@@ -79,7 +79,7 @@ bench: $(RUNTIME) $(EXPLORE) soak
 	$(BIN)/python bench/explore_speed.py
 
 # The differential soak of the two ingest engines: tests/test_ingest_engines.py's generated
-# corpora, SOAK_EXAMPLES of them instead of make test's 60 (~0.5 CPU-s each: about 8 minutes on 2 cores).
+# corpora, SOAK_EXAMPLES of them instead of make test's 60 (0.3-0.5 s each: 5-8 minutes on 2 cores).
 SOAK_EXAMPLES ?= 1000
 soak: $(DEV)
 	PULSE_DIFF_EXAMPLES=$(SOAK_EXAMPLES) $(BIN)/python -m pytest tests/test_ingest_engines.py \
