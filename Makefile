@@ -24,7 +24,7 @@ DEMO_ANOMALY ?= $(DEMO_END):task_created:0.4
 # whatever hour it is started, so its publish deadline is the end of the day after the batch.
 ROOT := $(dir $(abspath $(lastword $(MAKEFILE_LIST))))
 
-.PHONY: install demo test lint pytest bench clean
+.PHONY: install demo test lint pytest bench soak clean
 
 define venv
 	@$(PYTHON) -c "import sys; assert (3, 10) <= sys.version_info[:2] < (3, 13), 'pulse needs Python 3.10-3.12, found ' + sys.version"
@@ -68,14 +68,22 @@ pytest: $(DEV)
 test: lint pytest
 
 # Speed targets live here, never in timed tests; figures go to docs/benchmarks.md.
-# The benches import only pulse and its runtime dependencies (explore_speed.py: and the explore extra).
-bench: $(RUNTIME) $(EXPLORE)
-	$(BIN)/python bench/ingest_speed.py --events 1000000 --events 4000000
-	$(BIN)/python bench/backfill.py
+# The benches import only pulse and its runtime dependencies (explore_speed.py: and the explore
+# extra); the engines' soak is a pytest run (the dev extras).
+bench: $(RUNTIME) $(EXPLORE) soak
+	$(BIN)/python bench/ingest_speed.py --events 1000000 --events 4000000 --run-events 1000000
+	$(BIN)/python bench/backfill.py --pulse-run
 	$(BIN)/python bench/incremental_cost.py
 	$(BIN)/python bench/experiments.py
 	$(BIN)/python bench/monitors.py
 	$(BIN)/python bench/explore_speed.py
+
+# The differential soak of the two ingest engines: tests/test_ingest_engines.py's generated
+# corpora, SOAK_EXAMPLES of them instead of make test's 60 (0.3-0.5 s each: 5-8 minutes on 2 cores).
+SOAK_EXAMPLES ?= 1000
+soak: $(DEV)
+	PULSE_DIFF_EXAMPLES=$(SOAK_EXAMPLES) $(BIN)/python -m pytest tests/test_ingest_engines.py \
+		-k generated_lines -n 0 -p no:randomly -q -p no:cacheprovider
 
 clean:
 	rm -rf data target logs .pytest_cache

@@ -1,7 +1,7 @@
 """Ingest speed against DuckDB's own JSON → Parquet conversion of the same files.
 
     python bench/ingest_speed.py [--events 1000000] [--events 4000000] [--engine columnar]
-                                 [--runner local] [--repeat 3]
+                                 [--runner local] [--repeat 3] [--run-events 1000000]
 
 For each size: generate N contract-valid events (one batch folder, 4 files), then time, in
 turn (A B A B ..., `--repeat` times each), the full pulse ingest (parse, validate, UTC,
@@ -9,13 +9,21 @@ dedup, quarantine, partitions + manifests) with the chosen engine (and, for mrjo
 and DuckDB's `read_json` → Parquet as the reference. Print events/s, the median ratio of
 wall time and of CPU time (user + system over the process tree), and the peak memory of
 each (max RSS over the process tree).
+
+`--run-events N` (repeatable) measures the whole `pulse run` of such a one-day batch the same
+way: `pulse run --from D --target duckdb --monitor none` (ingest, load, dbt build, check,
+publish: the Luigi graph users run, in a fresh process, dbt's process counted in CPU) into a
+fresh lake and DuckDB warehouse each time, interleaved with the same bare DuckDB conversion.
+Target: the median wall ratio at most 6x.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
+import shutil
 import statistics
 import subprocess
 import sys
@@ -54,9 +62,9 @@ def write_events(folder: Path, n: int, files: int = 4, seed: int = 1) -> int:
     return size
 
 
-def run_measured(code: str) -> tuple[float, float, float]:
-    """Run Python code in a fresh process; return (wall seconds, CPU seconds, peak RSS MiB),
-    CPU and memory over its process tree."""
+def run_measured(code: str, env: dict[str, str] | None = None) -> tuple[float, float, float]:
+    """Run Python code in a fresh process (with `env` added to the environment); return
+    (wall seconds, CPU seconds, peak RSS MiB), CPU and memory over its process tree."""
     wrapper = (
         "import resource, time, sys\n"
         "t = time.perf_counter()\n"
@@ -66,7 +74,7 @@ def run_measured(code: str) -> tuple[float, float, float]:
         "cpu = me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime\n"
         "print(el, cpu, max(me.ru_maxrss, kids.ru_maxrss) / 1024)\n")
     out = subprocess.run([sys.executable, "-c", wrapper], check=True, capture_output=True,
-                         text=True).stdout.strip().splitlines()[-1]
+                         text=True, env={**os.environ, **(env or {})}).stdout.strip().splitlines()[-1]
     seconds, cpu, mib = out.split()
     return float(seconds), float(cpu), float(mib)
 
@@ -101,14 +109,56 @@ def bench(n: int, engine: str, runner: str, work: Path, repeat: int = 3) -> dict
             "ratio": round(wall, 2), "cpu_ratio": round(cpu, 2)}
 
 
+TARGET_RUN_RATIO = 6.0
+
+
+def duck_code(raw: Path, work: Path) -> str:
+    return ("import duckdb\n"
+            f"duckdb.sql(\"copy (select * from read_json('{raw}/*/*.jsonl', "
+            f"format='newline_delimited')) to '{work}/ref.parquet' (format parquet)\")\n")
+
+
+def bench_run(n: int, engine: str, runner: str, work: Path, repeat: int = 3) -> dict:
+    """The whole `pulse run` of a one-day batch of n events against the bare conversion."""
+    raw = work / "raw"
+    size = write_events(raw / BATCH.isoformat(), n)
+    args = ["run", "--raw", str(raw), "--lake", str(work / "lake"), "--from", BATCH.isoformat(),
+            "--target", "duckdb", "--monitor", "none", "--log-dir", str(work / "logs"),
+            "--engine", engine] + (["--runner", runner] if engine == "mrjob" else [])
+    run_code = ("import sys\n"
+                "from pipeline.cli import main\n"
+                f"code = main({args!r})\n"
+                "if code: sys.exit(f'pulse run exited {code}')\n")
+    env = {"PULSE_STATE_DIR": str(work / "state"), "PULSE_DUCKDB_PATH": str(work / "wh.duckdb"),
+           "PULSE_ALERT_LOG": str(work / "alerts.log")}
+    pulse, duck = [], []
+    for _ in range(repeat):  # interleaved; each run starts from an empty lake and warehouse
+        for name in ("lake", "state", "logs", "wh.duckdb", "wh.duckdb.wal"):
+            path = work / name
+            shutil.rmtree(path) if path.is_dir() else path.unlink(missing_ok=True)
+        pulse.append(run_measured(run_code, env))
+        duck.append(run_measured(duck_code(raw, work)))
+    wall = statistics.median(p[0] / d[0] for p, d in zip(pulse, duck, strict=True))
+    cpu = statistics.median(p[1] / d[1] for p, d in zip(pulse, duck, strict=True))
+    pulse_s, duck_s = statistics.median(p[0] for p in pulse), statistics.median(d[0] for d in duck)
+    return {"measure": "pulse run", "events": n, "input_mib": round(size / 2**20, 1),
+            "engine": engine, "repeat": repeat, "run_seconds": round(pulse_s, 2),
+            "run_cpu_seconds": round(statistics.median(p[1] for p in pulse), 2),
+            "run_peak_mib": round(max(p[2] for p in pulse)), "duckdb_seconds": round(duck_s, 2),
+            "ratio": round(wall, 2), "cpu_ratio": round(cpu, 2),
+            "load_average": round(os.getloadavg()[0], 2)}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--events", type=int, action="append")
     parser.add_argument("--engine", default="columnar", choices=["columnar", "mrjob"])
     parser.add_argument("--runner", default="local", help="mrjob runner (--engine mrjob)")
     parser.add_argument("--repeat", type=int, default=3, help="runs of each side, interleaved")
+    parser.add_argument("--run-events", type=int, action="append", default=[],
+                        help="also time the whole `pulse run` of a day of N events (repeatable)")
     args = parser.parse_args()
-    sizes = args.events or [1_000_000]
+    sizes = args.events or ([] if args.run_events else [1_000_000])
     results = []
     for n in sizes:
         with tempfile.TemporaryDirectory(prefix="pulse-bench-") as tmp:
@@ -119,6 +169,16 @@ def main() -> None:
               f"read_json->Parquet {r['duckdb_seconds']} s ({r['duckdb_events_per_s']:,}/s, peak "
               f"{r['duckdb_peak_mib']} MiB) | median ratio wall {r['ratio']}x, "
               f"CPU {r['cpu_ratio']}x", flush=True)
+    for n in args.run_events:
+        with tempfile.TemporaryDirectory(prefix="pulse-bench-run-") as tmp:
+            results.append(bench_run(n, args.engine, args.runner, Path(tmp), args.repeat))
+        r = results[-1]
+        print(f"{r['events']:>9,} events ({r['input_mib']} MiB): whole pulse run (ingest + load + "
+              f"dbt on DuckDB) {r['run_seconds']} s (CPU {r['run_cpu_seconds']} s, peak "
+              f"{r['run_peak_mib']} MiB) | DuckDB read_json->Parquet {r['duckdb_seconds']} s | "
+              f"median ratio wall {r['ratio']}x (target <= {TARGET_RUN_RATIO:g}x: "
+              f"{'met' if r['ratio'] <= TARGET_RUN_RATIO else 'NOT met'}), CPU {r['cpu_ratio']}x "
+              f"(load average {r['load_average']})", flush=True)
     print(json.dumps(results))
 
 

@@ -6,6 +6,7 @@ Exit codes: 0 ok, 1 failed, 3 already running (another run holds a date), 4 miss
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 import uuid
@@ -19,6 +20,7 @@ import orjson
 from luigi.execution_summary import LuigiStatusCode
 
 from ingest.lake import MANIFEST, open_lake, partition_dir
+from ingest.lake.files import digest_cache
 from ingest.run import IngestOptions
 from monitor.alerts import Alert, send_alert
 from pipeline.progress import PlainFormatter, PlanningFactory
@@ -27,7 +29,7 @@ from pipeline.settings import RunSettings
 from pipeline.tasks import PulseRun
 from pipeline.verify import repair
 from warehouse import meta
-from warehouse.locks import AlreadyRunning, connection, held
+from warehouse.locks import AlreadyRunning, connection, held, shared_connection
 from warehouse.redact import redact, redact_handler
 from warehouse.target import Target
 
@@ -277,7 +279,12 @@ def _build(req: RunRequest, settings: RunSettings):
     config.set("worker", "wait_jitter", "0.2")
     task = PulseRun.of(settings)
     scheduler = {"scheduler_url": req.scheduler_url} if req.scheduler_url else {"local_scheduler": True}
-    result = luigi.build([task], detailed_summary=True, workers=req.workers, no_lock=True,
-                         worker_scheduler_factory=PlanningFactory(), **scheduler)
+    # one warehouse connection for every task's reads and writes (in this process: with
+    # more workers, each task runs in a forked process and connects itself)
+    in_process = req.workers == 1 and not config.getboolean("worker", "force_multiprocessing", False)
+    shared = shared_connection(req.target) if in_process else contextlib.nullcontext()
+    with shared, digest_cache():
+        result = luigi.build([task], detailed_summary=True, workers=req.workers, no_lock=True,
+                             worker_scheduler_factory=PlanningFactory(), **scheduler)
     log.info("luigi: %s", result.one_line_summary, extra={"pulse_progress": {"kind": "end"}})
     return result

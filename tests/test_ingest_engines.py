@@ -11,6 +11,7 @@ equal counts. The row and quarantine files are compared as well, for a readable 
 from __future__ import annotations
 
 import gzip
+import os
 from datetime import date
 from pathlib import Path
 
@@ -300,7 +301,11 @@ def _raw_line(draw) -> bytes:
     return data
 
 
-@settings(max_examples=60, deadline=None, database=None,
+# make test runs a few dozen generated corpora; make soak (part of make bench) thousands
+SOAK_EXAMPLES = int(os.environ.get("PULSE_DIFF_EXAMPLES") or 60)
+
+
+@settings(max_examples=SOAK_EXAMPLES, deadline=None, database=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
                                  HealthCheck.data_too_large, HealthCheck.large_base_example])
 @given(lines=st.lists(_raw_line(), min_size=20, max_size=50), copies=st.integers(0, 10))

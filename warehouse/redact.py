@@ -13,6 +13,7 @@ access key ids. It lives in the bottom layer so that every stage can use it.
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import re
@@ -49,12 +50,19 @@ def register_secret_env(*names: str) -> None:
 
 def secret_values(extra_env: Iterable[str] = ()) -> list[str]:
     """The current values of every secret variable, longest first (so no prefix wins)."""
-    named = set(SECRET_ENV) | _registered | set(extra_env)
-    values = {os.environ[n] for n in named if len(os.environ.get(n, "")) >= _NAMED_MIN_CHARS}
-    values |= {v for n, v in os.environ.items()
+    named = frozenset(SECRET_ENV) | _registered | frozenset(extra_env)
+    return list(_secret_values(tuple(os.environ.items()), named))
+
+
+@functools.lru_cache(maxsize=16)
+def _secret_values(environ: tuple[tuple[str, str], ...], named: frozenset[str]) -> tuple[str, ...]:
+    """secret_values of one state of the environment (every log record asks again)."""
+    env = dict(environ)
+    values = {env[n] for n in named if len(env.get(n, "")) >= _NAMED_MIN_CHARS}
+    values |= {v for n, v in environ
                if n not in named and len(v) >= _GUESSED_MIN_CHARS
                and any(word in n.upper() for word in _SECRET_WORDS)}
-    return sorted(values, key=len, reverse=True)
+    return tuple(sorted(values, key=len, reverse=True))
 
 
 def _mask_url(match: re.Match) -> str:

@@ -34,6 +34,24 @@ COPY_MANIFEST = "_redshift_copy.manifest"
 TEMP_MARK = ".tmp-"  # a local write's temp file: ``.<name>.tmp-<pid>``
 
 
+# (path, inode, size, mtime_ns, ctime_ns) -> sha256 of local lake files, while `digest_cache` is open
+_DIGESTS: dict[tuple, str] | None = None
+
+
+@contextlib.contextmanager
+def digest_cache() -> Iterator[None]:
+    """Within this block, `LocalLake.digest` hashes a file once while it stays the same file:
+    same inode, size, mtime and ctime (any write or rename changes one, and ctime cannot be
+    set back). `pulse run` opens it for its graph, whose completeness checks verify the same
+    partitions several times; its verify step before the graph always reads every byte."""
+    global _DIGESTS
+    outer, _DIGESTS = _DIGESTS, ({} if _DIGESTS is None else _DIGESTS)
+    try:
+        yield
+    finally:
+        _DIGESTS = outer
+
+
 def is_temp(name: str) -> bool:
     """A temp file of an interrupted local write (never data, never listed)."""
     return name.startswith(".") and TEMP_MARK in name
@@ -116,9 +134,18 @@ class LocalLake:
 
     def digest(self, rel: str) -> tuple[int, str] | None:
         """(bytes, sha256) of a stored file, or None when it does not exist."""
+        cache = _DIGESTS
         try:
             with open(self._path(rel), "rb") as handle:
-                return sha256_stream(handle)
+                if cache is None:
+                    return sha256_stream(handle)
+                st = os.fstat(handle.fileno())
+                key = (str(self._path(rel)), st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+                if key not in cache:
+                    size, cache[key] = sha256_stream(handle)
+                    if size != st.st_size:  # written while read: do not keep it
+                        return size, cache.pop(key)
+                return st.st_size, cache[key]
         except (FileNotFoundError, IsADirectoryError):
             return None
 

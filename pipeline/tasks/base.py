@@ -33,7 +33,12 @@ T = TypeVar("T")
 
 class PulseTask(luigi.Task):
     """Base task. A subclass implements ``execute`` (idempotent: it may be retried) and
-    ``complete`` (true only once its own output exists)."""
+    ``complete`` (true only once its own output exists).
+
+    With one Luigi worker, ``client()`` is the run's one shared connection
+    (`warehouse.locks.shared_connection`): a task that starts another process which opens
+    the warehouse takes `writer_locks` with `held` first (as TransformTask does for dbt),
+    which hands the connection back until it is needed again."""
 
     warehouse = luigi.Parameter(description="the warehouse, as Target.describe() (no secrets)")
     settings: RunSettings = RunSettingsParameter()
@@ -78,8 +83,7 @@ class PulseTask(luigi.Task):
     def run(self) -> None:
         run = meta.TaskRun(self.settings.run_id, self.task_family, self.task_id, self.batch(),
                            "running", meta.utcnow())
-        self._history(lambda client: (meta.abandon_stale_runs(client, run.task_id, run.run_id),
-                                      meta.record_task_run(client, run)))
+        self._history(lambda client: self._start(client, run))
         log.info("start %s", self.task_id, extra={"pulse_progress": {  # a terminal's passing line
             "kind": "live", "text": f"{self.stage:<10} {self.batch() or 'window'}: running"}})
         try:
@@ -106,6 +110,13 @@ class PulseTask(luigi.Task):
         return {"kind": "task", "stage": self.stage, "status": run.status, "batch": self.batch(),
                 "rows_in": run.rows_in, "rows_out": run.rows_out,
                 "seconds": run.duration_seconds, "note": self.progress_note()}
+
+    @staticmethod
+    def _start(client: SqlClient, run: meta.TaskRun) -> None:
+        """Its 'running' row, and stale rows of killed runs marked abandoned, in one commit."""
+        with client.transaction():
+            meta.abandon_stale_runs(client, run.task_id, run.run_id)
+            meta.record_task_run(client, run)
 
     def _finish(self, run: meta.TaskRun) -> None:
         run.finished_at = meta.utcnow()
