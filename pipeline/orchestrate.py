@@ -6,7 +6,6 @@ Exit codes: 0 ok, 1 failed, 3 already running (another run holds a date), 4 miss
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import time
 import uuid
@@ -29,7 +28,7 @@ from pipeline.settings import RunSettings
 from pipeline.tasks import PulseRun
 from pipeline.verify import repair
 from warehouse import meta
-from warehouse.locks import AlreadyRunning, connection, held, shared_connection
+from warehouse.locks import AlreadyRunning, connection, held
 from warehouse.redact import redact, redact_handler
 from warehouse.target import Target
 
@@ -279,11 +278,7 @@ def _build(req: RunRequest, settings: RunSettings):
     config.set("worker", "wait_jitter", "0.2")
     task = PulseRun.of(settings)
     scheduler = {"scheduler_url": req.scheduler_url} if req.scheduler_url else {"local_scheduler": True}
-    # one warehouse connection for every task's reads and writes (in this process: with
-    # more workers, each task runs in a forked process and connects itself)
-    in_process = req.workers == 1 and not config.getboolean("worker", "force_multiprocessing", False)
-    shared = shared_connection(req.target) if in_process else contextlib.nullcontext()
-    with shared, digest_cache():
+    with digest_cache():  # the graph's completeness checks hash each unchanged file once
         result = luigi.build([task], detailed_summary=True, workers=req.workers, no_lock=True,
                              worker_scheduler_factory=PlanningFactory(), **scheduler)
     log.info("luigi: %s", result.one_line_summary, extra={"pulse_progress": {"kind": "end"}})

@@ -15,7 +15,6 @@ Each warehouse's client says where its locks live (``SqlClient.lock_session``):
 from __future__ import annotations
 
 import contextlib
-import os
 import time
 from collections.abc import Iterator
 
@@ -69,9 +68,6 @@ class LockSet:
 
 @contextlib.contextmanager
 def held(target: Target, names: list[str], wait_seconds: float = 0.0) -> Iterator[LockSet]:
-    shared = _shared_of(target)
-    if shared is not None and not shared.busy and set(names) & set(writer_locks(target)):
-        shared.close()  # a writer lock is wanted for another process (dbt): give it up first
     locks = LockSet(target)
     try:
         locks.acquire(names, wait_seconds)
@@ -86,88 +82,10 @@ def writer_locks(target: Target) -> list[str]:
     return [name] if name else []
 
 
-class SharedConnection:
-    """One open client that every `connection(target)` of this process reuses while
-    `shared_connection(target)` is open, instead of opening (and, where the warehouse allows
-    one writer, queueing for) a connection per use: a run's tasks make thousands of short
-    reads and writes, and opening a connection costs more than most of them.
-
-    A use that raises closes it (the next use opens a fresh one), every use ends with a
-    rollback of what it left uncommitted (as closing did), nested use gets a connection of
-    its own, and taking the single-writer lock with `held` (TransformTask, for dbt) closes
-    it first, so the other process can have the warehouse."""
-
-    def __init__(self, target: Target) -> None:
-        self.target = target
-        self.pid = os.getpid()  # a forked process never uses its parent's connection
-        self.client: SqlClient | None = None
-        self.locks: LockSet | None = None
-        self.busy = False
-
-    def open(self, wait_seconds: float) -> SqlClient:
-        if self.client is None:
-            locks = LockSet(self.target)
-            locks.acquire(writer_locks(self.target), wait_seconds)
-            try:
-                self.client = client_class(self.target)(self.target)
-            except BaseException:
-                locks.release()
-                raise
-            self.locks = locks
-        return self.client
-
-    def close(self) -> None:
-        client, locks, self.client, self.locks = self.client, self.locks, None, None
-        if client is not None:
-            client.close()
-        if locks is not None:
-            locks.release()
-
-
-_SHARED: dict[Target, SharedConnection] = {}
-
-
-def _shared_of(target: Target) -> SharedConnection | None:
-    shared = _SHARED.get(target)
-    return shared if shared is not None and shared.pid == os.getpid() else None
-
-
-@contextlib.contextmanager
-def shared_connection(target: Target) -> Iterator[SharedConnection]:
-    """Within this block, `connection(target)` in this process reuses one client (see
-    `SharedConnection`); it is closed when the block ends. Not for blocks that fork workers
-    which connect themselves while the parent holds the single-writer lock."""
-    if _shared_of(target) is not None:
-        yield _SHARED[target]  # already shared by an outer block
-        return
-    shared = _SHARED[target] = SharedConnection(target)
-    try:
-        yield shared
-    finally:
-        shared.close()
-        if _SHARED.get(target) is shared:
-            del _SHARED[target]
-
-
 @contextlib.contextmanager
 def connection(target: Target, wait_seconds: float = 600.0) -> Iterator[SqlClient]:
     """A client for the target; where the warehouse allows one writer, processes queue for it
-    on a file lock instead of failing on the database's own "could not set lock" error.
-    Inside `shared_connection(target)`, the shared client."""
-    shared = _shared_of(target)
-    if shared is not None and not shared.busy:
-        client = shared.open(wait_seconds)
-        shared.busy = True
-        try:
-            yield client
-        except BaseException:
-            shared.close()  # the connection may be unusable (or mid-transaction) now
-            raise
-        else:
-            client.rollback()  # end what the use left open, as closing the client would
-        finally:
-            shared.busy = False
-        return
+    on a file lock instead of failing on the database's own "could not set lock" error."""
     with held(target, writer_locks(target), wait_seconds):
         client = client_class(target)(target)
         try:

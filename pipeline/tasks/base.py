@@ -33,12 +33,7 @@ T = TypeVar("T")
 
 class PulseTask(luigi.Task):
     """Base task. A subclass implements ``execute`` (idempotent: it may be retried) and
-    ``complete`` (true only once its own output exists).
-
-    With one Luigi worker, ``client()`` is the run's one shared connection
-    (`warehouse.locks.shared_connection`): a task that starts another process which opens
-    the warehouse takes `writer_locks` with `held` first (as TransformTask does for dbt),
-    which hands the connection back until it is needed again."""
+    ``complete`` (true only once its own output exists)."""
 
     warehouse = luigi.Parameter(description="the warehouse, as Target.describe() (no secrets)")
     settings: RunSettings = RunSettingsParameter()
