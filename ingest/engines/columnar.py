@@ -32,7 +32,7 @@ import orjson
 
 from ingest import tables as declared
 from ingest.contract import Limits, Rejection, encode_properties
-from ingest.engines.columnar_sql import OUTPUT, accept_query
+from ingest.engines.columnar_sql import OUTPUT, accept_query, sql_list
 from ingest.formats import format_for, get_format
 from ingest.jobs.logic import SEP, batch_of, derive_entries, quarantine_entry
 from ingest.lake import Publisher
@@ -245,17 +245,13 @@ def _derive_query(table: LogTable) -> str:
         values.append(f'{expr} as "{c.name}"')
     guard = " and ".join(f'"{c.name}" is not null' for c in table.columns if not c.nullable)
     where = "" if table.events is None else (
-        "where event_name in (" + ", ".join(_lit(e) for e in sorted(table.events)) + ")")
+        f"where event_name in {sql_list(sorted(table.events))}")
     names = ", ".join(f'"{c.name}"' for c in table.columns)
     return f"""
         select {guard or 'true'} as _ok, event_id, 0::integer as _n, {names},
                batch_date, source_file, source_line
         from (select event_id, {", ".join(values)}, batch_date, source_file, source_line
               from staged {where})"""
-
-
-def _lit(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 def _canonical(properties, canonical):

@@ -47,7 +47,8 @@ def _lit(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def _in(values) -> str:
+def sql_list(values) -> str:
+    """SQL list of string literals, for `in`: ('a', 'b')."""
     return "(" + ", ".join(_lit(v) for v in values) + ")"
 
 
@@ -83,7 +84,7 @@ def _property_checks(event: str) -> str:
     for name, types, _label in contract.REQUIRED_PROPERTIES.get(event, ()):
         value = f"json_extract(props, {_lit(f'$.{name}')})"
         json_types = [t for kind in types for t in _JSON_TYPES[kind]]
-        checks.append(f"coalesce(json_type({value}) in {_in(json_types)}, false)")
+        checks.append(f"coalesce(json_type({value}) in {sql_list(json_types)}, false)")
         if str in types:
             checks.append(f"strlen({value} ->> '$') <= {contract.MAX_SHORT_BYTES}")
     for name, (low, high) in contract.PROPERTY_BOUNDS.get(event, {}).items():
@@ -95,7 +96,7 @@ def _property_checks(event: str) -> str:
         currency = f"json_extract(props, {_lit('$.currency')})"
         checks.append(f"(coalesce(json_type({currency}), 'NULL') = 'NULL' or "
                       f"(json_type({currency}) = 'VARCHAR' and ({currency} ->> '$') in "
-                      f"{_in(contract.CURRENCIES)}))")
+                      f"{sql_list(contract.CURRENCIES)}))")
     return " and ".join(checks)
 
 
@@ -188,9 +189,9 @@ select idx,
         and event_at < {future} and not ({too_old})
         and {optional}
         and coalesce(user_id, anonymous_id) is not null
-        and (platform is null or platform in {_in(contract.PLATFORMS)})
+        and (platform is null or platform in {sql_list(contract.PLATFORMS)})
         and (country is null or regexp_full_match(country, {_lit(contract.COUNTRY.pattern)}))
-        and (event not in {_in(contract.SUBSCRIPTION_EVENTS)} or workspace_id is not null)
+        and (event not in {sql_list(contract.SUBSCRIPTION_EVENTS)} or workspace_id is not null)
         and coalesce(props_type, 'NULL') in ('NULL', 'OBJECT')
         and case event {prop_cases} else true end,
     false) as ok,
